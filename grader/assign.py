@@ -1,0 +1,166 @@
+"""Generate the student starter code (``assignment/``) from ``solutions/``.
+
+``solutions/*.py`` is the single source. Inside a function, the lines between
+
+    # BEGIN SOLUTION
+    # TODO: what to compute (kept, with any ``#   `` continuation lines)
+    ...reference code...
+    # END SOLUTION
+
+become the TODO comment followed by ``raise NotImplementedError(...)``.
+Files without markers (the gradient-check helper, the data loader) are copied
+unchanged. ``python -m grader assign --check`` exits 1 when the committed
+``assignment/`` differs from what this would write.
+"""
+import argparse
+import difflib
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "solutions"
+TARGET = ROOT / "assignment"
+
+BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION\s*$")
+END = re.compile(r"^(?P<indent>[ \t]*)# END SOLUTION\s*$")
+DEF = re.compile(r"^[ \t]*def (?P<name>\w+)\(")
+
+PACKAGE_DOC = '''"""Starter code for the MLP and backpropagation assignment.
+
+Fill in every ``TODO`` in activations.py, logistic_regression.py,
+two_layer_net.py and mlp.py (warmup.py is an ungraded warm-up). Check your
+backward passes with gradient_check.py; load the data with datasets.py.
+"""
+'''
+
+
+class MarkerError(ValueError):
+    """The solution markers in a source file are malformed."""
+
+
+def solution_blocks(text):
+    """Yield (begin, end, indent, function) for every marked block.
+
+    `begin` and `end` are 0-based line indices of the two marker lines.
+    """
+    lines = text.splitlines()
+    function = None
+    begin = None
+    for i, line in enumerate(lines):
+        m = DEF.match(line)
+        if m and begin is None:
+            function = m.group("name")
+        if BEGIN.match(line):
+            if begin is not None:
+                raise MarkerError(f"line {i + 1}: BEGIN SOLUTION inside another block")
+            begin, indent = i, BEGIN.match(line).group("indent")
+            if not indent:
+                raise MarkerError(f"line {i + 1}: solution blocks must be inside a function")
+        elif END.match(line):
+            if begin is None:
+                raise MarkerError(f"line {i + 1}: END SOLUTION without BEGIN")
+            if END.match(line).group("indent") != indent:
+                raise MarkerError(f"line {i + 1}: END SOLUTION indented differently from its BEGIN")
+            yield begin, i, indent, function
+            begin = None
+    if begin is not None:
+        raise MarkerError(f"line {begin + 1}: BEGIN SOLUTION is never closed")
+
+
+def stub(text, module):
+    """Return the starter version of a solution file's text."""
+    lines = text.splitlines()
+    out = []
+    last = 0
+    for begin, end, indent, function in solution_blocks(text):
+        out.extend(lines[last:begin])
+        todo = []
+        for line in lines[begin + 1:end]:
+            stripped = line.strip()
+            if stripped.startswith("# TODO") or (todo and stripped.startswith("#  ")):
+                todo.append(line)
+            else:
+                break
+        if not todo:
+            raise MarkerError(f"{module}.{function}: the block needs a '# TODO: ...' line first")
+        out.extend(todo)
+        out.append(f'{indent}raise NotImplementedError("TODO: {module}.{function}")')
+        last = end + 1
+    out.extend(lines[last:])
+    return "\n".join(out) + "\n"
+
+
+def solution_lines(text):
+    """The code lines inside solution blocks (TODO comments excluded)."""
+    lines = text.splitlines()
+    code = []
+    for begin, end, _, _ in solution_blocks(text):
+        for line in lines[begin + 1:end]:
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
+                code.append(stripped)
+    return code
+
+
+def generate(source=SOURCE):
+    """Map each assignment file name to its generated text."""
+    files = {}
+    for path in sorted(source.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "__init__.py":
+            files[path.name] = PACKAGE_DOC
+        else:
+            files[path.name] = stub(text, path.stem)
+    return files
+
+
+def write(target=TARGET, source=SOURCE):
+    target.mkdir(exist_ok=True)
+    files = generate(source)
+    for name, text in files.items():
+        (target / name).write_text(text, encoding="utf-8")
+    for stale in target.glob("*.py"):
+        if stale.name not in files:
+            stale.unlink()
+    return sorted(files)
+
+
+def drift(target=TARGET, source=SOURCE):
+    """A list of human-readable differences between `target` and a fresh generation."""
+    problems = []
+    files = generate(source)
+    for name, text in files.items():
+        path = target / name
+        if not path.exists():
+            problems.append(f"assignment/{name} is missing")
+            continue
+        have = path.read_text(encoding="utf-8")
+        if have != text:
+            diff = difflib.unified_diff(text.splitlines(), have.splitlines(),
+                                        f"generated/{name}", f"assignment/{name}", lineterm="", n=1)
+            problems.append("\n".join(list(diff)[:40]))
+    for path in sorted(target.glob("*.py")):
+        if path.name not in files:
+            problems.append(f"assignment/{path.name} has no source in solutions/")
+    return problems
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m grader assign", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = drift()
+        for p in problems:
+            print(p)
+        print("assignment/ is up to date" if not problems else
+              f"assignment/ differs from solutions/ in {len(problems)} place(s): run `make assignment`")
+        return 1 if problems else 0
+    names = write()
+    print(f"wrote {len(names)} files to assignment/: {', '.join(names)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+"""Grade a batch of submissions: `python -m grader grade SUBMISSION... --out DIR`.
+
+A submission is a folder or a .zip. Only the four module files are taken from
+it (found by name at any depth; the shallowest wins). Every (submission, part)
+pair is graded by its own judge process (grader.judge), which runs that part's
+hidden suite with the student's code in a sandboxed worker. A part that
+crashes, hangs or cannot be imported costs that part only; the batch always
+finishes.
+
+Writes DIR/<name>/results.json (Gradescope schema) and DIR/gradebook.csv.
+"""
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .sandbox.client import Limits
+from .sandbox.stage import PARTS
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_FILE_BYTES = 1 << 20
+SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
+GRADEBOOK_COLUMNS = ["submission", *PARTS, "total", "status"]
+
+
+@dataclass
+class Submission:
+    name: str
+    source: str
+    files: dict = field(default_factory=dict)      # part -> staged path (str) or None
+    problems: dict = field(default_factory=dict)   # part -> why the file was not taken
+
+
+def _safe_name(text):
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "submission"
+    return name[:80]
+
+
+def _candidates(names):
+    """names: iterable of relative posix paths. Returns part -> list of paths, shallowest first."""
+    found = {part: [] for part in PARTS}
+    for rel in names:
+        parts = rel.split("/")
+        if any(p in SKIP_DIRS or p.startswith(".") for p in parts[:-1]):
+            continue
+        for part in PARTS:
+            if parts[-1] == f"{part}.py":
+                found[part].append(rel)
+    for part in found:
+        found[part].sort(key=lambda r: (r.count("/"), r))
+    return found
+
+
+def stage_submission(path, workdir, name=None):
+    """Copy the four module files of a folder or zip into workdir/<name>/."""
+    path = Path(path)
+    sub = Submission(name=name or _safe_name(path.stem if path.suffix == ".zip" else path.name),
+                     source=str(path))
+    dest = Path(workdir) / sub.name
+    dest.mkdir(parents=True, exist_ok=True)
+
+    def take(part, rel, size, read):
+        if size > MAX_FILE_BYTES:
+            sub.problems[part] = f"{rel} is {size} bytes; the limit is {MAX_FILE_BYTES}"
+            return
+        target = dest / f"{part}.py"
+        target.write_bytes(read())
+        sub.files[part] = str(target)
+
+    if path.is_dir():
+        names = [p.relative_to(path).as_posix() for p in path.rglob("*.py") if p.is_file()]
+        for part, rels in _candidates(names).items():
+            if rels:
+                f = path / rels[0]
+                take(part, rels[0], f.stat().st_size, f.read_bytes)
+    elif path.suffix == ".zip" and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+            for part, rels in _candidates(infos).items():
+                if rels:
+                    info = infos[rels[0]]
+                    take(part, rels[0], info.file_size,
+                         lambda info=info: zf.open(info).read(MAX_FILE_BYTES + 1))
+    else:
+        for part in PARTS:
+            sub.problems[part] = f"{path.name} is neither a folder nor a zip file"
+    for part in PARTS:
+        if part not in sub.files and part not in sub.problems:
+            sub.problems[part] = f"{part}.py was not found in the submission"
+        sub.files.setdefault(part, None)
+    return sub
+
+
+def _judge_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+def run_judge(part, student_file, results_path, limits, mode="hidden", collect_only=False, log=None):
+    """Run one judge process; return (records, how it ended)."""
+    cmd = [sys.executable, "-m", "grader.judge", "--part", part, "--results", str(results_path),
+           "--mode", mode, "--limits", json.dumps(asdict(limits))]
+    if student_file:
+        cmd += ["--student", str(student_file)]
+    if collect_only:
+        cmd.append("--collect-only")
+    # The judge itself is bounded too: the part budget, one worker start per
+    # test at most, and slack for pytest and the finite differences.
+    timeout = limits.part_seconds + limits.start_seconds + 120
+    ended = "ok"
+    with open(log or os.devnull, "ab") as logf:
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
+                                  stdin=subprocess.DEVNULL, timeout=timeout)
+            if proc.returncode not in (0, 1):
+                ended = f"judge exited with status {proc.returncode}"
+        except subprocess.TimeoutExpired:
+            ended = f"judge did not finish within {timeout:.0f} s"
+    records = []
+    if Path(results_path).exists():
+        for line in Path(results_path).read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                pass
+    return records, ended
+
+
+_COLLECTED = {}
+
+
+def collected_tests(part, limits, workdir):
+    """The canonical test list of a part (names and points), from a collect-only run."""
+    if part not in _COLLECTED:
+        out = Path(workdir) / f"collect-{part}.jsonl"
+        records, ended = run_judge(part, None, out, limits, collect_only=True)
+        tests = next((r["tests"] for r in records if r.get("type") == "collected"), None)
+        if tests is None:
+            raise RuntimeError(f"could not collect the hidden suite for {part}: {ended}")
+        _COLLECTED[part] = tests
+    return _COLLECTED[part]
+
+
+def grade_part(sub, part, limits, workdir, mode="hidden", log_dir=None):
+    """Grade one part of one staged submission. Returns a part result dict."""
+    canonical = collected_tests(part, limits, workdir)
+    start = time.monotonic()
+    if sub.files.get(part) is None:
+        message = sub.problems.get(part, f"{part}.py was not found in the submission")
+        tests = [dict(t, score=0.0, status="failed", output=message) for t in canonical]
+        return {"part": part, "tests": tests, "status": "missing", "seconds": 0.0}
+    out = Path(workdir) / f"{sub.name}-{part}.jsonl"
+    out.unlink(missing_ok=True)
+    log = Path(log_dir) / f"{sub.name}-{part}.log" if log_dir else None
+    records, ended = run_judge(part, sub.files[part], out, limits, mode, log=log)
+    done = next((r for r in records if r.get("type") == "done"), {})
+    by_id = {r["id"]: r for r in records if r.get("type") == "result"}
+    tests = []
+    for t in canonical:
+        r = by_id.get(t["id"])
+        if r is None:
+            why = ended if ended != "ok" else "the test did not run"
+            r = dict(t, score=0.0, status="failed", output=f"not graded: {why}")
+        tests.append({k: r.get(k, t.get(k)) for k in
+                      ("name", "score", "max_score", "status", "output", "visibility")})
+    status = done.get("status") or ("grader error" if ended != "ok" else "ok")
+    if ended != "ok":
+        status = "grader error"
+    return {"part": part, "tests": tests, "status": status, "sandboxed": done.get("sandboxed"),
+            "seconds": round(time.monotonic() - start, 2)}
+
+
+def results_json(sub, part_results):
+    tests = [t for p in part_results for t in p["tests"]]
+    score = sum(t["score"] for t in tests)
+    max_score = sum(t["max_score"] for t in tests)
+    lines = [f"{p['part']}: {sum(t['score'] for t in p['tests']):g} / "
+             f"{sum(t['max_score'] for t in p['tests']):g}"
+             + ("" if p["status"] == "ok" else f" ({p['status']})") for p in part_results]
+    return {
+        "score": round(score, 4),
+        "max_score": round(max_score, 4),
+        "output": "\n".join(lines),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"submission": sub.name, "parts": {
+            p["part"]: {"score": round(sum(t["score"] for t in p["tests"]), 4),
+                        "max_score": round(sum(t["max_score"] for t in p["tests"]), 4),
+                        "status": p["status"], "seconds": p["seconds"]} for p in part_results}},
+    }
+
+
+def gradebook_row(name, result):
+    parts = result["extra_data"]["parts"]
+    bad = [f"{p}: {parts[p]['status']}" for p in PARTS if p in parts and parts[p]["status"] != "ok"]
+    row = {"submission": name, "total": _num(result["score"]), "status": "ok" if not bad else "; ".join(bad)}
+    for p in PARTS:
+        row[p] = _num(parts[p]["score"]) if p in parts else ""
+    return row
+
+
+def _num(x):
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def write_gradebook(out_dir, rows):
+    path = Path(out_dir) / "gradebook.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=GRADEBOOK_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def format_gradebook(rows, max_scores):
+    header = GRADEBOOK_COLUMNS
+    table = [header, ["(max)", *[_num(max_scores.get(p, "")) for p in PARTS],
+                      _num(sum(max_scores.values())), ""]]
+    table += [[row[c] for c in header] for row in rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)
+
+
+def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names=None, quiet=False):
+    """Grade every submission in `paths`; returns {name: results dict}."""
+    limits = limits or Limits()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
+    log_dir = out_dir / "logs"
+    log_dir.mkdir(exist_ok=True)
+    try:
+        subs = []
+        taken = set()
+        for i, p in enumerate(paths):
+            sub = stage_submission(p, workdir / "staged", name=(names[i] if names else None))
+            base, k = sub.name, 2
+            while sub.name in taken:
+                sub.name = f"{base}-{k}"
+                k += 1
+            taken.add(sub.name)
+            subs.append(sub)
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(parts)))) as pool:
+            list(pool.map(lambda part: collected_tests(part, limits, workdir), parts))
+        tasks = [(s, p) for s in subs for p in parts]
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            done = list(pool.map(lambda t: grade_part(t[0], t[1], limits, workdir, mode, log_dir), tasks))
+        by_sub = {}
+        for (s, _), r in zip(tasks, done):
+            by_sub.setdefault(s.name, []).append(r)
+        results, rows = {}, []
+        for s in subs:
+            res = results_json(s, by_sub[s.name])
+            sub_dir = out_dir / s.name
+            sub_dir.mkdir(exist_ok=True)
+            (sub_dir / "results.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n",
+                                                  encoding="utf-8")
+            results[s.name] = res
+            rows.append(gradebook_row(s.name, res))
+        write_gradebook(out_dir, rows)
+        if not quiet:
+            max_scores = {p: sum(t["max_score"] for t in collected_tests(p, limits, workdir)) for p in parts}
+            print(format_gradebook(rows, max_scores))
+            print(f"\nwrote {out_dir / 'gradebook.csv'} and {len(subs)} results.json file(s) under {out_dir}/")
+        return results
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

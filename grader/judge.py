@@ -1,0 +1,167 @@
+"""The judge: grades one part of one submission. Trusted; never runs student code.
+
+    python -m grader.judge --part mlp --student path/to/mlp.py --results out.jsonl
+
+It stages the student's module with the reference for its dependencies,
+starts the hidden suite for the part under pytest, and streams one JSON line
+per test to --results as soon as the test ends, so a crash of this process
+loses nothing already graded. Student code runs only in sandbox workers
+(grader.sandbox), which cannot write to --results.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import pytest
+
+from . import context
+from .redact import Redactor
+from .sandbox.client import Limits, StudentAbort, StudentError, StudentModule
+from .sandbox.stage import PARTS, stage_package
+
+SUITES = Path(__file__).resolve().parent / "suites"
+OUTPUT_LIMIT = 1500
+
+
+def suite_file(part):
+    return SUITES / f"test_{part}.py"
+
+
+def title_of(item):
+    doc = (getattr(item.obj, "__doc__", None) or "").strip()
+    if not doc:
+        raise pytest.UsageError(f"{item.nodeid}: every graded test needs a docstring title")
+    title = doc.splitlines()[0].strip()
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    try:
+        return title.format(**{k: v for k, v in params.items()})
+    except (KeyError, IndexError, ValueError):
+        return title
+
+
+def points_of(item):
+    mark = item.get_closest_marker("points")
+    if mark is None or not mark.args:
+        raise pytest.UsageError(f"{item.nodeid}: every graded test needs @pytest.mark.points(n)")
+    return float(mark.args[0])
+
+
+class Collector:
+    """pytest plugin: turns each test outcome into a Gradescope test record."""
+
+    def __init__(self, part, out, redactor, student=None):
+        self.part = part
+        self.out = out
+        self.redactor = redactor
+        self.student = student
+        self.meta = {}
+        self.results = {}
+
+    def write(self, record):
+        self.out.write(json.dumps(record) + "\n")
+        self.out.flush()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        tests = []
+        for item in items:
+            meta = {
+                "id": item.nodeid.split("::", 1)[-1],
+                "name": f"{self.part}: {title_of(item)}",
+                "max_score": points_of(item),
+                "visibility": "visible" if item.get_closest_marker("public") else "after_published",
+            }
+            self.meta[item.nodeid] = meta
+            tests.append(meta)
+        names = [t["name"] for t in tests]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise pytest.UsageError(f"duplicate test titles: {duplicates}")
+        self.write({"type": "collected", "part": self.part, "tests": tests})
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if item.nodeid not in self.meta:
+            return
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            passed = report.passed
+            message = "" if passed else self.message(item, call)
+            meta = self.meta[item.nodeid]
+            self.write({"type": "result", "id": meta["id"], "name": meta["name"],
+                        "score": meta["max_score"] if passed else 0.0,
+                        "max_score": meta["max_score"], "status": "passed" if passed else "failed",
+                        "output": message, "visibility": meta["visibility"]})
+
+    def message(self, item, call):
+        exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, (StudentError, StudentAbort, AssertionError)) and str(exc):
+            text = str(exc)
+        elif exc is not None and type(exc).__name__ == "Flaky":
+            text = ("your code gave different results when called twice with the same input "
+                    "(does it use unseeded randomness or keep state between calls?)")
+        elif isinstance(exc, AssertionError):
+            text = "a check failed"
+        else:
+            # A bug in the grader, not the student's: say so, log the details.
+            sys.stderr.write(f"INTERNAL ERROR in {item.nodeid}:\n")
+            if call.excinfo is not None:
+                traceback.print_exception(call.excinfo.type, call.excinfo.value, call.excinfo.tb,
+                                          file=sys.stderr)
+            text = (f"internal grader error ({type(exc).__name__ if exc else 'unknown'}); "
+                    f"this is not your fault, please tell your instructor")
+        text = self.redactor.clean(text)
+        if len(text) > OUTPUT_LIMIT:
+            text = text[:OUTPUT_LIMIT] + " ... (cut)"
+        return text
+
+
+def run(part, student_file, results_path, mode="hidden", limits=None, collect_only=False):
+    """Grade one part; returns pytest's exit code. Records go to results_path."""
+    if part not in PARTS:
+        raise SystemExit(f"unknown part {part!r}; expected one of {PARTS}")
+    limits = limits or Limits()
+    with tempfile.TemporaryDirectory(prefix=f"grade-{part}-") as tmp, \
+            open(results_path, "a", encoding="utf-8") as out:
+        root = stage_package(part, student_file, Path(tmp) / "pkg")
+        student = StudentModule(part, root, limits)
+        context.PART, context.MODE, context.STUDENT = part, mode, student
+        collector = Collector(part, out, Redactor.default(), student)
+        args = [str(suite_file(part)), "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES),
+                "-q", "--no-header", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"]
+        if mode == "public":
+            args += ["--hypothesis-seed", "20261128"]
+        if collect_only:
+            args.append("--collect-only")
+        try:
+            code = pytest.main(args, plugins=[collector])
+        finally:
+            student.close()
+        collector.write({"type": "done", "exit": int(code), "status": student.status(),
+                         "sandboxed": bool(student.sandboxed),
+                         "notes": student.sandbox_notes, "seconds_used": round(student.used, 3)})
+        return int(code)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m grader.judge")
+    parser.add_argument("--part", required=True, choices=PARTS)
+    parser.add_argument("--student", help="the student's module file (omit if not submitted)")
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--mode", choices=("hidden", "public"), default="hidden")
+    parser.add_argument("--limits", default="{}", help="JSON overrides for grader.sandbox.client.Limits")
+    parser.add_argument("--collect-only", action="store_true")
+    args = parser.parse_args(argv)
+    limits = Limits(**json.loads(args.limits))
+    student = args.student if args.student and os.path.exists(args.student) else None
+    run(args.part, student, args.results, args.mode, limits, args.collect_only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Keep hidden-test and solution code out of the feedback students see.
+
+Student code can read files around it and put their text into an exception
+message or a printout. Before any text reaches results.json, every line that
+shares a run of WINDOW consecutive code tokens with a protected source (the
+code inside the solution markers, and the hidden suites' code outside string
+literals) is replaced. The grader's own message templates are string
+literals, so they are not protected and never trip the filter.
+"""
+import io
+import re
+import tokenize
+from functools import lru_cache
+from pathlib import Path
+
+from .assign import solution_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+WINDOW = 12
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[^\s\"'`]")
+REMOVED = "[line removed: it repeats hidden grader or reference code]"
+
+
+def tokens(text):
+    return TOKEN.findall(text)
+
+
+def code_tokens(source):
+    """Tokens of Python source outside string literals and comments."""
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type in (tokenize.STRING, tokenize.COMMENT) or tok.type >= 60:
+                continue  # f-string pieces too (3.12+ tokenizes them separately)
+            out.extend(tokens(tok.string))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return tokens(source)
+    return out
+
+
+def windows(seq, n=WINDOW):
+    return {tuple(seq[i:i + n]) for i in range(len(seq) - n + 1)}
+
+
+class Redactor:
+    def __init__(self, protected_token_runs):
+        self.protected = set()
+        for run in protected_token_runs:
+            self.protected |= windows(run)
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def default(cls):
+        runs = []
+        for path in sorted((ROOT / "solutions").glob("*.py")):
+            lines = solution_lines(path.read_text(encoding="utf-8"))
+            runs.append(tokens("\n".join(lines)))
+        for path in sorted((ROOT / "grader").rglob("*.py")):
+            runs.append(code_tokens(path.read_text(encoding="utf-8")))
+        return cls(runs)
+
+    def leaks(self, text):
+        """The protected runs found in `text` (for tests and audits)."""
+        return sorted(windows(tokens(text)) & self.protected)
+
+    def clean(self, text):
+        """`text` with every line that takes part in a protected run replaced."""
+        found = [(m.group(), text.count("\n", 0, m.start())) for m in TOKEN.finditer(text)]
+        words = [w for w, _ in found]
+        bad = set()
+        for i in range(len(words) - WINDOW + 1):
+            if tuple(words[i:i + WINDOW]) in self.protected:
+                bad.update(range(found[i][1], found[i + WINDOW - 1][1] + 1))
+        if not bad:
+            return text
+        lines = text.split("\n")
+        return "\n".join(REMOVED if k in bad else line for k, line in enumerate(lines))

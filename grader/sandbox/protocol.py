@@ -1,0 +1,265 @@
+"""Wire format between the judge (trusted) and the worker (runs student code).
+
+No pickle: unpickling data from the worker would let student code run inside
+the judge. A frame is
+
+    b"MLPK" | 8-byte big-endian header length | JSON header | raw array bytes
+
+The JSON header holds a tagged tree (``{"A": 0}`` is array 0, ``{"T": [...]}``
+a tuple, ``{"H": 3}`` an opaque handle to an object kept in the worker, ...)
+and the dtype and shape of every array. Decoding checks sizes, dtypes and
+depth, so a malformed or hostile frame raises ProtocolError and nothing else.
+
+This file must stay self-contained (standard library and numpy only): the
+worker imports it by path inside the sandbox.
+"""
+import json
+import os
+import select
+import time
+
+import numpy as np
+
+MAGIC = b"MLPK"
+MAX_HEADER = 64 << 20        # bytes of JSON
+MAX_PAYLOAD = 2 << 30        # bytes of array data in one frame
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+MAX_STR = 100_000
+ALLOWED_KINDS = "biufc"      # bool, int, uint, float, complex: never object or void
+
+
+class ProtocolError(Exception):
+    """A frame was malformed, too large, or the peer went away."""
+
+
+class Handle:
+    """An object that stays in the worker; only its id and type travel."""
+
+    __slots__ = ("id", "type_name")
+
+    def __init__(self, id, type_name="object"):
+        self.id = int(id)
+        self.type_name = str(type_name)[:80]
+
+    def __repr__(self):
+        return f"<{self.type_name} kept in your process>"
+
+
+def encode(value, store_handle=None):
+    """Encode `value` into (tree, arrays). Unknown objects become handles via
+    `store_handle(obj) -> id`; without it they raise TypeError."""
+    arrays = []
+
+    def enc(v, depth):
+        if depth > MAX_DEPTH:
+            raise TypeError("nested too deeply")
+        if v is None:
+            return {"N": 0}
+        if type(v) is bool:
+            return {"B": v}
+        if isinstance(v, int) and type(v) is int:
+            return {"I": v}
+        if isinstance(v, float) and type(v) is float:
+            return {"F": v}
+        if isinstance(v, str) and type(v) is str:
+            return {"S": v[:MAX_STR]}
+        if isinstance(v, np.ndarray) and type(v) is np.ndarray and v.dtype.kind in ALLOWED_KINDS:
+            arrays.append(v)
+            return {"A": len(arrays) - 1}
+        if isinstance(v, np.generic) and v.dtype.kind in ALLOWED_KINDS:
+            arrays.append(np.asarray(v))
+            return {"G": len(arrays) - 1}
+        if isinstance(v, Handle):
+            return {"H": v.id}
+        if type(v) is tuple:
+            return {"T": [enc(x, depth + 1) for x in v]}
+        if type(v) is list:
+            return {"L": [enc(x, depth + 1) for x in v]}
+        if type(v) is dict and all(type(k) is str for k in v):
+            return {"D": [[k, enc(x, depth + 1)] for k, x in v.items()]}
+        if store_handle is None:
+            raise TypeError(f"cannot send {type(v).__name__}")
+        return {"H": store_handle(v), "type": type(v).__name__}
+
+    return enc(value, 0), arrays
+
+
+def decode(tree, arrays, resolve_handle=None):
+    """Inverse of encode. Handles become Handle objects, or whatever
+    `resolve_handle(id)` returns."""
+    count = [0]
+
+    def dec(node, depth):
+        count[0] += 1
+        if count[0] > MAX_NODES or depth > MAX_DEPTH:
+            raise ProtocolError("value too large or nested too deeply")
+        if not isinstance(node, dict) or len(node) not in (1, 2):
+            raise ProtocolError("malformed value")
+        (tag, body), = list(node.items())[:1]
+        if tag == "N":
+            return None
+        if tag == "B" and isinstance(body, bool):
+            return body
+        if tag == "I" and isinstance(body, int) and not isinstance(body, bool):
+            return body
+        if tag == "F" and isinstance(body, (int, float)) and not isinstance(body, bool):
+            return float(body)
+        if tag == "S" and isinstance(body, str):
+            return body[:MAX_STR]
+        if tag in ("A", "G") and isinstance(body, int) and 0 <= body < len(arrays):
+            return arrays[body] if tag == "A" else arrays[body][()]
+        if tag == "H" and isinstance(body, int):
+            if resolve_handle is not None:
+                return resolve_handle(body)
+            return Handle(body, node.get("type", "object"))
+        if tag in ("T", "L") and isinstance(body, list):
+            items = [dec(x, depth + 1) for x in body]
+            return tuple(items) if tag == "T" else items
+        if tag == "D" and isinstance(body, list):
+            out = {}
+            for pair in body:
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+                    raise ProtocolError("malformed dict")
+                out[pair[0][:MAX_STR]] = dec(pair[1], depth + 1)
+            return out
+        raise ProtocolError(f"unknown or malformed tag {str(tag)[:10]!r}")
+
+    return dec(tree, 0)
+
+
+def pack(message, store_handle=None):
+    """Serialise a message dict. Values under "value" and "args"/"kwargs" may
+    hold arrays; the rest must be plain JSON."""
+    arrays = []
+    body = dict(message)
+    for key in ("value", "args", "kwargs"):
+        if key in body:
+            tree, arrs = encode(body[key], store_handle)
+            # re-number arrays so several keys share one list
+            offset = len(arrays)
+            body[key] = _shift(tree, offset)
+            arrays.extend(arrs)
+    meta = []
+    chunks = []
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        if a.dtype.byteorder == ">":
+            a = a.astype(a.dtype.newbyteorder("<"))
+        meta.append([a.dtype.str, list(a.shape)])
+        chunks.append(a.tobytes())
+    body["_arrays"] = meta
+    header = json.dumps(body, allow_nan=True, separators=(",", ":")).encode()
+    return b"".join([MAGIC, len(header).to_bytes(8, "big"), header] + chunks)
+
+
+def _shift(tree, offset):
+    if not offset:
+        return tree
+    if isinstance(tree, dict):
+        if set(tree) <= {"A", "G"} and len(tree) == 1:
+            (k, v), = tree.items()
+            return {k: v + offset}
+        return {k: _shift(v, offset) if k != "type" else v for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_shift(x, offset) for x in tree]
+    return tree
+
+
+def unpack_header(raw):
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ProtocolError("malformed header") from None
+    if not isinstance(body, dict) or not isinstance(body.get("_arrays"), list):
+        raise ProtocolError("malformed header")
+    specs = []
+    total = 0
+    for spec in body["_arrays"]:
+        try:
+            dtype_str, shape = spec
+            dtype = np.dtype(str(dtype_str))
+            shape = tuple(int(s) for s in shape)
+        except (TypeError, ValueError):
+            raise ProtocolError("malformed array description") from None
+        if dtype.kind not in ALLOWED_KINDS or dtype.itemsize > 32 or dtype.fields is not None:
+            raise ProtocolError(f"refused array dtype {dtype.str}")
+        if len(shape) > 32 or any(s < 0 for s in shape):
+            raise ProtocolError("refused array shape")
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if shape else dtype.itemsize
+        total += nbytes
+        if total > MAX_PAYLOAD:
+            raise ProtocolError("arrays too large")
+        specs.append((dtype, shape, nbytes))
+    return body, specs
+
+
+def finish(body, specs, payload, resolve_handle=None):
+    arrays = []
+    pos = 0
+    view = memoryview(payload)
+    for dtype, shape, nbytes in specs:
+        chunk = view[pos:pos + nbytes]
+        pos += nbytes
+        arrays.append(np.frombuffer(chunk, dtype=dtype).reshape(shape))
+    for key in ("value", "args", "kwargs"):
+        if key in body:
+            body[key] = decode(body[key], arrays, resolve_handle)
+    del body["_arrays"]
+    return body
+
+
+class Channel:
+    """Framed messages over a pair of file descriptors, with deadlines."""
+
+    def __init__(self, read_fd, write_fd):
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+
+    def send(self, message, deadline=None, store_handle=None):
+        data = memoryview(pack(message, store_handle))
+        while data:
+            self._wait(self.write_fd, "w", deadline)
+            try:
+                n = os.write(self.write_fd, data[:1 << 20])
+            except (BrokenPipeError, OSError) as exc:
+                raise ProtocolError(f"peer closed the channel ({exc.__class__.__name__})") from None
+            data = data[n:]
+
+    def recv(self, deadline=None, resolve_handle=None):
+        head = self._read(12, deadline)
+        if head[:4] != MAGIC:
+            raise ProtocolError("bad frame start")
+        size = int.from_bytes(head[4:], "big")
+        if size > MAX_HEADER:
+            raise ProtocolError("header too large")
+        body, specs = unpack_header(bytes(self._read(size, deadline)))
+        payload = self._read(sum(s[2] for s in specs), deadline)
+        return finish(body, specs, payload, resolve_handle)
+
+    def _read(self, n, deadline):
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        while got < n:
+            self._wait(self.read_fd, "r", deadline)
+            try:
+                k = os.readv(self.read_fd, [view[got:got + (4 << 20)]])
+            except OSError as exc:
+                raise ProtocolError(f"read failed ({exc.__class__.__name__})") from None
+            if k == 0:
+                raise ProtocolError("peer closed the channel")
+            got += k
+        return buf
+
+    @staticmethod
+    def _wait(fd, mode, deadline):
+        if deadline is None:
+            return
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            r, w, _ = select.select([fd] if mode == "r" else [], [fd] if mode == "w" else [], [], left)
+            if r or w:
+                return

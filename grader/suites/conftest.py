@@ -1,0 +1,68 @@
+"""Fixtures, markers and the hypothesis profiles shared by the four suites.
+
+Each test receives the student's module for its part as a proxy (`act`,
+`logreg`, `net` or `mlp`): calls run in a sandboxed worker, results come back
+as plain numbers and arrays, and every comparison happens here.
+"""
+import hashlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from grader import context
+
+# Derandomized: the same submission gets the same examples and the same score
+# on every run. No example database, no deadline (timing is the sandbox's job).
+# No "explain" phase: it reruns failing examples many times for a note
+# students never see.
+_COMMON = dict(database=None, deadline=None, print_blob=False, report_multiple_bugs=False,
+               suppress_health_check=list(HealthCheck), max_examples=40,
+               phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+settings.register_profile("grading", derandomize=True, **_COMMON)
+# The public profile draws other examples (a fixed seed, not the derandomized
+# one) so that the public tests predict the hidden ones without revealing them.
+settings.register_profile("public", derandomize=False, **_COMMON)
+settings.load_profile("public" if context.MODE == "public" else "grading")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "points(n): the test is worth n points")
+    config.addinivalue_line("markers", "public: students can run this test before the deadline")
+
+
+@pytest.fixture(scope="session")
+def student():
+    return context.student()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_worker_state(student):
+    student.begin_test()
+
+
+@pytest.fixture
+def rng(request):
+    """A generator seeded by the test's id and the mode: order-independent."""
+    key = f"{context.MODE}:{request.node.nodeid}".encode()
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
+
+
+@pytest.fixture
+def act(student):
+    return student
+
+
+@pytest.fixture
+def logreg(student):
+    return student
+
+
+@pytest.fixture
+def net(student):
+    return student
+
+
+@pytest.fixture
+def mlp(student):
+    return student

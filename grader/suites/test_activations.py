@@ -1,0 +1,212 @@
+"""Hidden suite, part 1: activations and their backward passes (20 points).
+
+Gradient checks differentiate the grader's own forward (grader.oracle), never
+the student's, so a backward is judged on its own. Limits: a correct backward
+measures a relative error of about 1e-10 here (h = 1e-6, float64); the limit
+is 1e-6, and the bugs in tests/catalog score above 1e-2.
+"""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader import checks, oracle, strategies
+from solutions.gradient_check import numerical_gradient
+
+GRAD_LIMIT = 1e-6
+RAISE = {"over": "raise", "invalid": "raise", "divide": "raise"}
+FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+
+
+def away_from_zero(rng, shape, margin=1e-2):
+    """Inputs with |x| >= margin, so the ReLU kink is never inside a difference step."""
+    x = rng.normal(0.0, 2.0, size=shape)
+    return np.where(np.abs(x) < margin, np.sign(x + 1e-300) * margin + x, x)
+
+
+def check_backward(student, name, x, dout, alpha=None):
+    kwargs = {} if alpha is None else {"alpha": alpha}
+    fwd = oracle.FORWARD[name]
+    numeric = numerical_gradient(lambda v: np.sum(dout * fwd(v, **kwargs)), x.copy())
+    got = student.call(f"{name}_backward", dout, x, **kwargs)
+    call = f"{name}_backward(dout, x{', alpha=' + str(alpha) if alpha is not None else ''})"
+    checks.gradient("x", got, numeric, call, limit=GRAD_LIMIT, inputs={"x": x, "dout": dout})
+
+
+# -- sigmoid -------------------------------------------------------------
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_sigmoid_values(act, rng):
+    """sigmoid matches σ(x) = 1 / (1 + e^(-x))"""
+    x = np.array([-4.0, -1.0, 0.0, 0.5, 3.0])
+    checks.close(act.sigmoid(x), oracle.sigmoid(x), "sigmoid(x)", {"x": x}, rtol=1e-9)
+    x = rng.normal(0.0, 5.0, size=(3, 4))
+    checks.close(act.sigmoid(x), oracle.sigmoid(x), "sigmoid(x)", {"x": x}, rtol=1e-9)
+
+
+@pytest.mark.points(2)
+def test_sigmoid_stable_at_extremes(act):
+    """sigmoid is stable at ±1e4 (no overflow; floating-point errors raised)"""
+    x = np.array([-1e4, -1000.0, -710.0, -50.0, 0.0, 50.0, 710.0, 1000.0, 1e4])
+    got = act.call("sigmoid", x, _errstate=RAISE)
+    checks.close(got, oracle.sigmoid(x), "sigmoid(x)", {"x": x}, rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.points(1)
+@given(x=strategies.arrays(elements=strategies.WIDE_FLOATS))
+def test_sigmoid_range(act, x):
+    """sigmoid range: 0 ≤ σ(x) ≤ 1 for x up to ±1e4"""
+    got = checks.array(act.sigmoid(x), "sigmoid(x)", shape=x.shape, inputs={"x": x})
+    checks.that(np.all((got >= 0) & (got <= 1)),
+                f"sigmoid(x) {checks.describe_inputs(x=x)}: got {checks.fmt(got)}, outside [0, 1]")
+
+
+@pytest.mark.points(1)
+@given(x=strategies.arrays())
+def test_sigmoid_symmetry(act, x):
+    """sigmoid symmetry: σ(−x) = 1 − σ(x)"""
+    pos = checks.array(act.sigmoid(x), "sigmoid(x)", shape=x.shape, inputs={"x": x})
+    neg = checks.array(act.sigmoid(-x), "sigmoid(-x)", shape=x.shape, inputs={"x": x})
+    checks.close(neg, 1.0 - pos, "sigmoid(-x), compared with 1 - sigmoid(x),", {"x": x}, rtol=0, atol=1e-12)
+
+
+@pytest.mark.public
+@pytest.mark.points(1.5)
+def test_sigmoid_backward_gradient(act, rng):
+    """sigmoid_backward matches finite differences"""
+    x = rng.normal(0.0, 2.0, size=(3, 4))
+    check_backward(act, "sigmoid", x, rng.normal(size=x.shape))
+
+
+@pytest.mark.points(1)
+@given(x=strategies.arrays(elements=strategies.WIDE_FLOATS))
+def test_sigmoid_derivative_bound(act, x):
+    """sigmoid derivative bound: 0 ≤ σ'(x) ≤ 1/4"""
+    got = checks.array(act.sigmoid_backward(np.ones_like(x), x), "sigmoid_backward(ones, x)",
+                       shape=x.shape, inputs={"x": x})
+    checks.that(np.all((got >= 0) & (got <= 0.25 + 1e-15)),
+                f"sigmoid_backward(ones, x) {checks.describe_inputs(x=x)}: got {checks.fmt(got)}; "
+                f"σ'(x) = σ(x)(1 − σ(x)) is never negative and never above 1/4")
+
+
+# -- tanh ----------------------------------------------------------------
+@pytest.mark.points(1)
+def test_tanh_values(act, rng):
+    """tanh matches tanh(x)"""
+    x = np.array([-3.0, -0.5, 0.0, 0.25, 2.0])
+    checks.close(act.tanh(x), np.tanh(x), "tanh(x)", {"x": x}, rtol=1e-9)
+    x = rng.normal(0.0, 3.0, size=(2, 3, 2))
+    checks.close(act.tanh(x), np.tanh(x), "tanh(x)", {"x": x}, rtol=1e-9)
+
+
+@pytest.mark.points(1.5)
+def test_tanh_backward_gradient(act, rng):
+    """tanh_backward matches finite differences"""
+    x = rng.normal(0.0, 1.5, size=(4, 3))
+    check_backward(act, "tanh", x, rng.normal(size=x.shape))
+
+
+# -- relu ----------------------------------------------------------------
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_relu_values(act, rng):
+    """relu matches max(0, x)"""
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
+    checks.close(act.relu(x), oracle.relu(x), "relu(x)", {"x": x}, rtol=0, atol=0)
+    x = rng.normal(size=(3, 5))
+    checks.close(act.relu(x), oracle.relu(x), "relu(x)", {"x": x}, rtol=0, atol=0)
+
+
+@pytest.mark.public
+@pytest.mark.points(1.5)
+def test_relu_backward_gradient(act, rng):
+    """relu_backward matches finite differences (inputs away from 0)"""
+    x = away_from_zero(rng, (4, 5))
+    check_backward(act, "relu", x, rng.normal(size=x.shape))
+
+
+@pytest.mark.points(0.5)
+def test_relu_backward_at_zero(act):
+    """relu_backward at x = 0 gives either subgradient (0 or dout)"""
+    x = np.array([-1.0, 0.0, 2.0, 0.0])
+    dout = np.array([3.0, 5.0, 7.0, -2.0])
+    got = checks.array(act.relu_backward(dout, x), "relu_backward(dout, x)", shape=x.shape,
+                       inputs={"x": x, "dout": dout})
+    expected_away = np.array([0.0, np.nan, 7.0, np.nan])
+    ok = [got[0] == 0.0, got[1] in (0.0, 5.0), got[2] == 7.0, got[3] in (0.0, -2.0)]
+    checks.that(all(ok), f"relu_backward(dout, x) {checks.describe_inputs(x=x, dout=dout)}: got "
+                         f"{checks.fmt(got)}; expected {checks.fmt(expected_away)} where nan means "
+                         f"0 or dout (either subgradient at x = 0 is accepted)")
+
+
+# -- leaky relu ----------------------------------------------------------
+@pytest.mark.points(1)
+def test_leaky_relu_values(act, rng):
+    """leaky_relu matches max(αx, x) with the default α = 0.01"""
+    x = np.array([-3.0, -0.5, 0.0, 0.5, 2.0])
+    checks.close(act.leaky_relu(x), oracle.leaky_relu(x), "leaky_relu(x)", {"x": x}, rtol=1e-12)
+    x = rng.normal(size=(2, 4))
+    checks.close(act.leaky_relu(x), oracle.leaky_relu(x), "leaky_relu(x)", {"x": x}, rtol=1e-12)
+
+
+@pytest.mark.points(1)
+def test_leaky_relu_alpha(act):
+    """leaky_relu uses its alpha argument"""
+    x = np.array([-3.0, -0.5, 0.5, 2.0])
+    got = act.leaky_relu(x, alpha=0.2)
+    checks.close(got, oracle.leaky_relu(x, 0.2), "leaky_relu(x, alpha=0.2)", {"x": x}, rtol=1e-12)
+
+
+@pytest.mark.points(0.75)
+@pytest.mark.parametrize("alpha", ["default", 0.2])
+def test_leaky_relu_backward_gradient(act, rng, alpha):
+    """leaky_relu_backward matches finite differences (alpha={alpha})"""
+    x = away_from_zero(rng, (3, 4))
+    check_backward(act, "leaky_relu", x, rng.normal(size=x.shape),
+                   alpha=None if alpha == "default" else alpha)
+
+
+@pytest.mark.points(0.5)
+def test_leaky_relu_backward_at_zero(act):
+    """leaky_relu_backward at x = 0 gives either subgradient (α·dout or dout)"""
+    x = np.array([-1.0, 0.0, 2.0])
+    dout = np.array([3.0, 5.0, 7.0])
+    got = checks.array(act.leaky_relu_backward(dout, x, alpha=0.1), "leaky_relu_backward(dout, x, alpha=0.1)",
+                       shape=x.shape, inputs={"x": x, "dout": dout})
+    ok = np.isclose(got[0], 0.3) and (np.isclose(got[1], 0.5) or np.isclose(got[1], 5.0)) \
+        and np.isclose(got[2], 7.0)
+    checks.that(ok, f"leaky_relu_backward(dout, x, alpha=0.1) {checks.describe_inputs(x=x, dout=dout)}: "
+                    f"got {checks.fmt(got)}; expected [0.3, 0.5 or 5, 7]")
+
+
+# -- contract properties ---------------------------------------------------
+def _unchanged(call, before, after):
+    for name, b in before.items():
+        a = after[name]
+        if not (isinstance(a, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)):
+            raise checks.Failure(f"{call} modified its input {name} in place "
+                                 f"{checks.describe_inputs(**{name: b})}: work on a copy "
+                                 f"(y = x * 2, not x *= 2)")
+
+
+@pytest.mark.points(1)
+@given(pair=strategies.array_and_grad())
+def test_no_input_mutation(act, pair):
+    """no function modifies its inputs"""
+    x, dout = pair
+    for name in FUNCTIONS:
+        _, args, _ = act.call(name, x.copy(), _return_args=True)
+        _unchanged(f"{name}(x)", {"x": x}, {"x": args[0]})
+        _, args, _ = act.call(f"{name}_backward", dout.copy(), x.copy(), _return_args=True)
+        _unchanged(f"{name}_backward(dout, x)", {"dout": dout, "x": x}, {"dout": args[0], "x": args[1]})
+
+
+@pytest.mark.points(1)
+@given(x=strategies.arrays(shape=strategies.shapes(min_dims=1, max_dims=4)),
+       which=st.sampled_from(FUNCTIONS))
+def test_shape_and_dtype_preserved(act, x, which):
+    """every function keeps the shape of x and returns float64 (any shape)"""
+    for call, got in ((f"{which}(x)", act.call(which, x)),
+                      (f"{which}_backward(dout, x)", act.call(f"{which}_backward", np.ones_like(x), x))):
+        checks.array(got, call, shape=x.shape, inputs={"x": x})
+        checks.float64(got, call, inputs={"x": x})
