@@ -3,8 +3,8 @@
 Student code can read files around it and put their text into an exception
 message or a printout. Before any text reaches results.json, every line that
 shares a run of WINDOW consecutive code tokens with a protected source (the
-code inside the solution markers, and the hidden suites' code outside string
-literals) is replaced. The grader's own message templates are string
+code inside the solution markers, and the code of the hidden suites and the
+grader's oracle outside string literals) is replaced. The grader's own message templates are string
 literals, so they are not protected and never trip the filter.
 """
 import io
@@ -55,7 +55,8 @@ class Redactor:
         for path in sorted((ROOT / "solutions").glob("*.py")):
             lines = solution_lines(path.read_text(encoding="utf-8"))
             runs.append(tokens("\n".join(lines)))
-        for path in sorted((ROOT / "grader").rglob("*.py")):
+        hidden = sorted((ROOT / "grader" / "suites").glob("*.py")) + [ROOT / "grader" / "oracle.py"]
+        for path in hidden:
             runs.append(code_tokens(path.read_text(encoding="utf-8")))
         return cls(runs)
 

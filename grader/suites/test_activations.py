@@ -125,7 +125,7 @@ def test_relu_backward_gradient(act, rng):
     check_backward(act, "relu", x, rng.normal(size=x.shape))
 
 
-@pytest.mark.points(0.5)
+@pytest.mark.points(1)
 def test_relu_backward_at_zero(act):
     """relu_backward at x = 0 gives either subgradient (0 or dout)"""
     x = np.array([-1.0, 0.0, 2.0, 0.0])
@@ -166,7 +166,7 @@ def test_leaky_relu_backward_gradient(act, rng, alpha):
                    alpha=None if alpha == "default" else alpha)
 
 
-@pytest.mark.points(0.5)
+@pytest.mark.points(1)
 def test_leaky_relu_backward_at_zero(act):
     """leaky_relu_backward at x = 0 gives either subgradient (α·dout or dout)"""
     x = np.array([-1.0, 0.0, 2.0])
