@@ -44,7 +44,7 @@ def sigmoid_backward(dout, x):
     Returns:
         np.ndarray dL/dx with the shape of x.
     """
-    # TODO: compute s = σ(x), then return dout * s * (1 - s).
+    # TODO: apply the chain rule with σ'(x) = σ(x)(1 − σ(x)).
     raise NotImplementedError("TODO: activations.sigmoid_backward")
 
 
@@ -71,7 +71,7 @@ def tanh_backward(dout, x):
     Returns:
         np.ndarray dL/dx with the shape of x.
     """
-    # TODO: return dout * (1 - tanh(x)**2).
+    # TODO: apply the chain rule with tanh'(x) = 1 − tanh²(x).
     raise NotImplementedError("TODO: activations.tanh_backward")
 
 

@@ -117,7 +117,7 @@ def sgd_step(params, grads, lr):
     Returns:
         dict with the same keys: the updated parameters.
     """
-    # TODO: return a new dict {k: params[k] - lr * grads[k]}.
+    # TODO: return a new dict with p − lr·dp for every key (no in-place update).
     raise NotImplementedError("TODO: mlp.sgd_step")
 
 

@@ -122,5 +122,5 @@ def predict(params, X):
     Returns:
         np.ndarray of shape (N, K), values in (0, 1).
     """
-    # TODO: return the first output of forward.
+    # TODO: run the forward pass and return ŷ.
     raise NotImplementedError("TODO: two_layer_net.predict")

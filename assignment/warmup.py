@@ -65,5 +65,5 @@ def xor_relu_net(X):
     W = np.array([[1.0, 1.0], [1.0, 1.0]])
     c = np.array([0.0, -1.0])
     w = np.array([1.0, -2.0])
-    # TODO: return relu(X @ W.T + c) @ w.
+    # TODO: compute f(x) = wᵀ relu(W x + c) for every row of X.
     raise NotImplementedError("TODO: warmup.xor_relu_net")

@@ -232,3 +232,22 @@ def pair(got, call, what=("first", "second")):
 def that(condition, message):
     if not condition:
         raise Failure(message)
+
+
+class prerequisite:
+    """Context manager: a failure inside says which later check it blocked.
+
+        with checks.prerequisite("backward is checked with the cache your forward returns"):
+            _, cache = net.forward(params, X)
+    """
+
+    def __init__(self, why):
+        self.why = why
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, exc, tb):
+        if exc is not None and exc.args and isinstance(exc.args[0], str):
+            exc.args = (f"{exc.args[0]} ({self.why})",) + exc.args[1:]
+        return False

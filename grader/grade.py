@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_FILE_BYTES = 1 << 20
 SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 GRADEBOOK_COLUMNS = ["submission", *PARTS, "total", "status"]
+PART_WEIGHT = {"mlp": 4, "two_layer_net": 3, "activations": 2, "logistic_regression": 1}
 
 
 @dataclass
@@ -155,16 +156,19 @@ def collected_tests(part, limits, workdir):
 
 def grade_part(sub, part, limits, workdir, mode="hidden", log_dir=None):
     """Grade one part of one staged submission. Returns a part result dict."""
-    canonical = collected_tests(part, limits, workdir)
     start = time.monotonic()
     if sub.files.get(part) is None:
         message = sub.problems.get(part, f"{part}.py was not found in the submission")
-        tests = [dict(t, score=0.0, status="failed", output=message) for t in canonical]
+        tests = [dict(t, score=0.0, status="failed", output=message)
+                 for t in collected_tests(part, limits, workdir)]
         return {"part": part, "tests": tests, "status": "missing", "seconds": 0.0}
     out = Path(workdir) / f"{sub.name}-{part}.jsonl"
     out.unlink(missing_ok=True)
     log = Path(log_dir) / f"{sub.name}-{part}.log" if log_dir else None
     records, ended = run_judge(part, sub.files[part], out, limits, mode, log=log)
+    canonical = next((r["tests"] for r in records if r.get("type") == "collected"), None)
+    if canonical is None:           # the judge died before collecting: ask a fresh one
+        canonical = collected_tests(part, limits, workdir)
     done = next((r for r in records if r.get("type") == "done"), {})
     by_id = {r["id"]: r for r in records if r.get("type") == "result"}
     tests = []
@@ -175,9 +179,7 @@ def grade_part(sub, part, limits, workdir, mode="hidden", log_dir=None):
             r = dict(t, score=0.0, status="failed", output=f"not graded: {why}")
         tests.append({k: r.get(k, t.get(k)) for k in
                       ("name", "score", "max_score", "status", "output", "visibility")})
-    status = done.get("status") or ("grader error" if ended != "ok" else "ok")
-    if ended != "ok":
-        status = "grader error"
+    status = "grader error" if ended != "ok" else done.get("status", "grader error")
     return {"part": part, "tests": tests, "status": status, "sandboxed": done.get("sandboxed"),
             "seconds": round(time.monotonic() - start, 2)}
 
@@ -253,14 +255,16 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
                 k += 1
             taken.add(sub.name)
             subs.append(sub)
-        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(parts)))) as pool:
-            list(pool.map(lambda part: collected_tests(part, limits, workdir), parts))
-        tasks = [(s, p) for s in subs for p in parts]
+        # Longest parts first, so that parallel jobs finish together.
+        order = sorted(parts, key=lambda p: -PART_WEIGHT.get(p, 1))
+        tasks = [(s, p) for s in subs for p in order]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             done = list(pool.map(lambda t: grade_part(t[0], t[1], limits, workdir, mode, log_dir), tasks))
         by_sub = {}
         for (s, _), r in zip(tasks, done):
             by_sub.setdefault(s.name, []).append(r)
+        for name in by_sub:
+            by_sub[name].sort(key=lambda r: parts.index(r["part"]))
         results, rows = {}, []
         for s in subs:
             res = results_json(s, by_sub[s.name])
@@ -272,7 +276,8 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
             rows.append(gradebook_row(s.name, res))
         write_gradebook(out_dir, rows)
         if not quiet:
-            max_scores = {p: sum(t["max_score"] for t in collected_tests(p, limits, workdir)) for p in parts}
+            first = results[subs[0].name]["extra_data"]["parts"] if subs else {}
+            max_scores = {p: first[p]["max_score"] for p in parts if p in first}
             print(format_gradebook(rows, max_scores))
             print(f"\nwrote {out_dir / 'gradebook.csv'} and {len(subs)} results.json file(s) under {out_dir}/")
         return results

@@ -49,7 +49,7 @@ def sigmoid_backward(dout, x):
         np.ndarray dL/dx with the shape of x.
     """
     # BEGIN SOLUTION
-    # TODO: compute s = σ(x), then return dout * s * (1 - s).
+    # TODO: apply the chain rule with σ'(x) = σ(x)(1 − σ(x)).
     s = sigmoid(x)
     return dout * s * (1.0 - s)
     # END SOLUTION
@@ -81,7 +81,7 @@ def tanh_backward(dout, x):
         np.ndarray dL/dx with the shape of x.
     """
     # BEGIN SOLUTION
-    # TODO: return dout * (1 - tanh(x)**2).
+    # TODO: apply the chain rule with tanh'(x) = 1 − tanh²(x).
     t = np.tanh(x)
     return dout * (1.0 - t * t)
     # END SOLUTION

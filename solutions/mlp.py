@@ -159,7 +159,7 @@ def sgd_step(params, grads, lr):
         dict with the same keys: the updated parameters.
     """
     # BEGIN SOLUTION
-    # TODO: return a new dict {k: params[k] - lr * grads[k]}.
+    # TODO: return a new dict with p − lr·dp for every key (no in-place update).
     return {k: params[k] - lr * grads[k] for k in params}
     # END SOLUTION
 

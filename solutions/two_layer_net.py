@@ -161,6 +161,6 @@ def predict(params, X):
         np.ndarray of shape (N, K), values in (0, 1).
     """
     # BEGIN SOLUTION
-    # TODO: return the first output of forward.
+    # TODO: run the forward pass and return ŷ.
     return forward(params, X)[0]
     # END SOLUTION

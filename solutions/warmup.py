@@ -73,6 +73,6 @@ def xor_relu_net(X):
     c = np.array([0.0, -1.0])
     w = np.array([1.0, -2.0])
     # BEGIN SOLUTION
-    # TODO: return relu(X @ W.T + c) @ w.
+    # TODO: compute f(x) = wᵀ relu(W x + c) for every row of X.
     return relu(X @ W.T + c) @ w
     # END SOLUTION

@@ -143,7 +143,8 @@ def pack(message, store_handle=None):
     meta = []
     chunks = []
     for a in arrays:
-        a = np.ascontiguousarray(a)
+        if not a.flags.c_contiguous:
+            a = a.copy(order="C")      # (np.ascontiguousarray would turn 0-d into 1-d)
         if a.dtype.byteorder == ">":
             a = a.astype(a.dtype.newbyteorder("<"))
         meta.append([a.dtype.str, list(a.shape)])

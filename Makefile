@@ -1,0 +1,41 @@
+# The MLP and backpropagation assignment kit. `make help` lists the targets.
+PYTHON ?= python3
+JOBS ?= 2
+OUT ?= grades
+SUBMISSIONS ?=
+
+.PHONY: help install install-system test assignment check-assignment grade data bench
+
+help:
+	@echo "make install          install the pinned Python packages (requirements.txt)"
+	@echo "make install-system   Debian packages used by the full test run (needs root and apt-get)"
+	@echo "make test             the kit's own tests (what CI runs)"
+	@echo "make assignment       regenerate assignment/ from solutions/"
+	@echo "make grade [SUBMISSIONS='a/ b.zip'] [JOBS=2] [OUT=grades]"
+	@echo "                      grade submissions (default: the bundled examples)"
+	@echo "make data             download the full MNIST into data/mnist/ (needs the internet)"
+	@echo "make bench            time grading and the reference MLP"
+
+install:
+	$(PYTHON) -m pip install -r requirements.txt
+
+install-system:
+	apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist
+
+test:
+	$(PYTHON) -m pytest -q
+
+assignment:
+	$(PYTHON) -m grader assign
+
+check-assignment:
+	$(PYTHON) -m grader assign --check
+
+grade:
+	$(PYTHON) -m grader grade $(SUBMISSIONS) --out $(OUT) -j $(JOBS)
+
+data:
+	$(PYTHON) data/fetch_mnist.py --dest data/mnist
+
+bench:
+	$(PYTHON) tests/bench/bench_grading.py

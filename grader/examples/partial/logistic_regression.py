@@ -1,0 +1,107 @@
+"""Part 2: logistic regression trained by backpropagation.
+
+One neuron with a sigmoid, trained on binary cross-entropy (the lecture's
+notation, for one example x with label y in {0, 1}):
+
+    z = wᵀx + b
+    a = σ(z)
+    L = −(y log a + (1 − y) log(1 − a))
+
+Over a batch X of shape (N, D) the loss is the mean of L over the N rows.
+By the chain rule, dL/dz = a − y for each example, so for the mean loss
+
+    dL/dw = Xᵀ (a − y) / N        dL/db = Σᵢ (aᵢ − yᵢ) / N
+"""
+import numpy as np
+
+from .activations import sigmoid
+
+
+def forward(X, w, b):
+    """Forward pass: a = σ(X w + b), one probability per row of X.
+
+    Args:
+        X: np.ndarray of shape (N, D), one example per row.
+        w: np.ndarray of shape (D,), the weights.
+        b: float, the bias.
+
+    Returns:
+        a: np.ndarray of shape (N,), with a[i] = σ(wᵀ X[i] + b).
+    """
+    return sigmoid(X @ w + b)
+
+
+def bce_loss(a, y):
+    """Mean binary cross-entropy, −mean(y log a + (1 − y) log(1 − a)).
+
+    It must be finite even when some a is exactly 0 or 1 (clip a into
+    [eps, 1 − eps] first, with a small eps such as 1e-12).
+
+    Args:
+        a: np.ndarray of shape (N,), predicted probabilities.
+        y: np.ndarray of shape (N,), labels in {0, 1}.
+
+    Returns:
+        float, the loss averaged over the N examples.
+    """
+    eps = 1e-12
+    a = np.clip(a, eps, 1.0 - eps)
+    return float(-np.mean(y * np.log(a) + (1.0 - y) * np.log(1.0 - a)))
+
+
+def backward(X, a, y):
+    """Gradient of the mean BCE with respect to w and b.
+
+    Args:
+        X: np.ndarray of shape (N, D), the inputs given to forward.
+        a: np.ndarray of shape (N,), the output of forward(X, w, b).
+        y: np.ndarray of shape (N,), labels in {0, 1}.
+
+    Returns:
+        (dw, db): dw is an np.ndarray of shape (D,) and db a float, the
+        gradients dL/dw and dL/db of the *mean* loss over the batch.
+    """
+    dz = (a - y) / X.shape[0]
+    return X.T @ dz, float(np.sum(dz))
+
+
+def fit(X, y, lr=0.1, epochs=1000):
+    """Train by full-batch gradient descent, starting from w = 0, b = 0.
+
+    Each epoch: forward, record the loss, backward, then
+    w ← w − lr·dL/dw and b ← b − lr·dL/db.
+
+    Args:
+        X: np.ndarray of shape (N, D).
+        y: np.ndarray of shape (N,), labels in {0, 1}.
+        lr: float, the learning rate.
+        epochs: int, the number of gradient steps.
+
+    Returns:
+        (w, b, losses): w of shape (D,), b a float, and losses a list of
+        `epochs` floats, the training loss at each epoch.
+    """
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    losses = []
+    for _ in range(epochs):
+        a = forward(X, w, b)
+        losses.append(bce_loss(a, y))
+        dw, db = backward(X, a, y)
+        w = w - lr * dw
+        b = b - lr * db
+    return w, b, losses
+
+
+def predict(X, w, b):
+    """Class labels: 1 where σ(X w + b) >= 0.5, else 0.
+
+    Args:
+        X: np.ndarray of shape (N, D).
+        w: np.ndarray of shape (D,).
+        b: float.
+
+    Returns:
+        np.ndarray of shape (N,) and integer dtype, with values in {0, 1}.
+    """
+    return (forward(X, w, b) >= 0.5).astype(np.int64)
