@@ -5,6 +5,8 @@ on which (small) input, what was expected and what came back, in the order
 type → shape → finite → value → gradient. Messages never quote grader or
 solution source; they show numbers, shapes and the student's own code.
 """
+import re
+
 import numpy as np
 
 from solutions.gradient_check import relative_error
@@ -17,9 +19,9 @@ class Failure(AssertionError):
 
 
 def fmt(a, limit=160):
-    """A short, readable rendering of a value."""
+    """A short, readable rendering of a value (numbers and shapes, never student text)."""
     if isinstance(a, Handle):
-        return f"a {a.type_name} object"
+        return f"a {type_name(a)} object"
     if isinstance(a, (float, np.floating)):
         return f"{float(a):.6g}"
     if isinstance(a, (bool, int, np.integer, np.bool_)):
@@ -63,9 +65,8 @@ def _where(call, inputs):
 
 
 def type_name(value):
-    if isinstance(value, Handle):
-        return value.type_name
-    return type(value).__name__
+    name = value.type_name if isinstance(value, Handle) else type(value).__name__
+    return re.sub(r"[^A-Za-z0-9_.]", "", name)[:60] or "object"
 
 
 def array(got, call, shape=None, inputs=None):
@@ -145,18 +146,24 @@ def scalar(got, call, inputs=None):
     return float(got)
 
 
-def scalar_close(got, expected, call, inputs=None, rtol=1e-6, atol=1e-9):
+def scalar_close(got, expected, call, inputs=None, rtol=1e-6, atol=1e-9, batch=None, outputs=None):
+    """A float close to `expected`; hints name a factor of the batch size or the outputs."""
     value = scalar(got, call, inputs)
     if not np.isfinite(value):
         raise Failure(f"{_where(call, inputs or {})}: got {value}, expected the finite value {expected:.6g}")
     if abs(value - expected) > atol + rtol * abs(expected):
         raise Failure(f"{_where(call, inputs or {})}: expected {expected:.6g}, got {value:.6g}"
-                      + ratio_hint(value, expected))
+                      + ratio_hint(value, expected, batch=batch, outputs=outputs, kind="loss"))
     return value
 
 
-def ratio_hint(got, expected, batch=None):
-    """A targeted hint when `got` is a simple multiple of `expected`."""
+def ratio_hint(got, expected, batch=None, outputs=None, kind="gradient", square=False):
+    """A targeted hint when `got` is a simple multiple of `expected`.
+
+    kind: "gradient" or "loss". batch: N of the batch. outputs: K, the number of
+    outputs summed over (MSE). square: the loss is a square, so a missing 2 in
+    its derivative is a likely cause of a factor 1/2.
+    """
     g = np.ravel(np.asarray(got, dtype=np.float64))
     e = np.ravel(np.asarray(expected, dtype=np.float64))
     if g.shape != e.shape or not np.all(np.isfinite(g)):
@@ -165,27 +172,39 @@ def ratio_hint(got, expected, batch=None):
     if ne < 1e-300:
         return ""
     if float(g @ g) < 1e-24 * ne:
-        return ". It is all zeros: is a term missing, or is the gradient never written?"
+        return ". It is all zeros: is a term missing, or is the result never written?"
     c = float(g @ e) / ne
     residual = np.linalg.norm(g - c * e) / (np.linalg.norm(g) + 1e-300)
     if residual > 1e-3:
         return ""
     candidates = []
-    if batch:
-        candidates += [(batch, f"{batch} times too large, and {batch} is the batch size: "
-                                f"did you forget to average over the batch?"),
-                       (1.0 / batch, f"{batch} times too small, and {batch} is the batch size: "
-                                     f"did you divide by the batch size twice?")]
-    candidates += [(-1.0, "the right size but the wrong sign: check the order in (prediction - target)"),
-                   (2.0, "twice too large: is a factor of 2 counted twice?"),
-                   (0.5, "half the right size: did you drop the 2 from the derivative of the square?")]
+    if batch and batch > 1:
+        if kind == "loss":
+            candidates.append((batch, f"{batch} times too large, and {batch} is the batch size: did you "
+                                      f"sum over the batch instead of averaging?"))
+        else:
+            candidates += [(batch, f"{batch} times too large, and {batch} is the batch size: did you "
+                                   f"forget to average over the batch?"),
+                           (1.0 / batch, f"{batch} times too small, and {batch} is the batch size: did "
+                                         f"you divide by the batch size twice?")]
+    if outputs and outputs > 1:
+        candidates.append((1.0 / outputs, f"{outputs} times too small, and {outputs} is the number of "
+                                          f"outputs: sum the squared errors over the outputs and average "
+                                          f"over the rows only"))
+    candidates.append((-1.0, "the right size but the wrong sign: check the order in (prediction - target)"
+                             if kind == "gradient" else "the right size but the wrong sign"))
+    if square and kind == "gradient":
+        candidates.append((0.5, "half the right size: did you drop the 2 from the derivative of the square?"))
+    candidates.append((2.0, "twice too large: is a factor of 2 counted twice?"))
+    if not any(abs(0.5 - f) < 1e-9 for f, _ in candidates):
+        candidates.append((0.5, "half the right size"))
     for factor, text in candidates:
         if abs(c - factor) <= 1e-3 * abs(factor):
             return f". It looks {text}"
     return ""
 
 
-def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None):
+def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None, square=False):
     """Compare an analytic gradient with the grader's finite differences.
 
     The relative error is ‖a − n‖ / (‖a‖ + ‖n‖) over the whole tensor.
@@ -195,7 +214,7 @@ def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None
     finite(got, f"{call}['{param}']" if param else call, inputs)
     err = relative_error(got, numeric)
     if err > limit:
-        hint = ratio_hint(got, numeric, batch)
+        hint = ratio_hint(got, numeric, batch, square=square)
         if not hint and got.ndim == 2 and got.shape[0] == got.shape[1] \
                 and relative_error(got.T, numeric) < limit:
             hint = ". It matches the transpose: dW must line up with W, shape (out, in)"
@@ -214,7 +233,9 @@ def mapping(got, call, keys, shapes=None):
     missing = [k for k in keys if k not in got]
     extra = [k for k in got if k not in keys]
     if missing or extra:
-        raise Failure(f"{call}: expected keys {list(keys)}; missing {missing}, unexpected {extra}")
+        shown = [re.sub(r"[^A-Za-z0-9_]", "", str(k))[:20] for k in extra[:6]]
+        raise Failure(f"{call}: expected keys {list(keys)}; missing {missing}, unexpected {shown}"
+                      + (" ..." if len(extra) > 6 else ""))
     for k in keys:
         if shapes is not None:
             array(got[k], f"{call}['{k}']", shape=shapes[k])

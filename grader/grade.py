@@ -119,7 +119,7 @@ def run_judge(part, student_file, results_path, limits, mode="hidden", collect_o
         cmd.append("--collect-only")
     # The judge itself is bounded too: the part budget, one worker start per
     # test at most, and slack for pytest and the finite differences.
-    timeout = limits.part_seconds + limits.start_seconds + 120
+    timeout = limits.for_part(part) + limits.start_seconds + 120
     ended = "ok"
     with open(log or os.devnull, "ab") as logf:
         try:

@@ -1,11 +1,14 @@
 """Keep hidden-test and solution code out of the feedback students see.
 
 Student code can read files around it and put their text into an exception
-message or a printout. Before any text reaches results.json, every line that
-shares a run of WINDOW consecutive code tokens with a protected source (the
-code inside the solution markers, and the code of the hidden suites and the
-grader's oracle outside string literals) is replaced. The grader's own message templates are string
-literals, so they are not protected and never trip the filter.
+message, a printout, a dict key or a class name. Every such student-made
+string is cleaned where it enters a message (grader.sandbox.client): each line
+that shares a run of WINDOW consecutive code tokens with a protected source
+(the code inside the solution markers, and the code of the hidden suites and
+the grader's oracle outside string literals) is replaced. The judge passes
+every finished message through a second filter with a long window
+(LAST_RESORT tokens), which the grader's own short call descriptions never
+reach, as a safety net.
 """
 import io
 import re
@@ -17,6 +20,7 @@ from .assign import solution_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW = 12
+LAST_RESORT = 40
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[^\s\"'`]")
 REMOVED = "[line removed: it repeats hidden grader or reference code]"
 
@@ -43,14 +47,15 @@ def windows(seq, n=WINDOW):
 
 
 class Redactor:
-    def __init__(self, protected_token_runs):
+    def __init__(self, protected_token_runs, window=WINDOW):
+        self.window = window
         self.protected = set()
         for run in protected_token_runs:
-            self.protected |= windows(run)
+            self.protected |= windows(run, window)
 
     @classmethod
-    @lru_cache(maxsize=1)
-    def default(cls):
+    @lru_cache(maxsize=4)
+    def default(cls, window=WINDOW):
         runs = []
         for path in sorted((ROOT / "solutions").glob("*.py")):
             lines = solution_lines(path.read_text(encoding="utf-8"))
@@ -58,20 +63,21 @@ class Redactor:
         hidden = sorted((ROOT / "grader" / "suites").glob("*.py")) + [ROOT / "grader" / "oracle.py"]
         for path in hidden:
             runs.append(code_tokens(path.read_text(encoding="utf-8")))
-        return cls(runs)
+        return cls(runs, window)
 
     def leaks(self, text):
         """The protected runs found in `text` (for tests and audits)."""
-        return sorted(windows(tokens(text)) & self.protected)
+        return sorted(windows(tokens(text), self.window) & self.protected)
 
     def clean(self, text):
         """`text` with every line that takes part in a protected run replaced."""
         found = [(m.group(), text.count("\n", 0, m.start())) for m in TOKEN.finditer(text)]
         words = [w for w, _ in found]
         bad = set()
-        for i in range(len(words) - WINDOW + 1):
-            if tuple(words[i:i + WINDOW]) in self.protected:
-                bad.update(range(found[i][1], found[i + WINDOW - 1][1] + 1))
+        n = self.window
+        for i in range(len(words) - n + 1):
+            if tuple(words[i:i + n]) in self.protected:
+                bad.update(range(found[i][1], found[i + n - 1][1] + 1))
         if not bad:
             return text
         lines = text.split("\n")

@@ -11,6 +11,7 @@ results are compared or scored.
 """
 import collections
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,20 +21,31 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..redact import Redactor
 from . import protocol
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
+
+
+# Seconds of student-code time per part: 10x or more what the reference needs
+# on 2 loaded cores (activations 1 s, logistic regression 1 s, two-layer net
+# 5 s, MLP 5 s of calls), so slow but correct code (Python loops) still fits.
+PART_SECONDS = {"activations": 60.0, "logistic_regression": 90.0, "two_layer_net": 150.0, "mlp": 240.0}
 
 
 @dataclass
 class Limits:
     """Resource limits for one part of one submission (instructor-tunable)."""
 
-    part_seconds: float = 120.0       # all calls of one part together
+    part_seconds: float = None        # all calls of one part together (None: PART_SECONDS)
     call_seconds: float = 20.0        # one call, unless a test asks for more
     start_seconds: float = 30.0       # starting the worker and importing the module
     memory_bytes: int = 4 << 30       # address space of the worker (RLIMIT_AS)
     output_bytes: int = 64 << 10      # how much of what the student prints is kept
+
+    def for_part(self, part):
+        """The seconds `part` may use in all."""
+        return self.part_seconds if self.part_seconds is not None else PART_SECONDS.get(part, 120.0)
 
 
 class StudentError(Exception):
@@ -102,6 +114,20 @@ def isolation_command():
     if _ISOLATION is None:
         _ISOLATION = _isolation_command()
     return _ISOLATION
+
+
+def identifier(value, default="object"):
+    """A student-supplied name (exception type, class, function), reduced to a Python name."""
+    name = re.sub(r"[^A-Za-z0-9_.]", "", str(value))[:60]
+    return name or default
+
+
+def student_text(value, limit=400):
+    """A student-supplied string (exception message, printout), cut and cleaned of
+    anything that repeats hidden grader or reference code."""
+    text = str(value)
+    text = text if len(text) <= limit else text[:limit] + " ..."
+    return Redactor.default().clean(text)
 
 
 def _describe_exit(code):
@@ -290,31 +316,46 @@ class StudentModule:
             raise self._student_exception(name, reply.get("error") or {})
         raise BadReturn(f"{label}: the process running your code sent a malformed reply")
 
+    def _where(self, error):
+        """' (mlp.py, line 42, in backward: <their line>)' for the innermost frame in
+        the student's file. The worker only says which line; the text is read here,
+        from the staged copy of their own file, so it cannot be anything else."""
+        frames = error.get("frames") or []
+        if not frames or not isinstance(frames[-1], list) or len(frames[-1]) < 3:
+            return ""
+        _, line, func = frames[-1][:3]
+        try:
+            line = int(line)
+        except (TypeError, ValueError):
+            return ""
+        path = self.package_root / "assignment" / f"{self.part}.py"
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            text = lines[line - 1].strip()[:160] if 0 < line <= len(lines) else ""
+        except OSError:
+            text = ""
+        return f" ({self.part}.py, line {line}, in {identifier(func, '?')}: {text})"
+
     def _student_exception(self, name, error):
         label = f"{self.part}.{name}"
-        etype = str(error.get("type", "Exception"))[:80]
-        message = str(error.get("message", ""))[:400]
-        where = ""
-        frames = error.get("frames") or []
-        if frames and isinstance(frames[-1], list) and len(frames[-1]) == 4:
-            file, line, func, text = frames[-1]
-            where = f" ({file}, line {line}, in {func}: {str(text).strip()[:160]})"
-        if error.get("not_implemented"):
+        etype = identifier(error.get("type", "Exception"), "Exception")
+        message = student_text(error.get("message", ""))
+        where = self._where(error)
+        if error.get("not_implemented") and etype == "NotImplementedError":
             return NotImplementedYet(f"{label} is not implemented yet (it raises NotImplementedError)")
         if etype == "SystemExit":
             return StudentRaised(f"{label} called sys.exit(){where}; return a value instead", error)
         if etype == "MemoryError":
             limit = self.limits.memory_bytes / 2**30
             return StudentRaised(f"{label} ran out of memory (the limit is {limit:g} GiB){where}", error)
-        if etype == "TypeError" and self.functions and name in self.functions:
-            if "argument" in message:
-                return StudentRaised(
-                    f"{label} raised TypeError: {message}{where}. Your signature is "
-                    f"{name}{self.functions[name]}; check it against the assignment's", error)
+        if etype == "TypeError" and self.functions and name in self.functions and "argument" in message:
+            return StudentRaised(
+                f"{label} raised TypeError: {message}{where}. Your signature is "
+                f"{name}{student_text(self.functions[name], 200)}; check it against the assignment's", error)
         return StudentRaised(f"{label} raised {etype}: {message}{where}", error)
 
     def _budget_left(self):
-        return self.limits.part_seconds - self.used
+        return self.limits.for_part(self.part) - self.used
 
     def _ensure_started(self):
         if self.fatal:
@@ -341,7 +382,7 @@ class StudentModule:
             raise self.fatal from None
         except protocol.ProtocolError:
             how = self.worker.exit_description()
-            output = self.recent_output(300).strip()
+            output = student_text(self.recent_output(300).strip(), 300)
             self.worker.kill()
             detail = f" Last output: {output!r}" if output else ""
             self.fatal = ImportFailed(f"{self.part}.py could not be imported: {how}.{detail}")
@@ -351,23 +392,20 @@ class StudentModule:
         self.sandbox_notes = reply.get("notes") or []
         if reply.get("kind") == "import_error":
             error = reply.get("error") or {}
-            etype = error.get("type", "Exception")
-            frames = error.get("frames") or []
-            where = ""
-            if frames:
-                file, line, func, text = frames[-1]
-                where = f" at {file}, line {line}: {str(text).strip()[:160]}"
+            etype = identifier(error.get("type", "Exception"), "Exception")
+            message = student_text(error.get("message", ""))
+            where = self._where(error).replace(" (", " at ", 1).rstrip(")")
             if etype == "SystemExit":
                 what = "called sys.exit() while being imported"
             elif etype in ("SyntaxError", "IndentationError", "TabError"):
-                what = f"has a {etype}: {error.get('message', '')}"
+                what = f"has a {etype}: {message}"
             elif etype in ("ModuleNotFoundError", "ImportError"):
-                what = (f"raised {etype} while being imported: {error.get('message', '')} "
+                what = (f"raised {etype} while being imported: {message} "
                         f"(only numpy and the standard library are available)")
             else:
-                what = f"raised {etype} while being imported: {error.get('message', '')}"
+                what = f"raised {etype} while being imported: {message}"
             self.worker.kill()
-            self.fatal = ImportFailed(f"{self.part}.py {what[:400]}{where}")
+            self.fatal = ImportFailed(f"{self.part}.py {what}{where}")
             raise self.fatal
         if reply.get("kind") != "ready":
             self.worker.kill()
@@ -376,7 +414,7 @@ class StudentModule:
         self.functions = reply.get("functions") or {}
 
     def _budget_message(self):
-        return (f"the time limit for all of {self.part} ({self.limits.part_seconds:.0f} s) "
+        return (f"the time limit for all of {self.part} ({self.limits.for_part(self.part):.0f} s) "
                 f"is used up, so this test did not run")
 
     def _request(self, message, timeout, label):

@@ -103,10 +103,11 @@ def safe_str(obj, limit=500):
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
-def describe_exception(exc, student_files):
+def describe_exception(exc, student_path):
+    """Type, message and the student's own frames (exactly their file, nothing else)."""
     frames = []
     for fs in traceback.extract_tb(exc.__traceback__):
-        if os.path.basename(fs.filename) in student_files and "/assignment/" in fs.filename.replace("\\", "/"):
+        if fs.filename == student_path:
             frames.append([os.path.basename(fs.filename), fs.lineno, fs.name, (fs.line or "")[:200]])
     return {
         "type": type(exc).__name__,
@@ -117,10 +118,10 @@ def describe_exception(exc, student_files):
 
 
 class Server:
-    def __init__(self, channel, module, student_files, np):
+    def __init__(self, channel, module, student_path, np):
         self.channel = channel
         self.module = module
-        self.student_files = student_files
+        self.student_path = student_path
         self.np = np
         self.handles = {}
         self.next_handle = 1
@@ -180,7 +181,7 @@ class Server:
                 warnings.simplefilter("always")
                 value = fn(*args, **kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too: they are the student's
-            return {"kind": "error", "error": describe_exception(exc, self.student_files),
+            return {"kind": "error", "error": describe_exception(exc, self.student_path),
                     "seconds": time.perf_counter() - start}
         seconds = time.perf_counter() - start
         reply = {"kind": "ok", "value": value, "seconds": seconds,
@@ -219,7 +220,7 @@ def main():
     sys.path.insert(0, root)
     sys.path.insert(1, os.path.join(root, "assignment"))
     sys.dont_write_bytecode = True
-    student_files = {f"{args.part}.py"}
+    student_path = os.path.join(root, "assignment", f"{args.part}.py")
 
     np.random.seed(0)
     random.seed(0)
@@ -227,10 +228,11 @@ def main():
         import importlib
         module = importlib.import_module(f"assignment.{args.part}")
     except BaseException as exc:  # SyntaxError, SystemExit, anything at import time
-        error = describe_exception(exc, student_files)
+        error = describe_exception(exc, student_path)
         if isinstance(exc, SyntaxError):
-            error["frames"] = [[f"{args.part}.py", exc.lineno or 0, "<module>", (exc.text or "").rstrip()[:200]]]
             error["message"] = safe_str(exc.msg)
+            error["frames"] = ([[f"{args.part}.py", exc.lineno or 0, "<module>", (exc.text or "").rstrip()[:200]]]
+                               if exc.filename == student_path else [])
         channel.send({"kind": "import_error", "error": error, "notes": notes})
         return
     functions = {}
@@ -241,7 +243,7 @@ def main():
             except (TypeError, ValueError):
                 functions[name] = "(...)"
     channel.send({"kind": "ready", "functions": functions, "notes": notes, "pid": os.getpid()})
-    Server(channel, module, student_files, np).serve(protocol)
+    Server(channel, module, student_path, np).serve(protocol)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ full finite-difference check per tensor with pre-activations kept at least
 (3 random unit directions per tensor). Correct code measures relative errors
 around 1e-9 (full) and 1e-8 (directional); the limits are 1e-6 and 1e-5.
 """
+import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -115,7 +116,7 @@ def test_cross_entropy_values(mlp, rng):
     logits = rng.normal(0.0, 2.0, size=(5, 4))
     y = np.array([0, 3, 1, 1, 2])
     checks.scalar_close(mlp.cross_entropy(logits, y), oracle.cross_entropy(logits, y),
-                        "cross_entropy(logits, y)", {"logits": logits, "y": y}, rtol=1e-9)
+                        "cross_entropy(logits, y)", {"logits": logits, "y": y}, rtol=1e-9, batch=5)
 
 
 @pytest.mark.points(1)
@@ -124,7 +125,8 @@ def test_cross_entropy_laws(mlp, pair):
     """cross_entropy is ≥ 0 and unchanged when the batch is duplicated"""
     logits, y = pair
     got = checks.scalar_close(mlp.cross_entropy(logits, y), oracle.cross_entropy(logits, y),
-                              "cross_entropy(logits, y)", {"logits": logits, "y": y}, rtol=1e-7, atol=1e-12)
+                              "cross_entropy(logits, y)", {"logits": logits, "y": y}, rtol=1e-7, atol=1e-12,
+                              batch=len(y))
     checks.that(got >= 0, f"cross_entropy(logits, y) {checks.describe_inputs(logits=logits, y=y)}: "
                           f"got {got:.6g} < 0")
     twice = checks.scalar(mlp.cross_entropy(np.vstack([logits, logits]), np.concatenate([y, y])),
@@ -209,7 +211,7 @@ def test_backward_gradient(mlp, rng, key):
                     GRAD_LIMIT, batch=X.shape[0])
 
 
-@pytest.mark.points(1)
+@pytest.mark.points(0.5)
 @pytest.mark.parametrize("layers", [1, 4])
 def test_backward_any_depth(mlp, rng, layers):
     """backward matches finite differences with {layers} layer(s)"""
@@ -294,24 +296,65 @@ def test_fit_full_batch_step(mlp, rng):
                 f"{before:.6g} before the step and {after:.6g} after it")
 
 
-@pytest.mark.points(1)
-def test_fit_minibatches(mlp, rng):
-    """fit with batch_size < N takes several steps per epoch and is deterministic for a seed"""
-    X, y = rng.normal(size=(10, 4)), rng.integers(0, 3, size=10)
-    kw = dict(layer_sizes=(4, 5, 3), epochs=2, lr=0.1, seed=9)
-    pa, ha = _fit(mlp, X, y, batch_size=3, **kw)
-    pb, hb = _fit(mlp, X, y, batch_size=3, **kw)
-    checks.that(all(np.allclose(pa[k], pb[k], rtol=1e-12, atol=0) for k in pa) and np.allclose(ha, hb),
-                "fit(..., seed=9) gave different results on two calls: seed the shuffling generator")
-    p0, _ = _fit(mlp, X, y, batch_size=3, **dict(kw, lr=0.0))
-    full, _ = _fit(mlp, X, y, batch_size=64, **kw)
-    moved = sum(np.linalg.norm(pa[k] - p0[k]) for k in pa)
-    full_moved = sum(np.linalg.norm(full[k] - p0[k]) for k in pa)
-    checks.that(moved > 1.5 * full_moved,
-                f"fit with batch_size=3 on 10 rows moved the parameters about as far as with batch_size=64 "
-                f"({moved:.3g} vs {full_moved:.3g}): it should take 4 steps per epoch, not 1")
-    checks.that(all(np.isfinite(ha)) and 0 < ha[0] < 20,
-                f"fit(...): history = {checks.fmt(np.array(ha))} does not look like a mean cross-entropy")
+def sgd_epoch(params, X, y, order, batch_size, lr):
+    """One epoch of minibatch SGD in the given row order: (params, [(batch loss, batch size)])."""
+    p = dict(params)
+    losses = []
+    for start in range(0, len(order), batch_size):
+        idx = list(order[start:start + batch_size])
+        losses.append((oracle.mlp_loss(p, X[idx], y[idx]), len(idx)))
+        g = oracle.mlp_grads(p, X[idx], y[idx])
+        p = {k: p[k] - lr * g[k] for k in p}
+    return p, losses
+
+
+def batchings(n, batch_size):
+    """Every distinct sequence of minibatches one shuffled epoch can produce."""
+    seen = set()
+    for perm in itertools.permutations(range(n)):
+        key = tuple(frozenset(perm[i:i + batch_size]) for i in range(0, n, batch_size))
+        if key not in seen:
+            seen.add(key)
+            yield perm
+
+
+@pytest.mark.points(2)
+def test_fit_shuffled_minibatch_epoch(mlp, rng):
+    """fit's epoch is minibatch SGD over a fresh shuffle of all rows, and history holds the epoch's mean loss"""
+    X, y = rng.normal(size=(5, 4)), np.array([0, 1, 2, 1, 0])
+    kw = dict(layer_sizes=(4, 5, 3), epochs=1, batch_size=2)
+    call = "fit(X, y, layer_sizes=(4, 5, 3), epochs=1, batch_size=2, lr=0.5) on 5 rows"
+    orders = []
+    for seed in (0, 1, 2):
+        p0, _ = _fit(mlp, X, y, lr=0.0, seed=seed, **kw)
+        p1, history = _fit(mlp, X, y, lr=0.5, seed=seed, **kw)
+        again, _ = _fit(mlp, X, y, lr=0.5, seed=seed, **kw)
+        checks.that(all(np.array_equal(p1[k], again[k]) for k in p1),
+                    f"{call} gave different results on two calls with seed={seed}: seed the shuffling "
+                    f"generator (np.random.default_rng(seed))")
+        match = None
+        for order in batchings(5, 2):
+            p, losses = sgd_epoch(p0, X, y, order, 2, 0.5)
+            if all(np.allclose(p[k], p1[k], rtol=1e-7, atol=1e-10) for k in p):
+                match = order, losses
+                break
+        checks.that(match is not None,
+                    f"{call}, seed={seed}: the result is not minibatch SGD over any order of the rows. Each "
+                    f"epoch should shuffle X and y together and visit every row once, in batches of 2, 2 "
+                    f"and 1 (the last batch is smaller), with one step per batch")
+        order, losses = match
+        orders.append(order)
+        values, sizes = np.array([l for l, _ in losses]), np.array([n for _, n in losses])
+        accepted = {"the mean of the batch losses": values.mean(),
+                    "the batch losses weighted by batch size": (values * sizes).sum() / sizes.sum(),
+                    "the loss on all rows before the epoch": oracle.mlp_loss(p0, X, y),
+                    "the loss on all rows after the epoch": oracle.mlp_loss(p1, X, y)}
+        checks.that(any(np.isclose(history[0], v, rtol=1e-6) for v in accepted.values()),
+                    f"{call}, seed={seed}: history[0] = {history[0]:.6g}, but this epoch's batch losses were "
+                    f"{checks.fmt(values)} (mean {values.mean():.6g}); history should hold the epoch's mean loss")
+    checks.that(any(tuple(o) != tuple(range(5)) for o in orders),
+                f"{call}: for seeds 0, 1 and 2 every epoch visited the rows in their original order; "
+                f"shuffle them each epoch")
 
 
 @lru_cache(maxsize=1)

@@ -104,7 +104,7 @@ def test_mse_values(net, rng):
     """mse_loss matches (1/N) Σᵢ ‖yᵢ − ŷᵢ‖² (summed over outputs, averaged over rows)"""
     yhat, y = rng.uniform(size=(5, 3)), rng.uniform(size=(5, 3))
     checks.scalar_close(net.mse_loss(yhat, y), oracle.mse(yhat, y), "mse_loss(yhat, y)",
-                        {"yhat": yhat, "y": y}, rtol=1e-9)
+                        {"yhat": yhat, "y": y}, rtol=1e-9, batch=5, outputs=3)
 
 
 @pytest.mark.points(1)
@@ -113,7 +113,8 @@ def test_mse_laws(net, pair):
     """mse_loss is ≥ 0, is 0 when ŷ = y, and is unchanged when the batch is duplicated"""
     yhat, y = pair
     got = checks.scalar_close(net.mse_loss(yhat, y), oracle.mse(yhat, y), "mse_loss(yhat, y)",
-                              {"yhat": yhat, "y": y}, rtol=1e-7, atol=1e-12)
+                              {"yhat": yhat, "y": y}, rtol=1e-7, atol=1e-12, batch=y.shape[0],
+                              outputs=y.shape[1])
     checks.that(got >= 0, f"mse_loss(yhat, y) {checks.describe_inputs(yhat=yhat, y=y)}: got {got:.6g} < 0")
     zero = checks.scalar(net.mse_loss(y, y), "mse_loss(y, y)")
     checks.that(abs(zero) < 1e-12, f"mse_loss(y, y) {checks.describe_inputs(y=y)}: got {zero:.6g}, expected 0")
@@ -135,7 +136,7 @@ def test_backward_gradient(net, rng, key):
     grads = net.backward(params, cache, y)
     checks.mapping(grads, "backward(params, cache, y)", KEYS)
     checks.gradient(key, grads[key], numeric_grad(params, X, y, key), "backward(params, cache, y)",
-                    GRAD_LIMIT, batch=X.shape[0])
+                    GRAD_LIMIT, batch=X.shape[0], square=True)
 
 
 @pytest.mark.points(1)
@@ -167,7 +168,7 @@ def _fit(net, X, y, **kwargs):
 
 @pytest.mark.points(2)
 def test_fit_gradient_step(net, rng):
-    """fit takes a gradient step per epoch from its seeded initialisation"""
+    """fit takes a gradient step per epoch from an initialisation that depends on the seed"""
     X, y = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
     lr = 0.5
     # lr = 0 returns the initial parameters of that seed, whatever the initialiser.
@@ -175,11 +176,16 @@ def test_fit_gradient_step(net, rng):
     p1, losses = _fit(net, X, y, n_hidden=4, lr=lr, epochs=1, seed=11)
     for key in KEYS:
         checks.gradient(key, (p0[key] - p1[key]) / lr, numeric_grad(p0, X, y, key),
-                        "fit(X, y, lr=0.5, epochs=1, seed=11), read as (p0 - p1) / lr,", 1e-5, batch=6)
+                        "fit(X, y, lr=0.5, epochs=1, seed=11), read as (p0 - p1) / lr,", 1e-5, batch=6,
+                        square=True)
     before, after = oracle.two_layer_loss(p0, X, y), oracle.two_layer_loss(p1, X, y)
     checks.that(np.isclose(losses[0], before, rtol=1e-6) or np.isclose(losses[0], after, rtol=1e-6),
                 f"fit(..., epochs=1): losses[0] = {losses[0]:.6g}, but the loss is {before:.6g} before "
                 f"the step and {after:.6g} after it")
+    other, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=12)
+    checks.that(not all(np.array_equal(p0[k], other[k]) for k in KEYS),
+                "fit(..., seed=11) and fit(..., seed=12) start from the same parameters: pass the seed "
+                "on to init_params")
 
 
 @pytest.mark.points(1)

@@ -1,0 +1,205 @@
+"""The catalog of known submissions against the hidden suites.
+
+- Every bug in tests/catalog/bugs.py must lose points on its own part, fail
+  each test named in its `caught_by`, and show its `hint` in some failure.
+- Every module in tests/catalog/alternatives/ must keep full marks.
+- The catalog itself must be well formed.
+
+Submissions are graded through grader.grade.grade, one call per part and
+kind (bugs, alternatives), lazily and once per module: `-k activations`
+grades only that part. A bug with extra={"known_gap": ...} (or an
+alternative with a top-level KNOWN_GAP = "..." string) documents a weakness
+of the suite and is a strict xfail: it starts failing as soon as the suite
+is fixed, so that the entry can be promoted.
+
+Runtime: about 3.5 minutes for the whole catalog (59 bugs, 9 alternatives)
+with 2 jobs on 2 cores; mlp (~70 s) and two_layer_net (~50 s) dominate,
+through the MNIST and XOR trainings.
+"""
+import ast
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from grader.grade import grade  # noqa: E402
+from grader.sandbox.stage import PARTS  # noqa: E402
+from tests.catalog import ALTERNATIVES, alternative_folders, apply_edits, materialize  # noqa: E402
+from tests.catalog.bugs import BUGS  # noqa: E402
+
+JOBS = 2
+MIN_BUGS_PER_PART = 6
+MIN_BUGS = 32
+MIN_ALTERNATIVES = 8
+OUTPUT_CHARS = 400
+
+
+# -- grading, once per part --------------------------------------------------
+class LazyGrades:
+    """Grades every submission of one kind for a part on first request."""
+
+    def __init__(self, factory, kind, folders):
+        self.factory = factory
+        self.kind = kind
+        self.folders = folders            # part -> [(name, folder)]
+        self.results = {}
+
+    def part(self, part):
+        if part not in self.results:
+            items = self.folders.get(part, [])
+            out = self.factory.mktemp(f"{self.kind}-{part}-graded")
+            try:
+                self.results[part] = grade([str(folder) for _, folder in items], out, jobs=JOBS,
+                                           parts=(part,), names=[name for name, _ in items], quiet=True)
+            except Exception as exc:      # remembered, so the part is not graded again per test
+                self.results[part] = exc
+        result = self.results[part]
+        if isinstance(result, Exception):
+            raise RuntimeError(f"grading the {self.kind} of {part} failed: {result!r}") from result
+        return result
+
+
+@pytest.fixture(scope="module")
+def bug_grades(tmp_path_factory):
+    src = tmp_path_factory.mktemp("bug-submissions")
+    folders = {}
+    for bug in BUGS:
+        folders.setdefault(bug.part, []).append((bug.name, materialize(bug, src / bug.part)))
+    return LazyGrades(tmp_path_factory, "bugs", folders)
+
+
+@pytest.fixture(scope="module")
+def alternative_grades(tmp_path_factory):
+    folders = {}
+    for name, (part, folder) in alternative_folders(tmp_path_factory.mktemp("alternative-submissions")).items():
+        folders.setdefault(part, []).append((name, folder))
+    return LazyGrades(tmp_path_factory, "alternatives", folders)
+
+
+def describe(result, part, only_failed=True):
+    """What the grader reported, for an assertion message."""
+    info = result["extra_data"]["parts"][part]
+    lines = [f"{part}: {info['score']:g} / {info['max_score']:g} (status: {info['status']})"]
+    for t in result["tests"]:
+        if only_failed and t["status"] == "passed":
+            continue
+        output = " ".join((t.get("output") or "").split())
+        if len(output) > OUTPUT_CHARS:
+            output = output[:OUTPUT_CHARS] + " ..."
+        lines.append(f"  [{t['status']} {t['score']:g}/{t['max_score']:g}] {t['name']}"
+                     + (f"\n      {output}" if output else ""))
+    if len(lines) == 1:
+        lines.append("  (no test failed)")
+    return "\n".join(lines)
+
+
+# -- bugs ----------------------------------------------------------------------
+def _bug_params():
+    for bug in BUGS:
+        marks = ()
+        gap = bug.extra.get("known_gap")
+        if gap:
+            marks = (pytest.mark.xfail(strict=True, raises=AssertionError,
+                                       reason=f"known gap of the suite: {gap}"),)
+        yield pytest.param(bug, id=f"{bug.part}-{bug.name}", marks=marks)
+
+
+@pytest.mark.parametrize("bug", list(_bug_params()))
+def test_bug_is_caught(bug, bug_grades):
+    result = bug_grades.part(bug.part)[bug.name]
+    tests = result["tests"]
+    failed = [t for t in tests if t["status"] != "passed"]
+    who = f"bug {bug.part}/{bug.name} ({bug.story})"
+    report = describe(result, bug.part)
+
+    assert result["score"] < result["max_score"], f"{who} scored full marks:\n{report}"
+
+    unknown = [c for c in bug.caught_by if not any(c in t["name"] for t in tests)]
+    assert not unknown, f"{who}: caught_by {unknown} matches no test name of the {bug.part} suite (a typo?)"
+    missed = [c for c in bug.caught_by if not any(c in t["name"] for t in failed)]
+    assert not missed, f"{who}: expected the test(s) matching {missed} to fail; the grader reported:\n{report}"
+
+    if bug.hint:
+        assert any(bug.hint in (t.get("output") or "") for t in failed), (
+            f"{who}: no failing test's output contains the hint {bug.hint!r}; the grader reported:\n{report}")
+
+
+# -- alternatives ----------------------------------------------------------------
+def _known_gap_of(path):
+    """The top-level KNOWN_GAP = "..." string of an alternative, if any (no import)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "KNOWN_GAP" for t in node.targets):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                return node.value.value
+    return None
+
+
+ALTERNATIVE_PATHS = sorted(ALTERNATIVES.glob("*__*.py"))
+
+
+def _alternative_params():
+    for path in ALTERNATIVE_PATHS:
+        gap = _known_gap_of(path)
+        marks = (pytest.mark.xfail(strict=True, raises=AssertionError,
+                                   reason=f"known false failure: {gap}"),) if gap else ()
+        yield pytest.param(path.stem, id=path.stem, marks=marks)
+
+
+@pytest.mark.parametrize("name", list(_alternative_params()))
+def test_alternative_keeps_full_marks(name, alternative_grades):
+    part = name.split("__", 1)[0]
+    result = alternative_grades.part(part)[name]
+    failed = [t for t in result["tests"] if t["status"] != "passed"]
+    assert result["score"] == result["max_score"] and not failed, (
+        f"the correct alternative {name} lost points:\n{describe(result, part)}")
+
+
+# -- hygiene -------------------------------------------------------------------
+def test_bug_names_are_unique():
+    dupes = [name for name, n in Counter(b.name for b in BUGS).items() if n > 1]
+    assert not dupes, f"duplicate bug names: {dupes}"
+
+
+def test_bug_counts():
+    assert all(b.part in PARTS for b in BUGS), [b.name for b in BUGS if b.part not in PARTS]
+    per_part = Counter(b.part for b in BUGS)
+    short = {p: per_part[p] for p in PARTS if per_part[p] < MIN_BUGS_PER_PART}
+    assert not short, f"fewer than {MIN_BUGS_PER_PART} bugs for {short}"
+    assert len(BUGS) >= MIN_BUGS, f"{len(BUGS)} bugs; the catalog needs at least {MIN_BUGS}"
+
+
+def test_bug_entries_are_complete():
+    for bug in BUGS:
+        assert bug.caught_by, f"{bug.name}: caught_by names no test"
+        assert bug.story.strip() and "\n" not in bug.story, f"{bug.name}: story should be one sentence"
+        assert bug.edits and all(isinstance(e, tuple) and len(e) == 2 for e in bug.edits), \
+            f"{bug.name}: edits should be ((old, new), ...)"
+        assert set(bug.extra) <= {"known_gap"}, f"{bug.name}: unknown extra keys {set(bug.extra)}"
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[f"{b.part}-{b.name}" for b in BUGS])
+def test_bug_edits_apply_and_change_the_module(bug, tmp_path):
+    reference = (ROOT / "solutions" / f"{bug.part}.py").read_text(encoding="utf-8")
+    folder = materialize(bug, tmp_path)      # raises unless every edit matches exactly once
+    text = (folder / f"{bug.part}.py").read_text(encoding="utf-8")
+    assert text == apply_edits(reference, bug)
+    assert text != reference, f"{bug.name}: the edits leave solutions/{bug.part}.py unchanged"
+    compile(text, f"{bug.name}/{bug.part}.py", "exec")   # a bug, not a syntax error
+
+
+def test_alternatives_are_well_formed(tmp_path):
+    assert len(ALTERNATIVE_PATHS) >= MIN_ALTERNATIVES, \
+        f"{len(ALTERNATIVE_PATHS)} alternatives; the catalog needs at least {MIN_ALTERNATIVES}"
+    folders = alternative_folders(tmp_path)
+    assert sorted(folders) == [p.stem for p in ALTERNATIVE_PATHS]
+    for name, (part, folder) in folders.items():
+        assert part in PARTS, f"{name}: {part!r} is not a part"
+        source = (folder / f"{part}.py").read_text(encoding="utf-8")
+        compile(source, name, "exec")
+        reference = (ROOT / "solutions" / f"{part}.py").read_text(encoding="utf-8")
+        assert source != reference, f"{name} is a copy of the reference"
