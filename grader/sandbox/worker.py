@@ -204,14 +204,15 @@ def main():
 
     notes = []
     root_fd = os.open(args.root, os.O_RDONLY | os.O_DIRECTORY)
+    # Import before the lock-down: it covers /tmp with a private tmpfs, and the
+    # kit itself (or a clone of it, as in CI) may live under /tmp.
+    import numpy as np
+    import protocol
     if args.sandbox:
         libc = ctypes.CDLL(None, use_errno=True)
         notes = lock_down(libc)
         os.chdir("/tmp")
     set_limits(args.memory, args.output)
-
-    import numpy as np
-    import protocol
 
     sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
     sys.modules.pop("protocol", None)

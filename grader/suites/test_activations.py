@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import checks, oracle, strategies
+from grader import oracle, strategies
+from solutions import checks
 from solutions.gradient_check import numerical_gradient
 
 GRAD_LIMIT = 1e-6

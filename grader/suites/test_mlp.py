@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import checks, oracle, strategies
+from grader import oracle, strategies
+from solutions import checks
 from solutions.datasets import load_mnist
 from solutions.gradient_check import directional_derivative, numerical_gradient
 

@@ -1,0 +1,274 @@
+"""Assertions whose messages teach: the harness of both the public tests
+(`python -m assignment.check`) and the hidden grader.
+
+Every check raises AssertionError with a message that says what was called
+on which (small) input, what was expected and what came back, in the order
+type → shape → finite → value → gradient, with a hint for the classic
+mistakes (a factor of the batch size, a flipped sign, a missing 2). Messages
+show numbers and shapes, never anyone's source code.
+"""
+import re
+
+import numpy as np
+
+from .gradient_check import relative_error
+
+
+class Failure(AssertionError):
+    """A check failed; str() is the student-facing message."""
+
+
+def fmt(a, limit=160):
+    """A short, readable rendering of a value (numbers and shapes, never student text)."""
+    if hasattr(a, "type_name") and not isinstance(a, np.ndarray):   # an object kept in the sandbox
+        return f"a {type_name(a)} object"
+    if isinstance(a, (float, np.floating)):
+        return f"{float(a):.6g}"
+    if isinstance(a, (bool, int, np.integer, np.bool_)):
+        return repr(a.item() if hasattr(a, "item") else a)
+    if isinstance(a, np.ndarray):
+        if a.dtype.kind in "biufc":
+            text = np.array2string(a, precision=4, threshold=12, edgeitems=3, separator=", ",
+                                   max_line_width=10_000, suppress_small=False)
+            text = " ".join(text.split())
+            return text if len(text) <= limit else text[:limit] + " ...]"
+        return f"an array of dtype {a.dtype}"
+    if isinstance(a, (list, tuple)):
+        return f"a {type(a).__name__} of length {len(a)}"
+    if isinstance(a, dict):
+        return f"a dict with keys {sorted(map(str, a))[:8]}"
+    if a is None:
+        return "None"
+    return f"a {type(a).__name__}"
+
+
+def describe_inputs(**inputs):
+    """'at x=[-1., 2.], dout=[3., 3.]' for small inputs; shapes for large ones."""
+    parts = []
+    for name, value in inputs.items():
+        arr = np.asarray(value) if not isinstance(value, dict) else None
+        if arr is not None and arr.dtype.kind in "biuf" and arr.size <= 8:
+            parts.append(f"{name}={fmt(arr)}")
+        elif arr is not None and arr.dtype.kind in "biuf":
+            parts.append(f"{name} of shape {arr.shape}")
+        elif isinstance(value, dict):
+            shapes = ", ".join(f"{k}{np.shape(v)}" for k, v in value.items())
+            parts.append(f"{name} with {shapes}")
+        else:
+            parts.append(f"{name}={fmt(value)}")
+    return ("at " + ", ".join(parts)) if parts else ""
+
+
+def _where(call, inputs):
+    text = describe_inputs(**inputs) if inputs else ""
+    return f"{call} {text}".strip()
+
+
+def type_name(value):
+    name = getattr(value, "type_name", None) or type(value).__name__
+    return re.sub(r"[^A-Za-z0-9_.]", "", name)[:60] or "object"
+
+
+def array(got, call, shape=None, inputs=None):
+    """Check that `got` is an ndarray (of `shape`) of numbers; return it."""
+    where = _where(call, inputs or {})
+    if got is None:
+        raise Failure(f"{where}: returned None. Did you forget a return statement?")
+    if not isinstance(got, np.ndarray):
+        if isinstance(got, (float, int, np.number)) and shape == ():
+            got = np.asarray(got)
+        else:
+            raise Failure(f"{where}: expected a numpy array, got {type_name(got)}")
+    if got.dtype.kind not in "biuf":
+        raise Failure(f"{where}: expected an array of numbers, got dtype {got.dtype}")
+    if shape is not None and tuple(got.shape) != tuple(shape):
+        raise Failure(f"{where}: expected shape {tuple(shape)}, got {tuple(got.shape)}")
+    return got
+
+
+def float64(got, call, inputs=None):
+    got = array(got, call, inputs=inputs)
+    if got.dtype != np.float64:
+        raise Failure(f"{_where(call, inputs or {})}: float64 input should give float64 output, "
+                      f"got {got.dtype}")
+    return got
+
+
+def finite(got, call, inputs=None):
+    bad = ~np.isfinite(got)
+    if np.any(bad):
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        value = got[idx] if got.ndim else got
+        raise Failure(f"{_where(call, inputs or {})}: got {fmt(value)} at index {idx}; "
+                      f"every entry should be finite ({int(bad.sum())} are not)")
+    return got
+
+
+def close(got, expected, call, inputs=None, rtol=1e-6, atol=1e-9, shape_strict=True):
+    """type → shape → finite → value, against the grader's expected array."""
+    expected = np.asarray(expected, dtype=np.float64)
+    if shape_strict:
+        got = array(got, call, shape=expected.shape, inputs=inputs)
+    else:
+        got = array(got, call, inputs=inputs)
+        if got.size != expected.size:
+            raise Failure(f"{_where(call, inputs or {})}: expected {expected.size} values "
+                          f"(shape {expected.shape}), got shape {got.shape}")
+        got = got.reshape(expected.shape)
+    if np.all(np.isfinite(expected)):
+        finite(got, call, inputs)
+    got = got.astype(np.float64)
+    diff = np.abs(got - expected)
+    ok = diff <= atol + rtol * np.abs(expected)
+    if not np.all(ok):
+        idx = tuple(int(i) for i in np.unravel_index(np.argmax(diff - rtol * np.abs(expected)), diff.shape)) \
+            if diff.ndim else ()
+        if expected.size <= 8:
+            detail = f"expected {fmt(expected)}, got {fmt(got)}"
+        else:
+            detail = (f"at index {idx} expected {fmt(expected[idx])}, got {fmt(got[idx])} "
+                      f"({int((~ok).sum())} of {ok.size} entries are off)")
+        raise Failure(f"{_where(call, inputs or {})}: {detail}")
+    return got
+
+
+def scalar(got, call, inputs=None):
+    """Accept a Python or numpy float (or a 0-d array); return a float."""
+    where = _where(call, inputs or {})
+    if got is None:
+        raise Failure(f"{where}: returned None. Did you forget a return statement?")
+    if isinstance(got, np.ndarray):
+        if got.shape != ():
+            raise Failure(f"{where}: expected a single float, got an array of shape {got.shape}")
+        got = got[()]
+    if not isinstance(got, (float, int, np.floating, np.integer)) or isinstance(got, (bool, np.bool_)):
+        raise Failure(f"{where}: expected a single float, got {type_name(got)}")
+    return float(got)
+
+
+def scalar_close(got, expected, call, inputs=None, rtol=1e-6, atol=1e-9, batch=None, outputs=None):
+    """A float close to `expected`; hints name a factor of the batch size or the outputs."""
+    value = scalar(got, call, inputs)
+    if not np.isfinite(value):
+        raise Failure(f"{_where(call, inputs or {})}: got {value}, expected the finite value {expected:.6g}")
+    if abs(value - expected) > atol + rtol * abs(expected):
+        raise Failure(f"{_where(call, inputs or {})}: expected {expected:.6g}, got {value:.6g}"
+                      + ratio_hint(value, expected, batch=batch, outputs=outputs, kind="loss"))
+    return value
+
+
+def ratio_hint(got, expected, batch=None, outputs=None, kind="gradient", square=False):
+    """A targeted hint when `got` is a simple multiple of `expected`.
+
+    kind: "gradient" or "loss". batch: N of the batch. outputs: K, the number of
+    outputs summed over (MSE). square: the loss is a square, so a missing 2 in
+    its derivative is a likely cause of a factor 1/2.
+    """
+    g = np.ravel(np.asarray(got, dtype=np.float64))
+    e = np.ravel(np.asarray(expected, dtype=np.float64))
+    if g.shape != e.shape or not np.all(np.isfinite(g)):
+        return ""
+    ne = float(e @ e)
+    if ne < 1e-300:
+        return ""
+    if float(g @ g) < 1e-24 * ne:
+        return ". It is all zeros: is a term missing, or is the result never written?"
+    c = float(g @ e) / ne
+    residual = np.linalg.norm(g - c * e) / (np.linalg.norm(g) + 1e-300)
+    if residual > 1e-3:
+        return ""
+    candidates = []
+    if batch and batch > 1:
+        if kind == "loss":
+            candidates.append((batch, f"{batch} times too large, and {batch} is the batch size: did you "
+                                      f"sum over the batch instead of averaging?"))
+        else:
+            candidates += [(batch, f"{batch} times too large, and {batch} is the batch size: did you "
+                                   f"forget to average over the batch?"),
+                           (1.0 / batch, f"{batch} times too small, and {batch} is the batch size: did "
+                                         f"you divide by the batch size twice?")]
+    if outputs and outputs > 1:
+        candidates.append((1.0 / outputs, f"{outputs} times too small, and {outputs} is the number of "
+                                          f"outputs: sum the squared errors over the outputs and average "
+                                          f"over the rows only"))
+    candidates.append((-1.0, "the right size but the wrong sign: check the order in (prediction - target)"
+                             if kind == "gradient" else "the right size but the wrong sign"))
+    if square and kind == "gradient":
+        candidates.append((0.5, "half the right size: did you drop the 2 from the derivative of the square?"))
+    candidates.append((2.0, "twice too large: is a factor of 2 counted twice?"))
+    if not any(abs(0.5 - f) < 1e-9 for f, _ in candidates):
+        candidates.append((0.5, "half the right size"))
+    for factor, text in candidates:
+        if abs(c - factor) <= 1e-3 * abs(factor):
+            return f". It looks {text}"
+    return ""
+
+
+def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None, square=False):
+    """Compare an analytic gradient with the grader's finite differences.
+
+    The relative error is ‖a − n‖ / (‖a‖ + ‖n‖) over the whole tensor.
+    """
+    numeric = np.asarray(numeric, dtype=np.float64)
+    got = array(analytic, f"{call}['{param}']" if param else call, shape=numeric.shape, inputs=inputs)
+    finite(got, f"{call}['{param}']" if param else call, inputs)
+    err = relative_error(got, numeric)
+    if err > limit:
+        hint = ratio_hint(got, numeric, batch, square=square)
+        if not hint and got.ndim == 2 and got.shape[0] == got.shape[1] \
+                and relative_error(got.T, numeric) < limit:
+            hint = ". It matches the transpose: dW must line up with W, shape (out, in)"
+        label = f"d{param}" if param else "the gradient"
+        raise Failure(f"{label} from {call} does not match finite differences: relative error "
+                      f"{err:.2g} (limit {limit:g}){hint}")
+    return err
+
+
+def mapping(got, call, keys, shapes=None):
+    """A dict with exactly `keys` (and, if given, those shapes)."""
+    if got is None:
+        raise Failure(f"{call}: returned None. Did you forget a return statement?")
+    if not isinstance(got, dict):
+        raise Failure(f"{call}: expected a dict with keys {sorted(keys)}, got {type_name(got)}")
+    missing = [k for k in keys if k not in got]
+    extra = [k for k in got if k not in keys]
+    if missing or extra:
+        shown = [re.sub(r"[^A-Za-z0-9_]", "", str(k))[:20] for k in extra[:6]]
+        raise Failure(f"{call}: expected keys {list(keys)}; missing {missing}, unexpected {shown}"
+                      + (" ..." if len(extra) > 6 else ""))
+    for k in keys:
+        if shapes is not None:
+            array(got[k], f"{call}['{k}']", shape=shapes[k])
+    return got
+
+
+def pair(got, call, what=("first", "second")):
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        n = len(got) if isinstance(got, (tuple, list)) else None
+        raise Failure(f"{call}: expected a tuple of 2 ({what[0]}, {what[1]}), got "
+                      + (f"a {type_name(got)} of length {n}" if n is not None else type_name(got)))
+    return got
+
+
+def that(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+class prerequisite:
+    """Context manager: a failure inside says which later check it blocked.
+
+        with checks.prerequisite("backward is checked with the cache your forward returns"):
+            _, cache = net.forward(params, X)
+    """
+
+    def __init__(self, why):
+        self.why = why
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, exc, tb):
+        if exc is not None and exc.args and isinstance(exc.args[0], str):
+            exc.args = (f"{exc.args[0]} ({self.why})",) + exc.args[1:]
+        return False
