@@ -4,13 +4,14 @@ JOBS ?= 2
 OUT ?= grades
 SUBMISSIONS ?=
 
-.PHONY: help install install-system test assignment check-assignment grade data bench
+.PHONY: help install install-system test assignment check-assignment check grade data bench
 
 help:
 	@echo "make install          install the pinned Python packages (requirements.txt)"
 	@echo "make install-system   Debian packages used by the full test run (needs root and apt-get)"
 	@echo "make test             the kit's own tests (what CI runs)"
 	@echo "make assignment       regenerate assignment/ from solutions/"
+	@echo "make check            run the public tests on your assignment/ (students)"
 	@echo "make grade [SUBMISSIONS='a/ b.zip'] [JOBS=2] [OUT=grades]"
 	@echo "                      grade submissions (default: the bundled examples)"
 	@echo "make data             download the full MNIST into data/mnist/ (needs the internet)"
@@ -27,6 +28,9 @@ test:
 
 assignment:
 	$(PYTHON) -m grader assign
+
+check:
+	$(PYTHON) -m assignment.check
 
 check-assignment:
 	$(PYTHON) -m grader assign --check

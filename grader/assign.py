@@ -8,8 +8,9 @@
     # END SOLUTION
 
 become the TODO comment followed by ``raise NotImplementedError(...)``.
-Files without markers (the gradient-check helper, the data loader) are copied
-unchanged. ``python -m grader assign --check`` exits 1 when the committed
+Files without markers (the gradient-check helper, the data loader, the
+checks and the public-test runner) are copied unchanged, and the public test
+cases are written to ``assignment/public_tests/`` (grader.public). ``python -m grader assign --check`` exits 1 when the committed
 ``assignment/`` differs from what this would write.
 """
 import argparse
@@ -103,8 +104,23 @@ def solution_lines(text):
     return code
 
 
-def generate(source=SOURCE):
-    """Map each assignment file name to its generated text."""
+def hidden_counts():
+    """part -> {"tests", "points"} of each hidden suite (collected by a judge process)."""
+    import tempfile
+
+    from .grade import collected_tests
+    from .sandbox.client import Limits
+    from .sandbox.stage import PARTS
+    from concurrent.futures import ThreadPoolExecutor
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=4) as pool:
+        collected = pool.map(lambda part: collected_tests(part, Limits(), tmp), PARTS)
+        return {part: {"tests": len(tests), "points": sum(t["max_score"] for t in tests)}
+                for part, tests in zip(PARTS, collected)}
+
+
+def generate(source=SOURCE, public=True):
+    """Map each assignment file (relative path) to its generated text: the
+    starter modules, and (public=True) the public test cases."""
     files = {}
     for path in sorted(source.glob("*.py")):
         text = path.read_text(encoding="utf-8")
@@ -112,24 +128,33 @@ def generate(source=SOURCE):
             files[path.name] = PACKAGE_DOC
         else:
             files[path.name] = stub(text, path.stem)
+    if public:
+        from .public import build
+        for part, text in build(hidden_counts()).items():
+            files[f"public_tests/{part}.json"] = text
     return files
+
+
+def _generated_paths(target):
+    return sorted(list(target.glob("*.py")) + list(target.glob("public_tests/*.json")))
 
 
 def write(target=TARGET, source=SOURCE):
     target.mkdir(exist_ok=True)
     files = generate(source)
     for name, text in files.items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         (target / name).write_text(text, encoding="utf-8")
-    for stale in target.glob("*.py"):
-        if stale.name not in files:
+    for stale in _generated_paths(target):
+        if stale.relative_to(target).as_posix() not in files:
             stale.unlink()
     return sorted(files)
 
 
-def drift(target=TARGET, source=SOURCE):
+def drift(target=TARGET, source=SOURCE, public=True):
     """A list of human-readable differences between `target` and a fresh generation."""
     problems = []
-    files = generate(source)
+    files = generate(source, public)
     for name, text in files.items():
         path = target / name
         if not path.exists():
@@ -140,9 +165,10 @@ def drift(target=TARGET, source=SOURCE):
             diff = difflib.unified_diff(text.splitlines(), have.splitlines(),
                                         f"generated/{name}", f"assignment/{name}", lineterm="", n=1)
             problems.append("\n".join(list(diff)[:40]))
-    for path in sorted(target.glob("*.py")):
-        if path.name not in files:
-            problems.append(f"assignment/{path.name} has no source in solutions/")
+    for path in _generated_paths(target):
+        name = path.relative_to(target).as_posix()
+        if name not in files and (public or not name.startswith("public_tests/")):
+            problems.append(f"assignment/{name} has no source in solutions/")
     return problems
 
 

@@ -42,8 +42,13 @@ def code_tokens(source):
     return out
 
 
+NAME = re.compile(r"[A-Za-z_]")
+
+
 def windows(seq, n=WINDOW):
-    return {tuple(seq[i:i + n]) for i in range(len(seq) - n + 1)}
+    """Runs of n tokens with at least 3 names in them: a list of numbers is not code."""
+    return {tuple(seq[i:i + n]) for i in range(len(seq) - n + 1)
+            if sum(1 for t in seq[i:i + n] if NAME.match(t)) >= 3}
 
 
 class Redactor:

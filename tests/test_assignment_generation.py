@@ -59,9 +59,22 @@ def test_malformed_markers_are_rejected(source, problem):
 
 def test_drift_is_detected(tmp_path):
     for name, text in assign.generate().items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert assign.drift(target=tmp_path) == []
     (tmp_path / "mlp.py").write_text((tmp_path / "mlp.py").read_text() + "# edited by hand\n")
     (tmp_path / "extra.py").write_text("")
+    (tmp_path / "public_tests" / "mlp.json").write_text("{}")
     problems = assign.drift(target=tmp_path)
     assert any("mlp.py" in p for p in problems) and any("extra.py" in p for p in problems)
+    assert any("public_tests/mlp.json" in p for p in problems)
+
+
+def test_public_cases_ship_numbers_not_code():
+    """The public cases are data: no grader or solution source goes to students."""
+    from grader.redact import Redactor
+    redactor = Redactor.default()
+    for path in sorted((ASSIGNMENT / "public_tests").glob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        assert not redactor.leaks(text), path.name
+        assert "def " not in text and "import " not in text
