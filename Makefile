@@ -6,7 +6,7 @@ SUBMISSIONS ?=
 
 .PHONY: help install install-system test assignment check-assignment check grade data bench
 
-help:
+help::
 	@echo "make install          install the pinned Python packages (requirements.txt)"
 	@echo "make install-system   Debian packages used by the full test run (needs root and apt-get)"
 	@echo "make test             the kit's own tests (what CI runs)"
@@ -43,3 +43,6 @@ data:
 
 bench:
 	$(PYTHON) tests/bench/bench_grading.py
+
+# Targets of the otter, handout and feedback tooling live in mk/*.mk.
+include $(wildcard mk/*.mk)
