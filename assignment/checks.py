@@ -224,6 +224,20 @@ def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None
     return err
 
 
+def backprop_not_finite_differences(calls, call, n_params, limit=50):
+    """`calls` counts the student's own functions called during one backward.
+
+    Backpropagation reuses the cache and calls a helper a few times at most;
+    finite differences evaluate the forward pass twice per parameter.
+    """
+    total = sum(calls.values())
+    if total > limit:
+        top = ", ".join(f"{name} ×{n}" for name, n in sorted(calls.items(), key=lambda kv: -kv[1])[:3])
+        raise Failure(f"{call} called your own functions {total} times ({top}) for one gradient of "
+                      f"{n_params} parameters: that looks like finite differences, not backpropagation. "
+                      f"Apply the chain rule layer by layer, reusing what forward stored in the cache")
+
+
 def mapping(got, call, keys, shapes=None):
     """A dict with exactly `keys` (and, if given, those shapes)."""
     if got is None:

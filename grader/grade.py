@@ -61,6 +61,12 @@ def _candidates(names):
     return found
 
 
+def _through_symlink(root, path):
+    """Is `path`, or any folder between `root` and it, a symbolic link?"""
+    parts = path.relative_to(root).parts
+    return any((root.joinpath(*parts[:i])).is_symlink() for i in range(1, len(parts) + 1))
+
+
 def stage_submission(path, workdir, name=None):
     """Copy the four module files of a folder or zip into workdir/<name>/."""
     path = Path(path)
@@ -78,7 +84,9 @@ def stage_submission(path, workdir, name=None):
         sub.files[part] = str(target)
 
     if path.is_dir():
-        names = [p.relative_to(path).as_posix() for p in path.rglob("*.py") if p.is_file()]
+        # Never follow a symlink: a link named mlp.py could point at the reference.
+        names = [p.relative_to(path).as_posix() for p in path.rglob("*.py")
+                 if p.is_file() and not _through_symlink(path, p)]
         for part, rels in _candidates(names).items():
             if rels:
                 f = path / rels[0]

@@ -170,7 +170,7 @@ class Worker:
             stderr=out_w, env=env, cwd=str(package_root), start_new_session=True)
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
-        self.channel = protocol.Channel(resp_r, req_w)
+        self.channel = protocol.Channel(resp_r, req_w, max_payload=protocol.MAX_REPLY)
         self._fds = (resp_r, req_w, out_r)
         self.output = collections.deque()
         self.output_size = 0
@@ -290,8 +290,14 @@ class StudentModule:
         self._ensure_started()
         return name in self.functions
 
-    def call(self, name, *args, _timeout=None, _errstate=None, _return_args=False, **kwargs):
-        """Run <part>.<name>(*args, **kwargs) in the worker and return its value."""
+    def call(self, name, *args, _timeout=None, _errstate=None, _return_args=False, _count_calls=False,
+             **kwargs):
+        """Run <part>.<name>(*args, **kwargs) in the worker and return its value.
+
+        _errstate: numpy error handling during the call (e.g. {"over": "raise"}).
+        _return_args: return (value, args, kwargs) as they are after the call.
+        _count_calls: return (value, {function: calls}) for the module's own functions.
+        """
         label = f"{self.part}.{name}"
         if self.poison:
             raise StudentTimeout(self.poison)
@@ -302,10 +308,17 @@ class StudentModule:
             opts["errstate"] = _errstate
         if _return_args:
             opts["return_args"] = True
+        if _count_calls:
+            opts["count_calls"] = True
         self.calls += 1
         reply = self._request({"op": "call", "fn": name, "args": list(args), "kwargs": kwargs,
                                "opts": opts}, timeout, label)
         kind = reply.get("kind")
+        if kind == "ok" and _count_calls:
+            calls = reply.get("calls")
+            calls = {identifier(k): int(v) for k, v in calls.items() if isinstance(v, int)} \
+                if isinstance(calls, dict) else {}
+            return reply.get("value"), calls
         if kind == "ok":
             return reply.get("value")
         if kind == "missing":

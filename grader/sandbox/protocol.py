@@ -22,7 +22,8 @@ import numpy as np
 
 MAGIC = b"MLPK"
 MAX_HEADER = 64 << 20        # bytes of JSON
-MAX_PAYLOAD = 2 << 30        # bytes of array data in one frame
+MAX_PAYLOAD = 2 << 30        # bytes of array data in one frame (judge -> worker: the MNIST set)
+MAX_REPLY = 256 << 20        # ... in one reply from the worker (the judge's memory is not theirs)
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 MAX_STR = 100_000
@@ -167,7 +168,7 @@ def _shift(tree, offset):
     return tree
 
 
-def unpack_header(raw):
+def unpack_header(raw, max_payload=MAX_PAYLOAD):
     try:
         body = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -189,7 +190,7 @@ def unpack_header(raw):
             raise ProtocolError("refused array shape")
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if shape else dtype.itemsize
         total += nbytes
-        if total > MAX_PAYLOAD:
+        if total > max_payload:
             raise ProtocolError("arrays too large")
         specs.append((dtype, shape, nbytes))
     return body, specs
@@ -213,9 +214,10 @@ def finish(body, specs, payload, resolve_handle=None):
 class Channel:
     """Framed messages over a pair of file descriptors, with deadlines."""
 
-    def __init__(self, read_fd, write_fd):
+    def __init__(self, read_fd, write_fd, max_payload=MAX_PAYLOAD):
         self.read_fd = read_fd
         self.write_fd = write_fd
+        self.max_payload = max_payload
 
     def send(self, message, deadline=None, store_handle=None):
         data = memoryview(pack(message, store_handle))
@@ -234,7 +236,7 @@ class Channel:
         size = int.from_bytes(head[4:], "big")
         if size > MAX_HEADER:
             raise ProtocolError("header too large")
-        body, specs = unpack_header(bytes(self._read(size, deadline)))
+        body, specs = unpack_header(bytes(self._read(size, deadline)), self.max_payload)
         payload = self._read(sum(s[2] for s in specs), deadline)
         return finish(body, specs, payload, resolve_handle)
 

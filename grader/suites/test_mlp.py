@@ -80,7 +80,7 @@ def student_grads(mlp, params, X, y):
 
 # -- softmax and cross-entropy -----------------------------------------------
 @pytest.mark.public
-@pytest.mark.points(1.5)
+@pytest.mark.points(1)
 def test_softmax_values(mlp, rng):
     """softmax matches e^z / Σ e^z row by row, and rows sum to 1"""
     logits = rng.normal(0.0, 3.0, size=(4, 5))
@@ -149,7 +149,7 @@ def test_cross_entropy_stable(mlp):
 
 # -- init and forward ------------------------------------------------------
 @pytest.mark.public
-@pytest.mark.points(1.5)
+@pytest.mark.points(1)
 def test_init_mnist_shapes(mlp):
     """init_params((784, 128, 256, 10)) gives W1 (128, 784) … b3 (10,)"""
     p = mlp.init_params(MNIST, seed=0)
@@ -245,6 +245,17 @@ def test_backward_mnist_directional(mlp, rng):
         checks.gradient(key, np.array(analytic), np.array(numeric),
                         "backward(params, cache, y) on the MNIST-sized net, along 3 random directions,",
                         DIRECTIONAL_LIMIT, batch=6)
+
+
+@pytest.mark.points(1)
+def test_backward_is_backpropagation(mlp, rng):
+    """backward computes gradients by backpropagation, not by finite differences"""
+    params, X, y = away_from_kinks(rng, (20, 16, 12, 5), n=8)     # 605 parameters
+    with checks.prerequisite("backward is checked with the cache your forward returns"):
+        _, cache = forward_pair(mlp, params, X)
+    grads, calls = mlp.call("backward", params, cache, y, _count_calls=True)
+    checks.mapping(grads, "backward(params, cache, y)", list(params))
+    checks.backprop_not_finite_differences(calls, "backward(params, cache, y)", 605)
 
 
 # -- SGD and fit -----------------------------------------------------------

@@ -49,7 +49,7 @@ def forward_pair(net, params, X):
 
 # -- init ----------------------------------------------------------------
 @pytest.mark.public
-@pytest.mark.points(1.5)
+@pytest.mark.points(1)
 def test_init_shapes(net):
     """init_params returns W1 (H, D), b1 (H,), W2 (K, H), b2 (K,)"""
     p = net.init_params(3, 5, 2, seed=0)
@@ -77,7 +77,7 @@ def test_init_seeded_and_random(net):
 
 # -- forward -------------------------------------------------------------
 @pytest.mark.public
-@pytest.mark.points(2)
+@pytest.mark.points(1.5)
 def test_forward_values(net, rng):
     """forward matches ŷ = σ(W2 σ(W1 x + b1) + b2)"""
     params, X, _ = problem(rng, n=4)
@@ -150,6 +150,17 @@ def test_backward_shapes(net, n, d, h, k, seed):
     with checks.prerequisite("backward is checked with the cache your forward returns"):
         _, cache = forward_pair(net, params, X)
     checks.mapping(net.backward(params, cache, y), "backward(params, cache, y)", KEYS, shapes(d, h, k))
+
+
+@pytest.mark.points(1)
+def test_backward_is_backpropagation(net, rng):
+    """backward computes gradients by backpropagation, not by finite differences"""
+    params, X, y = problem(rng, n=8, d=10, h=12, k=3)          # 171 parameters
+    with checks.prerequisite("backward is checked with the cache your forward returns"):
+        _, cache = forward_pair(net, params, X)
+    grads, calls = net.call("backward", params, cache, y, _count_calls=True)
+    checks.mapping(grads, "backward(params, cache, y)", KEYS)
+    checks.backprop_not_finite_differences(calls, "backward(params, cache, y)", 171)
 
 
 # -- fit -----------------------------------------------------------------

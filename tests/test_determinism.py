@@ -1,0 +1,20 @@
+"""The same submission gets the same score, the same tests and the same
+messages every time: seeded data per test, a derandomized hypothesis profile,
+single-threaded BLAS, np.random reseeded before every call into student code."""
+from grader.__main__ import EXAMPLES
+from grader.grade import grade
+
+RUNS = 10
+
+
+def test_ten_gradings_are_identical(tmp_path):
+    # Ten copies in one batch: they are graded in parallel, in interleaved order.
+    partial = str(EXAMPLES["partial"])
+    results = grade([partial] * RUNS, tmp_path, jobs=2, names=[f"run{i}" for i in range(RUNS)], quiet=True)
+    assert len(results) == RUNS
+    first = results["run0"]
+    assert 0 < first["score"] < 100
+    for name, result in results.items():
+        assert result["score"] == first["score"], name
+        assert [(t["name"], t["score"], t["status"], t["output"]) for t in result["tests"]] == \
+               [(t["name"], t["score"], t["status"], t["output"]) for t in first["tests"]], name
