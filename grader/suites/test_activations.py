@@ -25,13 +25,66 @@ def away_from_zero(rng, shape, margin=1e-2):
     return np.where(np.abs(x) < margin, np.sign(x + 1e-300) * margin + x, x)
 
 
+TINY_X = np.array([-1.0, 0.5, 2.0])
+TINY_DOUT = np.array([2.0, -1.0, 3.0])
+
+
+def _mistakes(name, alpha):
+    """Classic wrong backward passes, as functions of (dout, x), with what to say."""
+    s = oracle.sigmoid
+    a = 0.01 if alpha is None else alpha
+    local = lambda dout, x: oracle.derivative(name, x, a)  # noqa: E731
+    table = [(local, "it drops dout: the chain rule multiplies the local derivative by the upstream "
+                     "gradient dout")]
+    if name == "sigmoid":
+        table.append((lambda d, x: d * x * (1 - x), "it computes x(1 − x) from the input; σ'(x) = σ(x)(1 − σ(x)) "
+                                                  "uses the output σ(x)"))
+        table.append((lambda d, x: d * s(x), "it multiplies by σ(x) only; σ'(x) = σ(x)(1 − σ(x))"))
+    elif name == "tanh":
+        table.append((lambda d, x: d * (1 - x * x), "1 − tanh²(x) squares tanh(x), not x"))
+        table.append((lambda d, x: d * (1 - np.tanh(x)), "1 − tanh²(x) squares tanh(x)"))
+    elif name == "relu":
+        table.append((lambda d, x: d * (x < 0), "the mask is reversed: the gradient flows where x > 0"))
+        table.append((lambda d, x: d * (d > 0), "the mask must come from the input x, not from dout"))
+        table.append((lambda d, x: d * (x > 0) * x, "it multiplies by x; relu'(x) is 1 where x > 0"))
+    elif name == "leaky_relu":
+        table.append((lambda d, x: d * np.where(x > 0, a, 1.0), "the slopes are swapped: 1 where x > 0, α elsewhere"))
+        table.append((lambda d, x: np.where(x > 0, d, a), "where x < 0 it returns α instead of α·dout"))
+        if alpha is not None:
+            table.append((lambda d, x: d * np.where(x > 0, 1.0, 0.01), "it ignores the alpha argument "
+                                                                       f"(uses 0.01, not {alpha:g})"))
+    return table
+
+
 def check_backward(student, name, x, dout, alpha=None):
     kwargs = {} if alpha is None else {"alpha": alpha}
     fwd = oracle.FORWARD[name]
     numeric = numerical_gradient(lambda v: np.sum(dout * fwd(v, **kwargs)), x.copy())
     got = student.call(f"{name}_backward", dout, x, **kwargs)
     call = f"{name}_backward(dout, x{', alpha=' + str(alpha) if alpha is not None else ''})"
-    checks.gradient("x", got, numeric, call, limit=GRAD_LIMIT, inputs={"x": x, "dout": dout})
+    try:
+        checks.gradient("x", got, numeric, call, limit=GRAD_LIMIT, inputs={"x": x, "dout": dout})
+    except checks.Failure as failure:
+        raise checks.Failure(str(failure) + _diagnosis(student, name, call, got, x, dout, alpha, kwargs)) from None
+
+
+def _diagnosis(student, name, call, got, x, dout, alpha, kwargs):
+    """A known mistake that matches, and the same bug on a 3-number example."""
+    text = ""
+    if isinstance(got, np.ndarray) and got.shape == x.shape:
+        for wrong, explanation in _mistakes(name, alpha):
+            if np.allclose(got, wrong(dout, x), rtol=1e-6, atol=1e-12):
+                text += f". Likely cause: {explanation}"
+                break
+    try:
+        tiny = student.call(f"{name}_backward", TINY_DOUT, TINY_X, **kwargs)
+    except Exception:  # noqa: BLE001 -- the main message already says what went wrong
+        return text
+    expected = TINY_DOUT * oracle.derivative(name, TINY_X, 0.01 if alpha is None else alpha)
+    if isinstance(tiny, np.ndarray) and tiny.shape == TINY_X.shape and not np.allclose(tiny, expected):
+        text += (f". For example, {call} at x={checks.fmt(TINY_X)}, dout={checks.fmt(TINY_DOUT)}: "
+                 f"expected {checks.fmt(expected)}, got {checks.fmt(tiny)}")
+    return text
 
 
 # -- sigmoid -------------------------------------------------------------
