@@ -3,6 +3,7 @@ PYTHON ?= python3
 JOBS ?= 2
 OUT ?= grades
 SUBMISSIONS ?=
+LIMITS ?=
 
 .PHONY: help install install-system test assignment check-assignment check grade data bench
 
@@ -36,7 +37,7 @@ check-assignment:
 	$(PYTHON) -m grader assign --check
 
 grade:
-	$(PYTHON) -m grader grade $(SUBMISSIONS) --out $(OUT) -j $(JOBS)
+	$(PYTHON) -m grader grade $(SUBMISSIONS) --out $(OUT) -j $(JOBS) $(if $(LIMITS),--limits '$(LIMITS)')
 
 data:
 	$(PYTHON) data/fetch_mnist.py --dest data/mnist

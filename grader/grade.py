@@ -283,6 +283,10 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
             results[s.name] = res
             rows.append(gradebook_row(s.name, res))
         write_gradebook(out_dir, rows)
+        if any(r.get("sandboxed") is False for r in done):
+            print("warning: the namespace sandbox (unshare) was not available, so student code ran as a "
+                  "plain child process: scores are still decided by the judge, but student code could "
+                  "write files or signal processes (see docs/threat-model.md)", file=sys.stderr)
         if not quiet:
             first = results[subs[0].name]["extra_data"]["parts"] if subs else {}
             max_scores = {p: first[p]["max_score"] for p in parts if p in first}
