@@ -21,8 +21,11 @@ help::
 install:
 	$(PYTHON) -m pip install -r requirements.txt
 
+# Fashion-MNIST for the loader's test; a headless Chromium (and a font) to render
+# make report's page in its test and for make screenshots.
 install-system:
 	apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist
+	apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 
 test:
 	$(PYTHON) -m pytest -q

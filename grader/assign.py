@@ -9,8 +9,9 @@
 
 become the TODO comment followed by ``raise NotImplementedError(...)``.
 Files without markers (the gradient-check helper, the data loader, the
-checks and the public-test runner) are copied unchanged, and the public test
-cases are written to ``assignment/public_tests/`` (grader.public). ``python -m grader assign --check`` exits 1 when the committed
+checks and the public-test runner) are copied unchanged, the public test
+cases are written to ``assignment/public_tests/`` (grader.public), and the
+notebook handout to ``assignment/mlp_backprop.ipynb`` (grader.notebook). ``python -m grader assign --check`` exits 1 when the committed
 ``assignment/`` differs from what this would write.
 """
 import argparse
@@ -132,11 +133,13 @@ def generate(source=SOURCE, public=True):
         from .public import build
         for part, text in build(hidden_counts()).items():
             files[f"public_tests/{part}.json"] = text
+    from . import notebook
+    files[notebook.NAME] = notebook.text()
     return files
 
 
 def _generated_paths(target):
-    return sorted(list(target.glob("*.py")) + list(target.glob("public_tests/*.json")))
+    return sorted(list(target.glob("*.py")) + list(target.glob("*.ipynb")) + list(target.glob("public_tests/*.json")))
 
 
 def write(target=TARGET, source=SOURCE):

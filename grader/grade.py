@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .sandbox.client import Limits
+from .sandbox.client import Limits, orphan_guard
 from .sandbox.stage import PARTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +119,7 @@ def _judge_env():
 
 def run_judge(part, student_file, results_path, limits, mode="hidden", collect_only=False, log=None):
     """Run one judge process; return (records, how it ended)."""
-    cmd = [sys.executable, "-m", "grader.judge", "--part", part, "--results", str(results_path),
+    cmd = orphan_guard() + [sys.executable, "-m", "grader.judge", "--part", part, "--results", str(results_path),
            "--mode", mode, "--limits", json.dumps(asdict(limits))]
     if student_file:
         cmd += ["--student", str(student_file)]

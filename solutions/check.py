@@ -60,7 +60,12 @@ def call(module, part, fn, *args, errstate=None, **kwargs):
     try:
         with np.errstate(**(errstate or {})):
             return function(*args, **kwargs)
-    except NotImplementedError:
+    except NotImplementedError as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        inner = f"{Path(frames[-1].filename).stem}.{frames[-1].name}" if frames else f"{part}.{fn}"
+        if inner != f"{part}.{fn}" and frames[-1].name != "<module>":
+            raise Problem(f"{part}.{fn} stopped at {inner}, which is not implemented yet "
+                          f"(it raises NotImplementedError)") from None
         raise Problem(f"{part}.{fn} is not implemented yet (it raises NotImplementedError)") from None
     except Exception as exc:
         raise Problem(f"{part}.{fn} raised {type(exc).__name__}: {str(exc)[:300]}{where(exc, module)}") from None
@@ -272,11 +277,13 @@ def report(outcomes, verbose=False):
         lines += ["", "What to look at next:" if not verbose else "Every failure:"] + details
     lines.append("")
     if passed == total:
-        lines.append(f"All {total} public tests passed. Only the public tests ran here: the grader's "
-                     f"{hidden_tests} tests ({hidden_points:g} points) run when you submit.")
+        lines.append(f"All {total} public tests passed. Only the public tests ran here"
+                     + (f": the grader's {hidden_tests} tests ({hidden_points:g} points) run when you submit."
+                        if hidden_tests else " (the warm-up is not graded)."))
     else:
-        lines.append(f"{passed} of {total} public tests passed. The grader's {hidden_tests} tests "
-                     f"({hidden_points:g} points) run when you submit."
+        lines.append(f"{passed} of {total} public tests passed."
+                     + (f" The grader's {hidden_tests} tests ({hidden_points:g} points) run when you submit."
+                        if hidden_tests else " (The warm-up is not graded.)")
                      + ("" if verbose else " Use -v to see every failure."))
     return "\n".join(lines)
 

@@ -1,7 +1,9 @@
 """The grading engine: staging submissions, the sandbox and its wire format,
 and the promise that a broken part costs that part only."""
 import json
+import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -235,6 +237,43 @@ def attempt():
     finally:
         m.close()
         target.unlink(missing_ok=True)
+
+
+def test_a_killed_judge_leaves_no_worker_behind(tmp_path):
+    """The worker dies with the process that started it, even mid-loop, signals ignored."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    source = ("import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+              "def spin():\n    while True:\n        pass\n")
+    path = tmp_path / "mlp.py"
+    path.write_text(source)
+    root = stage_package("mlp", path, tmp_path / "pkg")
+    judge = subprocess.Popen([sys.executable, "-c", (
+        "import sys; sys.path.insert(0, %r)\n"
+        "from grader.sandbox.client import StudentModule, Limits\n"
+        "m = StudentModule('mlp', %r, Limits(call_seconds=600, part_seconds=600))\n"
+        "print('started', flush=True); m.spin()\n") % (str(ROOT), str(root))], stdout=subprocess.PIPE, text=True)
+    assert judge.stdout.readline().strip() == "started"
+
+    def workers():
+        found = []
+        for pid in os.listdir("/proc"):
+            try:
+                if pid.isdigit() and str(root).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(int(pid))
+            except OSError:
+                pass
+        return found
+    time.sleep(1.0)
+    assert workers(), "the worker should be running its endless loop"
+    judge.send_signal(signal.SIGKILL)
+    judge.wait()
+    deadline = time.monotonic() + 10
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers() == []
 
 
 # -- a broken part costs that part only ----------------------------------------

@@ -109,6 +109,16 @@ def _isolation_command():
 _ISOLATION = None
 
 
+def orphan_guard():
+    """argv prefix that kills the process (SIGKILL) when the one that started it dies.
+
+    For a worker the next process is `unshare --kill-child`, whose death takes the
+    whole PID namespace with it: a judge that is killed leaves nothing running.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL"] if setpriv and sys.platform == "linux" else []
+
+
 def isolation_command():
     global _ISOLATION
     if _ISOLATION is None:
@@ -154,9 +164,13 @@ class Worker:
         out_r, out_w = os.pipe()
         prefix = isolation_command()
         self.sandboxed = bool(prefix)
-        cmd = prefix + [sys.executable, "-s", "-B", str(WORKER), "--root", str(package_root),
-                        "--part", part, "--fds", f"{req_r},{resp_w}",
-                        "--memory", str(limits.memory_bytes), "--output", str(64 << 20)]
+        # The CPU limit is a backstop for a worker whose judge is gone: the part's
+        # whole budget, and then the kernel stops it.
+        cpu = int(limits.for_part(part) + limits.start_seconds + 60)
+        cmd = orphan_guard() + prefix + [
+            sys.executable, "-s", "-B", str(WORKER), "--root", str(package_root), "--part", part,
+            "--fds", f"{req_r},{resp_w}", "--memory", str(limits.memory_bytes), "--output", str(64 << 20),
+            "--cpu", str(cpu)]
         if self.sandboxed:
             cmd.append("--sandbox")
         env = {
@@ -355,6 +369,12 @@ class StudentModule:
         message = student_text(error.get("message", ""))
         where = self._where(error)
         if error.get("not_implemented") and etype == "NotImplementedError":
+            frames = error.get("frames") or []
+            inner = identifier(frames[-1][2], name) if frames and isinstance(frames[-1], list) \
+                and len(frames[-1]) >= 3 else name
+            if inner not in (name, "<module>"):
+                return NotImplementedYet(f"{label} stopped at {self.part}.{inner}, which is not implemented "
+                                         f"yet (it raises NotImplementedError)")
             return NotImplementedYet(f"{label} is not implemented yet (it raises NotImplementedError)")
         if etype == "SystemExit":
             return StudentRaised(f"{label} called sys.exit(){where}; return a value instead", error)

@@ -84,13 +84,15 @@ def lock_down(libc):
     return notes
 
 
-def set_limits(memory_bytes, output_bytes):
-    for which, value in ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_CORE, 0),
-                         (resource.RLIMIT_FSIZE, output_bytes)):
-        if value is None:
+def set_limits(memory_bytes, output_bytes, cpu_seconds):
+    for which, soft, hard in ((resource.RLIMIT_AS, memory_bytes, memory_bytes), (resource.RLIMIT_CORE, 0, 0),
+                              (resource.RLIMIT_FSIZE, output_bytes, output_bytes),
+                              # SIGXCPU at the soft limit, SIGKILL (not ignorable) 5 s later
+                              (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds and cpu_seconds + 5)):
+        if soft is None:
             continue
         try:
-            resource.setrlimit(which, (value, value))
+            resource.setrlimit(which, (soft, hard))
         except (ValueError, OSError):
             pass
 
@@ -220,6 +222,7 @@ def main():
     parser.add_argument("--sandbox", action="store_true")
     parser.add_argument("--memory", type=int, default=None)
     parser.add_argument("--output", type=int, default=None)
+    parser.add_argument("--cpu", type=int, default=None)
     args = parser.parse_args()
     read_fd, write_fd = (int(x) for x in args.fds.split(","))
 
@@ -233,7 +236,7 @@ def main():
         libc = ctypes.CDLL(None, use_errno=True)
         notes = lock_down(libc)
         os.chdir("/tmp")
-    set_limits(args.memory, args.output)
+    set_limits(args.memory, args.output, args.cpu)
 
     sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
     sys.modules.pop("protocol", None)

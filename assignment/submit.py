@@ -1,0 +1,93 @@
+"""Build the file you hand in:  python -m assignment.submit   (or `make submission`)
+
+Writes submission.zip next to your assignment/ folder:
+
+    submission.zip
+      submission.py                   a note (otter-grader wants one top-level .py)
+      assignment/activations.py       your four graded modules
+      assignment/logistic_regression.py
+      assignment/two_layer_net.py
+      assignment/mlp.py
+
+Only the four module files are graded; the grader ignores everything else,
+including submission.py (write nothing in it). Upload submission.zip as it
+is. Run `make check` first: it runs the public tests, and the zip is graded by
+the hidden ones.
+"""
+import argparse
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PACKAGE = __package__ or "assignment"
+PARTS = ("activations", "logistic_regression", "two_layer_net", "mlp")
+TOP_LEVEL = "submission.py"
+FOLDER = "assignment"                 # the graded modules' folder inside the zip, wherever this runs
+# Fixed zip timestamps: the same files always give the same bytes.
+STAMP = (1980, 1, 1, 0, 0, 0)
+NOTE = '''"""A submission to the MLP and backpropagation assignment (built by `make submission`).
+
+The graded files are assignment/activations.py, assignment/logistic_regression.py,
+assignment/two_layer_net.py and assignment/mlp.py. This file is not graded.
+"""
+'''
+STUB = re.compile(r'raise NotImplementedError\("TODO: \w+\.(\w+)"\)')
+
+
+def write_zip(modules, dest):
+    """Write the submission zip: `modules` maps a part to its source (bytes);
+    a part missing from it is left out. Returns the names written."""
+    names = [TOP_LEVEL]
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo(TOP_LEVEL, STAMP), NOTE)
+        for part in PARTS:
+            if part in modules:
+                info = zipfile.ZipInfo(f"{FOLDER}/{part}.py", STAMP)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, modules[part])
+                names.append(info.filename)
+    return names
+
+
+def survey(folder):
+    """(modules, notes): the four module files of `folder` and what to tell the student."""
+    modules, notes = {}, []
+    for part in PARTS:
+        path = Path(folder) / f"{part}.py"
+        if not path.is_file():
+            notes.append(f"{part}.py is missing: that part scores 0")
+            continue
+        source = path.read_bytes()
+        modules[part] = source
+        text = source.decode("utf-8", errors="replace")
+        try:
+            compile(text, str(path), "exec")
+        except SyntaxError as exc:
+            notes.append(f"{part}.py has a syntax error (line {exc.lineno}): that part scores 0 until it is fixed")
+            continue
+        todo = STUB.findall(text)
+        if todo:
+            notes.append(f"{part}.py still has {len(todo)} TODO function(s): {', '.join(todo)}")
+    return modules, notes
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog=f"python -m {PACKAGE}.submit", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(HERE.parent / "submission.zip"),
+                        help="where to write the zip (default: submission.zip next to assignment/)")
+    args = parser.parse_args(argv)
+    modules, notes = survey(HERE)
+    names = write_zip(modules, args.out)
+    print(f"wrote {args.out} with {len(names) - 1} of the {len(PARTS)} graded files:")
+    for name in names[1:]:
+        print(f"  {name}")
+    for note in notes:
+        print(f"note: {note}")
+    print("Upload this zip. `make check` runs the public tests; the grader's hidden tests run on the zip.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

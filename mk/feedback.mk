@@ -1,0 +1,26 @@
+# Feedback tooling: the instructor's report and mutation run, the students'
+# training plots, and the README's screenshots. Included by the Makefile.
+TRAIN_ARGS ?=
+
+.PHONY: report mutants train screenshots
+
+help::
+	@echo "make report [OUT=grades]"
+	@echo "                      after make grade: OUT/report.html (scores, most failed tests,"
+	@echo "                      common failure messages, timeouts and crashes)"
+	@echo "make mutants          grade the kit's catalog of buggy submissions; fails if one goes uncaught"
+	@echo "make train [TRAIN_ARGS='--epochs 20']"
+	@echo "                      train your MLP on the bundled sample; plots in train-output/ (students)"
+	@echo "make screenshots      regenerate the README's screenshots in docs/ (needs chromium)"
+
+report:
+	$(PYTHON) -m grader.report $(OUT)
+
+mutants:
+	$(PYTHON) -m grader.mutants -j $(JOBS)
+
+train:
+	$(PYTHON) -m assignment.train $(TRAIN_ARGS)
+
+screenshots:
+	$(PYTHON) -m grader.screenshots -j $(JOBS)

@@ -1,0 +1,413 @@
+"""otter-grader: the autograder zip, `make submission`, and parity with `make grade`.
+
+The parity test grades the reference, the starter and every submission of
+tests/catalog twice, with `make grade` (grader.grade.grade) and with
+`otter run` on one autograder zip (grader.otter.batch, which runs `otter
+run` once per submission), and requires the same per-part scores and totals.
+
+Each catalog bug is an edit of one reference module, and a part is graded
+with the student's module for that part only (no double jeopardy), so one
+submission can carry a bug in every part: the 59 bugs and 9 correct
+alternatives travel in 23 combined submissions (as many as the largest part
+has entries), the free slots filled with the starter or a missing file.
+Each entry is then graded exactly as it would be alone.
+
+Measured on the 2-core machine (tests/bench/bench_otter.py --parity repeats
+it): the parity test takes 9.3 minutes of wall time and 850 s of CPU (so 7
+minutes at least on 2 idle cores), the 2 x 25 full gradings; one `otter run`
+of the reference takes 16 s against 9.5 s for `make grade -j 2`. The rest of
+this file takes about 2 minutes.
+"""
+import ast
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from grader.grade import ROOT, grade
+from grader.otter import batch, build as otter_build
+from grader.otter.runtime import KIT
+from grader.sandbox.client import Limits
+from grader.sandbox.stage import PARTS
+from solutions import submit
+from tests.catalog import ALTERNATIVES, apply_edits
+from tests.catalog.bugs import BUGS
+
+JOBS = 4                  # make grade: the engine idles between calls, so 4 judges fill 2 cores
+OTTER_JOBS, ENGINE_JOBS = 3, 2
+# Free slots get cheap modules (the starter fails fast, a missing file is not run); the
+# reference is graded on its own anyway.
+FILLERS = ("starter", "missing")
+
+
+def module_source(kind, part):
+    if kind == "reference":
+        return (ROOT / "solutions" / f"{part}.py").read_bytes()
+    if kind == "starter":
+        return (ROOT / "assignment" / f"{part}.py").read_bytes()
+    return None
+
+
+def catalog_entries():
+    """part -> [(label, source bytes)]: every bug, then every correct alternative."""
+    entries = {part: [] for part in PARTS}
+    for bug in BUGS:
+        reference = (ROOT / "solutions" / f"{bug.part}.py").read_text(encoding="utf-8")
+        entries[bug.part].append((f"bug:{bug.name}", apply_edits(reference, bug).encode()))
+    for path in sorted(ALTERNATIVES.glob("*__*.py")):
+        part = path.stem.split("__", 1)[0]
+        entries[part].append((f"alternative:{path.stem}", path.read_bytes()))
+    return entries
+
+
+def combined_submissions(dest):
+    """Write the parity submissions as `make submission` zips; returns {name: {part: label}}."""
+    dest.mkdir(parents=True, exist_ok=True)
+    plan = {"reference": {p: "reference" for p in PARTS}, "starter": {p: "starter" for p in PARTS}}
+    sources = {"reference": {p: module_source("reference", p) for p in PARTS},
+               "starter": {p: module_source("starter", p) for p in PARTS}}
+    entries = catalog_entries()
+    slots = max(len(e) for e in entries.values())
+    for i in range(slots):
+        name = f"catalog-{i + 1:02d}"
+        plan[name], sources[name] = {}, {}
+        for k, part in enumerate(PARTS):
+            if i < len(entries[part]):
+                label, source = entries[part][i]
+            else:
+                label = FILLERS[(i + k) % len(FILLERS)]
+                source = module_source(label, part)
+            plan[name][part] = label
+            if source is not None:
+                sources[name][part] = source
+    for name, modules in sources.items():
+        submit.write_zip(modules, dest / f"{name}.zip")
+    return plan
+
+
+@pytest.fixture(scope="module")
+def autograder(tmp_path_factory):
+    return otter_build.build(tmp_path_factory.mktemp("otter") / "autograder.zip", quiet=True)
+
+
+# -- the autograder zip -----------------------------------------------------------
+def test_autograder_zip_holds_adapters_and_the_kit_but_no_copy_of_the_tests(autograder):
+    with zipfile.ZipFile(autograder) as zf:
+        names = set(zf.namelist())
+        adapters = {n: zf.read(n).decode() for n in names if n.startswith("tests/")}
+        config = json.loads(zf.read("otter_config.json"))
+        environment = zf.read("environment.yml").decode()
+    assert sorted(adapters) == [f"tests/{otter_build.adapter_name(p)}.py" for p in PARTS]
+    for rel in ("grader/grade.py", "grader/judge.py", "grader/otter/runtime.py", "solutions/mlp.py",
+                "data/mnist5k/train-images-idx3-ubyte.gz", *[f"grader/suites/test_{p}.py" for p in PARTS]):
+        assert f"files/{KIT}/{rel}" in names, rel
+    assert not any("__pycache__" in n for n in names)
+    assert config["lang"] == "python"
+    for pin in otter_build.engine_requirements():
+        assert f"- {pin}" in environment, pin
+    for part in PARTS:
+        source = adapters[f"tests/{otter_build.adapter_name(part)}.py"]
+        tree = ast.parse(source)
+        # Thin: no assertion of its own beyond "the engine said passed"; no numpy, no pytest.
+        imports = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                   for a in n.names} | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert imports <= {"otter.test_files", "test_case", "importlib.util", "os", "sys"}, imports
+        asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+        assert all(ast.unparse(a) == "assert passed, feedback" for a in asserts)
+
+
+def test_adapters_mirror_the_hidden_suites(tmp_path):
+    """One otter case per pytest test: same title, same points, hidden unless public."""
+    collected = otter_build.write_tests(tmp_path)
+    total = 0.0
+    for part in PARTS:
+        path = tmp_path / f"{otter_build.adapter_name(part)}.py"
+        from otter.test_files import create_test_file
+        from otter.nbmeta_config import NBMetadataConfig
+        test_file = create_test_file(str(path), NBMetadataConfig())
+        cases = test_file.test_cases
+        assert test_file.name == part
+        assert [c.name for c in cases] == [t["name"] for t in collected[part]]
+        assert [c.points for c in cases] == [t["max_score"] for t in collected[part]]
+        assert [c.hidden for c in cases] == [t["visibility"] != "visible" for t in collected[part]]
+        assert any(not c.hidden for c in cases) and any(c.hidden for c in cases)
+        total += test_file.possible
+    assert total == 100
+
+
+def test_engine_requirements_are_the_pinned_ones():
+    pins = otter_build.engine_requirements()
+    assert [p.split("==")[0] for p in pins] == ["numpy", "pytest", "hypothesis"]
+    assert all("==" in p for p in pins)
+
+
+# -- make submission ------------------------------------------------------------------
+def test_make_submission_writes_one_top_level_file_and_the_four_modules(tmp_path):
+    work = tmp_path / "student"
+    shutil.copytree(ROOT / "assignment", work / "assignment", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "assignment" / "mlp.py").write_bytes((ROOT / "solutions" / "mlp.py").read_bytes())
+    (work / "assignment" / "two_layer_net.py").unlink()
+    proc = subprocess.run([sys.executable, "-m", "assignment.submit"], cwd=work, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(work / "submission.zip") as zf:
+        names = zf.namelist()
+        top_level = zf.read("submission.py").decode()
+        assert zf.read("assignment/mlp.py") == (ROOT / "solutions" / "mlp.py").read_bytes()
+    assert names == ["submission.py", "assignment/activations.py", "assignment/logistic_regression.py",
+                     "assignment/mlp.py"]
+    assert [n for n in names if "/" not in n] == ["submission.py"]          # otter: one top-level .py
+    assert ast.parse(top_level).body and all(isinstance(n, ast.Expr) for n in ast.parse(top_level).body)
+    assert "two_layer_net.py is missing" in proc.stdout
+    assert "activations.py still has 8 TODO function(s)" in proc.stdout
+    assert "mlp.py still has" not in proc.stdout
+    first = (work / "submission.zip").read_bytes()
+    subprocess.run([sys.executable, "-m", "assignment.submit"], cwd=work, capture_output=True, timeout=60)
+    assert (work / "submission.zip").read_bytes() == first, "the same files must give the same zip"
+
+
+def test_canonical_zips_take_the_files_the_engine_takes(tmp_path):
+    """batch rebuilds each submission from the engine's own choice of files."""
+    sub = tmp_path / "carol"
+    (sub / "nested" / "deeper").mkdir(parents=True)
+    (sub / "nested" / "mlp.py").write_text("shallow = True\n")
+    (sub / "nested" / "deeper" / "mlp.py").write_text("shallow = False\n")
+    (sub / "activations.py").write_text("top = True\n")
+    (sub / "run_me.py").write_text("while True:\n    pass\n")
+    from grader.otter.canonical import canonicalize
+    made = canonicalize([sub, sub], tmp_path / "out")
+    assert sorted(made) == ["carol", "carol-2"]
+    with zipfile.ZipFile(made["carol"]["zip"]) as zf:
+        assert zf.namelist() == ["submission.py", "assignment/activations.py", "assignment/mlp.py"]
+        assert zf.read("assignment/mlp.py") == b"shallow = True\n"
+        assert zf.read("submission.py").decode() == submit.NOTE
+    assert set(made["carol"]["problems"]) == {"logistic_regression", "two_layer_net"}
+
+
+def test_batch_gradebook_reads_otters_results(tmp_path):
+    """gradebook.csv from otter's results.json files: one column per part, the total, the status."""
+    def results(scores):
+        tests = [{"name": "Public Tests", "visibility": "visible", "output": "...", "status": "passed"}]
+        tests += [{"name": p, "score": s, "max_score": m, "visibility": "hidden", "output": ""} for p, s, m in scores]
+        return json.dumps({"tests": tests})
+    for name, scores in {"ann": [("activations", 20, 20), ("mlp", 7.5, 35)],
+                         "ben": [("activations", 0, 20), ("mlp", 35.0, 35)]}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(results(scores))
+    (tmp_path / "cat").mkdir()                                   # a run that left no results
+    rows, columns = batch.gradebook(tmp_path, {"cat": "otter run did not finish within 5 s"})
+    assert columns == ["submission", "activations", "mlp", "total", "status"]
+    with open(tmp_path / "gradebook.csv", newline="", encoding="utf-8") as f:
+        table = {r["submission"]: r for r in csv.DictReader(f)}
+    assert table["ann"] == {"submission": "ann", "activations": "20", "mlp": "7.5", "total": "27.5", "status": "ok"}
+    assert table["ben"]["total"] == "35"
+    assert table["cat"]["total"] == "0" and table["cat"]["status"] == "otter run did not finish within 5 s"
+    proc = subprocess.run([sys.executable, "-m", "grader.otter", "gradebook", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "3 submissions" in proc.stdout, proc.stderr
+
+
+def test_runtime_hands_the_engine_only_what_the_student_submitted(tmp_path):
+    """In otter's submission folder: the student's files, plus tests/, __init__.py and the kit's
+    support folder that otter copied in. Only the student's .py files reach the engine."""
+    from grader.otter import runtime
+    sub = tmp_path / "autograder" / "submission"
+    (sub / "assignment").mkdir(parents=True)
+    (sub / "assignment" / "mlp.py").write_text("student = True\n")
+    (sub / "assignment" / "notes.txt").write_text("not code\n")
+    (sub / "submission.py").write_text('"""note"""\n')
+    (sub / "__init__.py").write_text("")
+    (sub / "tests").mkdir()
+    (sub / "tests" / "part4_mlp.py").write_text("adapter = True\n")
+    (sub / KIT / "solutions").mkdir(parents=True)
+    (sub / KIT / "solutions" / "mlp.py").write_text("reference = True\n")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "activations.py").write_text("linked = True\n")
+    (sub / "linked").symlink_to(tmp_path / "elsewhere")
+    staged = runtime.stage_student_files(sub, [KIT], tmp_path / "staged")
+    files = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+    assert files == ["assignment/mlp.py", "submission.py"]
+
+
+def test_runtime_fails_every_case_with_the_reason_when_the_kit_is_missing(tmp_path):
+    from grader.otter import runtime
+    sub = tmp_path / "autograder" / "submission"
+    sub.mkdir(parents=True)
+    passed, feedback = runtime.outcome("mlp", "mlp: anything", submission_dir=sub)
+    assert not passed and "grading did not run" in feedback and "kit is missing" in feedback
+
+
+# -- parity --------------------------------------------------------------------------
+def test_otter_run_gives_the_scores_of_make_grade(autograder, tmp_path):
+    plan = combined_submissions(tmp_path / "subs")
+    zips = sorted(str(p) for p in (tmp_path / "subs").glob("*.zip"))
+    labels = {label for parts in plan.values() for label in parts.values()}
+    assert {f"bug:{b.name}" for b in BUGS} <= labels, "every catalog bug is graded"
+    assert {f"alternative:{p.stem}" for p in ALTERNATIVES.glob("*__*.py")} <= labels
+
+    # Both sides at once: the engine waits on its workers often enough that the two fill 2 cores.
+    def timed(fn, *args, **kwargs):
+        started = time.monotonic()
+        return fn(*args, **kwargs), time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        make_grade = pool.submit(timed, grade, zips, tmp_path / "make-grade", jobs=JOBS, quiet=True)
+        otter = pool.submit(timed, batch.run, zips, autograder, tmp_path / "otter", jobs=OTTER_JOBS,
+                            engine_jobs=ENGINE_JOBS, quiet=True)
+        (expected, make_grade_seconds), (got, otter_seconds) = make_grade.result(), otter.result()
+    print(f"\nparity: {len(zips)} submissions; make grade {make_grade_seconds:.0f} s, "
+          f"otter run {otter_seconds:.0f} s (concurrently)")
+
+    assert sorted(got) == sorted(expected) == sorted(plan)
+    mismatches = []
+    for name in sorted(plan):
+        want = {p: info["score"] for p, info in expected[name]["extra_data"]["parts"].items()}
+        have = got[name]["parts"]
+        if have != want or got[name]["total"] != expected[name]["score"]:
+            mismatches.append(f"{name} ({plan[name]}): make grade {want} = {expected[name]['score']}, "
+                              f"otter run {have} = {got[name]['total']} ({got[name]['status']})")
+    assert not mismatches, "\n".join(mismatches)
+    assert got["reference"]["total"] == 100 and got["starter"]["total"] == 0
+    # Every bug lost points on its part under otter too (the catalog's own test says so for make grade).
+    for name, parts in plan.items():
+        for part, label in parts.items():
+            if label.startswith("bug:"):
+                assert got[name]["parts"][part] < expected["reference"]["extra_data"]["parts"][part]["max_score"]
+
+    with open(tmp_path / "otter" / "gradebook.csv", newline="", encoding="utf-8") as f:
+        rows = {r["submission"]: r for r in csv.DictReader(f)}
+    assert list(next(iter(rows.values()))) == ["submission", *PARTS, "total", "status"]
+    assert rows["reference"]["total"] == "100"
+
+
+# -- hangs -----------------------------------------------------------------------------
+# Short calls, and a part budget that the hangs below (an import, two calls) cannot use up even
+# on a loaded machine: the scores then do not depend on timing.
+HANG_LIMITS = {"call_seconds": 3.0, "start_seconds": 10.0, "part_seconds": 60.0}
+
+
+def test_hangs_end_within_the_kits_limits_under_otter(tmp_path):
+    """Endless loops in student code cost what they cost under make grade, no more, and end in time;
+    a top-level .py that never ends is not run at all (batch keeps only the graded files)."""
+    autograder = otter_build.build(tmp_path / "short-limits.zip", limits=HANG_LIMITS, quiet=True)
+    modules = {"two_layer_net": module_source("reference", "two_layer_net"),       # graded as usual
+               "mlp": module_source("starter", "mlp")}
+    modules["activations"] = b"while True:\n    pass\n"                       # hangs on import
+    modules["logistic_regression"] = module_source("reference", "logistic_regression").replace(
+        b"    return (forward(X, w, b) >= 0.5).astype(np.int64)", b"    while True:\n        pass")  # predict
+    assert modules["logistic_regression"] != module_source("reference", "logistic_regression")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    submit.write_zip(modules, subs / "hangs.zip")
+    with zipfile.ZipFile(subs / "hangs.zip", "a") as zf:                         # otter would run this forever
+        zf.writestr("extra/spin.py", "while True:\n    pass\n")
+    with zipfile.ZipFile(subs / "top-level-spin.zip", "w") as zf:
+        zf.writestr("spin.py", "while True:\n    pass\n")
+        zf.writestr("work/logistic_regression.py", module_source("reference", "logistic_regression"))
+
+    expected = grade(sorted(str(p) for p in subs.glob("*.zip")), tmp_path / "make-grade", jobs=JOBS,
+                     limits=Limits(**HANG_LIMITS), quiet=True)
+    got = batch.run(sorted(str(p) for p in subs.glob("*.zip")), autograder, tmp_path / "otter", jobs=2,
+                    engine_jobs=ENGINE_JOBS, timeout=600, quiet=True)
+    for name in expected:
+        want = {p: info["score"] for p, info in expected[name]["extra_data"]["parts"].items()}
+        assert got[name]["parts"] == want, (name, got[name], want)
+    assert got["hangs"]["parts"]["activations"] == 0 and got["hangs"]["parts"]["two_layer_net"] == 25
+    assert 0 < got["hangs"]["parts"]["logistic_regression"] < 20
+    assert got["top-level-spin"]["total"] == 20 and got["top-level-spin"]["status"] != "ok"   # 3 parts missing
+    # Within the limits: every part's budget and worker start, plus otter's own start-up.
+    bound = len(PARTS) * (HANG_LIMITS["part_seconds"] + HANG_LIMITS["start_seconds"]) + 90
+    assert got["hangs"]["seconds"] < bound, got["hangs"]
+
+
+def test_an_otter_run_past_its_timeout_is_killed_with_everything_below_it(autograder, tmp_path, monkeypatch):
+    marker = f"MLP_KIT_TEST_{os.getpid()}_{time.monotonic_ns()}"
+    monkeypatch.setenv(marker, "1")                # inherited by otter, its kernel and the engine
+    got = batch.run([str(ROOT / "solutions")], autograder, tmp_path / "out", jobs=1, timeout=8, quiet=True)
+    assert got["solutions"]["status"] == "otter run did not finish within 8 s"
+    assert got["solutions"]["total"] == 0 and not (tmp_path / "out" / "solutions" / "results.json").exists()
+    time.sleep(1)
+    survivors = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"{marker}=1".encode() in environ.read_bytes() and int(environ.parent.name) != os.getpid():
+                survivors.append((environ.parent / "cmdline").read_bytes().replace(b"\0", b" ")[:200])
+        except OSError:
+            pass
+    assert not survivors, survivors
+
+
+# -- the course CI template -------------------------------------------------------------
+CI_TEMPLATE = ROOT / "grader" / "templates" / "ci" / "autograde.yml"
+SECRET = "${{ secrets.AUTOGRADER_URL }}"
+
+
+def workflow_steps():
+    import yaml
+    workflow = yaml.safe_load(CI_TEMPLATE.read_text(encoding="utf-8"))
+    return workflow["jobs"]["grade"]["steps"]
+
+
+def run_step(step, repo, env, timeout=1800):
+    """Run one `run:` step as GitHub Actions does: bash -eo pipefail, in the repository."""
+    assert "${{" not in step["run"], f"the test cannot run expressions in {step.get('name')}"
+    step_env = dict(env)
+    for key, value in (step.get("env") or {}).items():
+        assert "${{" not in str(value).replace(SECRET, ""), value
+        step_env[key] = str(value).replace(SECRET, env.get("TEST_AUTOGRADER_URL", ""))
+    script = repo.parent / "step.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=repo,
+                          env=step_env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_ci_template_uses_the_kits_python_and_fetches_the_autograder_from_a_secret():
+    steps = workflow_steps()
+    uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
+    assert uses == ["actions/checkout", "actions/setup-python"]
+    setup = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python"))
+    assert str(setup["with"]["python-version"]) == otter_build.PYTHON_VERSION
+    runs = "\n".join(s["run"] for s in steps if "run" in s)
+    assert "pip install -r requirements-grading.txt" in runs and "otter run" in runs
+    assert "autograder.zip" not in {p.name for p in ROOT.glob("grader/templates/**/*")}
+
+
+def test_ci_template_commands_grade_a_student_repository(autograder, tmp_path):
+    """Every `run:` step of the workflow, executed here in a student repository made from the
+    handout with the reference code in it: install, fetch, make submission, otter run, score."""
+    from grader import release
+    repo = release.build_handout(tmp_path / "repo")
+    for part in PARTS:
+        shutil.copyfile(ROOT / "solutions" / f"{part}.py", repo / "assignment" / f"{part}.py")
+    summary = tmp_path / "summary.md"
+    # setup-python puts its interpreter's bin folder (python, pip, otter) first on PATH.
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+               GITHUB_STEP_SUMMARY=str(summary), TEST_AUTOGRADER_URL=autograder.as_uri(), CI="true")
+    outputs = []
+    for step in workflow_steps():
+        if "run" not in step:
+            continue
+        proc = run_step(step, repo, env)
+        outputs.append(proc.stdout)
+        assert proc.returncode == 0, f"step {step.get('name')!r} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert (repo / "submission.zip").is_file() and (repo / "results" / "results.json").is_file()
+    assert "total: 100 / 100" in outputs[-1]
+    assert "activations: 20 / 20" in outputs[-1] and "mlp: 35 / 35" in outputs[-1]
+    assert "total: 100 / 100" in summary.read_text(encoding="utf-8")
+
+
+def test_ci_template_fails_clearly_without_the_secret(tmp_path):
+    fetch = next(s for s in workflow_steps() if "AUTOGRADER_URL" in (s.get("env") or {}))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    proc = run_step(fetch, repo, dict(os.environ, TEST_AUTOGRADER_URL=""), timeout=60)
+    assert proc.returncode == 1 and "::error::" in proc.stdout and "AUTOGRADER_URL" in proc.stdout
+    assert not (repo / "autograder.zip").exists()
