@@ -232,6 +232,9 @@ def run_part(part, cases_dir, package=PACKAGE):
             results.append({"title": case["title"], "passed": True, "message": ""})
         except (AssertionError, Problem) as exc:
             results.append({"title": case["title"], "passed": False, "message": str(exc)})
+        except Exception as exc:          # the check's own trouble (no data folder, ...): this case only
+            results.append({"title": case["title"], "passed": False,
+                            "message": f"the check could not run: {type(exc).__name__}: {str(exc)[:400]}"})
     return {"part": part, "graded": cases["graded"], "hidden": cases["hidden"], "results": results}
 
 
@@ -247,7 +250,8 @@ def run_isolated(part, cases_dir):
                                   timeout=PART_TIMEOUT)
             if out.exists():
                 return json.loads(out.read_text(encoding="utf-8"))
-            why = f"it stopped with status {proc.returncode}: {proc.stderr.strip()[-300:]}"
+            last = (proc.stderr.strip().splitlines() or ["(no error message)"])[-1]
+            why = f"it stopped with status {proc.returncode}: {last[:300]}"
         except subprocess.TimeoutExpired:
             why = f"it did not finish within {PART_TIMEOUT:g} s (an endless loop?)"
     cases = json.loads((Path(cases_dir) / f"{part}.json").read_text(encoding="utf-8"))

@@ -1,12 +1,22 @@
 """Shared fixtures for the kit's own tests.
 
-Grading is the slow part (a few seconds per part), so the bundled examples
-are graded once per session and shared.
+Grading is the slow part (a few seconds per part), so what several test
+files need is graded once per session and shared:
+
+- the bundled examples (reference, untouched starter, partial example);
+- the catalog (tests/catalog): every bug and every correct alternative,
+  graded with its own part's suite, lazily and once per part and kind.
+  tests/test_catalog.py checks the verdicts; tests/test_otter.py compares
+  otter's scores with these same gradings.
 """
 import pytest
 
 from grader.__main__ import EXAMPLES
 from grader.grade import grade
+from tests.catalog import alternative_folders, materialize
+from tests.catalog.bugs import BUGS
+
+CATALOG_JOBS = 2
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +25,47 @@ def graded_examples(tmp_path_factory):
     out = tmp_path_factory.mktemp("examples")
     results = grade([str(p) for p in EXAMPLES.values()], out, jobs=2, names=list(EXAMPLES), quiet=True)
     return out, results
+
+
+class LazyGrades:
+    """Grades every submission of one kind for a part on first request; `-k activations`
+    then grades only that part."""
+
+    def __init__(self, factory, kind, folders):
+        self.factory = factory
+        self.kind = kind
+        self.folders = folders            # part -> [(name, folder)]
+        self.results = {}
+
+    def part(self, part):
+        if part not in self.results:
+            items = self.folders.get(part, [])
+            out = self.factory.mktemp(f"{self.kind}-{part}-graded")
+            try:
+                self.results[part] = grade([str(folder) for _, folder in items], out, jobs=CATALOG_JOBS,
+                                           parts=(part,), names=[name for name, _ in items], quiet=True)
+            except Exception as exc:      # remembered, so the part is not graded again per test
+                self.results[part] = exc
+        result = self.results[part]
+        if isinstance(result, Exception):
+            raise RuntimeError(f"grading the {self.kind} of {part} failed: {result!r}") from result
+        return result
+
+
+@pytest.fixture(scope="session")
+def bug_grades(tmp_path_factory):
+    """part -> {bug name: results.json} for every bug of tests/catalog/bugs.py, graded on its part."""
+    src = tmp_path_factory.mktemp("bug-submissions")
+    folders = {}
+    for bug in BUGS:
+        folders.setdefault(bug.part, []).append((bug.name, materialize(bug, src / bug.part)))
+    return LazyGrades(tmp_path_factory, "bugs", folders)
+
+
+@pytest.fixture(scope="session")
+def alternative_grades(tmp_path_factory):
+    """part -> {alternative name: results.json} for every module of tests/catalog/alternatives/."""
+    folders = {}
+    for name, (part, folder) in alternative_folders(tmp_path_factory.mktemp("alternative-submissions")).items():
+        folders.setdefault(part, []).append((name, folder))
+    return LazyGrades(tmp_path_factory, "alternatives", folders)

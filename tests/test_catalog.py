@@ -5,12 +5,14 @@
 - Every module in tests/catalog/alternatives/ must keep full marks.
 - The catalog itself must be well formed.
 
-Submissions are graded through grader.grade.grade, one call per part and
-kind (bugs, alternatives), lazily and once per module: `-k activations`
-grades only that part. A bug with extra={"known_gap": ...} (or an
-alternative with a top-level KNOWN_GAP = "..." string) documents a weakness
-of the suite and is a strict xfail: it starts failing as soon as the suite
-is fixed, so that the entry can be promoted.
+Submissions are graded by the session fixtures bug_grades and
+alternative_grades (tests/conftest.py), one grading per part and kind, lazily:
+`-k activations` grades only that part; tests/test_otter.py reuses them.
+
+A bug with extra={"known_gap": ...} (or an alternative with a top-level
+KNOWN_GAP = "..." string) documents a weakness of the suite and is a strict
+xfail: it starts failing as soon as the suite is fixed, so that the entry
+can be promoted.
 
 Runtime: about 3.5 minutes for the whole catalog (59 bugs, 9 alternatives)
 with 2 jobs on 2 cores; mlp (~70 s) and two_layer_net (~50 s) dominate,
@@ -27,58 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.grade import grade  # noqa: E402
 from grader.sandbox.stage import PARTS  # noqa: E402
 from tests.catalog import ALTERNATIVES, alternative_folders, apply_edits, materialize  # noqa: E402
 from tests.catalog.bugs import BUGS  # noqa: E402
 
-JOBS = 2
 MIN_BUGS_PER_PART = 6
 MIN_BUGS = 32
 MIN_ALTERNATIVES = 8
 OUTPUT_CHARS = 400
-
-
-# -- grading, once per part --------------------------------------------------
-class LazyGrades:
-    """Grades every submission of one kind for a part on first request."""
-
-    def __init__(self, factory, kind, folders):
-        self.factory = factory
-        self.kind = kind
-        self.folders = folders            # part -> [(name, folder)]
-        self.results = {}
-
-    def part(self, part):
-        if part not in self.results:
-            items = self.folders.get(part, [])
-            out = self.factory.mktemp(f"{self.kind}-{part}-graded")
-            try:
-                self.results[part] = grade([str(folder) for _, folder in items], out, jobs=JOBS,
-                                           parts=(part,), names=[name for name, _ in items], quiet=True)
-            except Exception as exc:      # remembered, so the part is not graded again per test
-                self.results[part] = exc
-        result = self.results[part]
-        if isinstance(result, Exception):
-            raise RuntimeError(f"grading the {self.kind} of {part} failed: {result!r}") from result
-        return result
-
-
-@pytest.fixture(scope="module")
-def bug_grades(tmp_path_factory):
-    src = tmp_path_factory.mktemp("bug-submissions")
-    folders = {}
-    for bug in BUGS:
-        folders.setdefault(bug.part, []).append((bug.name, materialize(bug, src / bug.part)))
-    return LazyGrades(tmp_path_factory, "bugs", folders)
-
-
-@pytest.fixture(scope="module")
-def alternative_grades(tmp_path_factory):
-    folders = {}
-    for name, (part, folder) in alternative_folders(tmp_path_factory.mktemp("alternative-submissions")).items():
-        folders.setdefault(part, []).append((name, folder))
-    return LazyGrades(tmp_path_factory, "alternatives", folders)
 
 
 def describe(result, part, only_failed=True):

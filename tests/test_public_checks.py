@@ -73,6 +73,22 @@ def test_a_hanging_part_costs_only_that_part(tmp_path):
     assert "11/11" in proc.stdout
 
 
+def test_a_missing_data_folder_costs_only_the_training_check(tmp_path):
+    pkg = package(tmp_path, sources={m: ROOT / "solutions" / f"{m}.py" for m in ("activations", "mlp")})
+    proc = check(pkg, "mlp", env=dict(ENV, MLP_KIT_DATA=str(tmp_path / "no-data")))
+    assert "11/12" in proc.stdout, proc.stdout + proc.stderr
+    assert "the check could not run: FileNotFoundError: no train images file in" in proc.stdout
+
+
+def test_a_part_that_kills_its_checker_is_reported_by_its_last_words(tmp_path):
+    pkg = package(tmp_path, sources={"activations": ROOT / "solutions" / "activations.py"})
+    (pkg / "warmup.py").write_text("import os, sys\nsys.stderr.write('some noise\\nWarmupError: gave up\\n')\n"
+                                   "sys.stderr.flush()\nos._exit(3)\n")
+    proc = check(pkg, "warmup", "activations")
+    assert "checking warmup failed: it stopped with status 3: WarmupError: gave up" in proc.stdout, proc.stdout
+    assert "11/11" in proc.stdout
+
+
 @pytest.fixture(scope="module")
 def public_verdicts(tmp_path_factory):
     """part, flagged? for every catalog bug, run in-process (one package per bug)."""

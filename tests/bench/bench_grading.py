@@ -74,7 +74,7 @@ def bench_mlp(seeds):
         per_epoch, accs = [], []
         for seed in seeds:
             start = time.perf_counter()
-            params, _ = mlp.fit(Xtr, ytr, epochs=epochs, lr=lr, seed=seed)
+            params, _ = mlp.fit(Xtr, ytr, epochs=epochs, lr=lr, seed=seed, verbose=False)
             per_epoch.append((time.perf_counter() - start) / epochs)
             accs.append(float(np.mean(mlp.predict(params, Xte) == yte)))
         print(f"  epochs={epochs:2d} lr={lr}: {statistics.median(per_epoch):.3f} s/epoch (median), "

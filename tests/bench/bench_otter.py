@@ -6,8 +6,9 @@ Prints, as medians over --runs repetitions (wall time):
      `otter run` (grader.otter.batch, one run, the engine at -j 2): otter's own cost
      is the difference (its start-up, the kernel, the results);
   3. running the notebook handout top to bottom against the reference (headless);
-  4. (--parity) the parity test's workload once: the 25 submissions of
-     tests/test_otter.py graded both ways, concurrently, as the test does.
+  4. (--parity) the parity test run alone, once: the catalog graded with
+     `make grade` part by part (in the full run, tests/test_catalog.py has
+     done that already), then the 25 combined submissions through `otter run`.
 Other processes on the machine inflate every number: run it on a quiet one.
 """
 import argparse
@@ -72,7 +73,7 @@ def main():
         if args.parity:
             parity = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/test_otter.py",
                       "-k", "scores_of_make_grade"]
-            report("parity test (25 submissions x 2)", timed(1, lambda: subprocess.run(parity, cwd=ROOT, check=True)))
+            report("parity test alone (catalog both ways)", timed(1, lambda: subprocess.run(parity, cwd=ROOT, check=True)))
 
 
 if __name__ == "__main__":
