@@ -38,16 +38,17 @@ def numerical_gradient(f, x, h=1e-6):
         np.ndarray shaped like x, the numerical df/dx.
     """
     x = np.asarray(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
-    for j in range(flat_x.size):
-        old = flat_x[j]
-        flat_x[j] = old + h
+    grad = np.zeros(x.shape)
+    # Index x itself (not a flattened view): a transposed or sliced x has no flat view, and
+    # perturbing a copy would leave f(x) unchanged and the gradient zero.
+    for j in np.ndindex(x.shape):
+        old = x[j]
+        x[j] = old + h
         f_plus = float(f(x))
-        flat_x[j] = old - h
+        x[j] = old - h
         f_minus = float(f(x))
-        flat_x[j] = old
-        flat_g[j] = (f_plus - f_minus) / (2.0 * h)
+        x[j] = old
+        grad[j] = (f_plus - f_minus) / (2.0 * h)
     return grad
 
 

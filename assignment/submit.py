@@ -15,6 +15,7 @@ is. Run `make check` first: it runs the public tests, and the zip is graded by
 the hidden ones.
 """
 import argparse
+import ast
 import re
 import sys
 import zipfile
@@ -33,6 +34,9 @@ The graded files are assignment/activations.py, assignment/logistic_regression.p
 assignment/two_layer_net.py and assignment/mlp.py. This file is not graded.
 """
 '''
+# What a graded module can import when it is graded: the assignment's own modules (the
+# other parts are the reference's), numpy and the standard library.
+PACKAGE_MODULES = (*PARTS, "warmup", "gradient_check", "datasets")
 STUB = re.compile(r'raise NotImplementedError\("TODO: \w+\.(\w+)"\)')
 
 
@@ -51,6 +55,27 @@ def write_zip(modules, dest):
     return names
 
 
+def foreign_imports(tree):
+    """The imports of a module that the grader cannot satisfy, e.g. ['.utils', 'torch']."""
+    allowed_top = {"numpy", "__future__", FOLDER, *sys.stdlib_module_names}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] not in allowed_top]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:                        # from .utils import x / from . import utils
+                targets = [node.module] if node.module else [a.name for a in node.names]
+                found += ["." * node.level + t for t in targets
+                          if node.level > 1 or t.split(".")[0] not in PACKAGE_MODULES]
+            elif node.module.split(".")[0] not in allowed_top:
+                found.append(node.module)
+            elif node.module == FOLDER:           # from assignment import utils
+                found += [f"{FOLDER}.{a.name}" for a in node.names if a.name not in PACKAGE_MODULES]
+            elif node.module.split(".")[0] == FOLDER and node.module.split(".")[1] not in PACKAGE_MODULES:
+                found.append(node.module)
+    return sorted(set(found))
+
+
 def survey(folder):
     """(modules, notes): the four module files of `folder` and what to tell the student."""
     modules, notes = {}, []
@@ -63,10 +88,16 @@ def survey(folder):
         modules[part] = source
         text = source.decode("utf-8", errors="replace")
         try:
-            compile(text, str(path), "exec")
+            tree = ast.parse(text, str(path))
         except SyntaxError as exc:
             notes.append(f"{part}.py has a syntax error (line {exc.lineno}): that part scores 0 until it is fixed")
             continue
+        foreign = foreign_imports(tree)
+        if foreign:
+            notes.append(f"{part}.py imports {', '.join(foreign)}, which the grader does not have: only "
+                         f"numpy, the standard library and the assignment's own modules are there, and only "
+                         f"the four graded files are submitted. Move that code into {part}.py, or that part "
+                         f"scores 0")
         todo = STUB.findall(text)
         if todo:
             notes.append(f"{part}.py still has {len(todo)} TODO function(s): {', '.join(todo)}")

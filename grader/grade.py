@@ -42,7 +42,8 @@ class Submission:
 
 
 def _safe_name(text):
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "submission"
+    # Letters and digits of any script stay (a class list of 张伟 and 李娜 must stay tellable apart).
+    name = re.sub(r"[^\w.-]+", "_", text).strip("._") or "submission"
     return name[:80]
 
 
@@ -67,14 +68,29 @@ def _through_symlink(root, path):
     return any((root.joinpath(*parts[:i])).is_symlink() for i in range(1, len(parts) + 1))
 
 
-def stage_submission(path, workdir, name=None):
-    """Copy the four module files of a folder or zip into workdir/<name>/."""
+def stage_submission(path, workdir, name=None, slot=None):
+    """Copy the four module files of a folder or zip into workdir/<slot or name>/ (a slot of its own
+    per submission: two submissions may clean to the same name). A zip that cannot be read costs
+    that submission only."""
     path = Path(path)
-    sub = Submission(name=name or _safe_name(path.stem if path.suffix == ".zip" else path.name),
-                     source=str(path))
-    dest = Path(workdir) / sub.name
+    zipped = path.suffix.lower() == ".zip"
+    sub = Submission(name=name or _safe_name(path.stem if zipped else path.name), source=str(path))
+    dest = Path(workdir) / (slot if slot is not None else sub.name)
     dest.mkdir(parents=True, exist_ok=True)
+    try:
+        _take_files(sub, path, zipped, dest)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError) as exc:
+        sub.files = {}
+        for part in PARTS:
+            sub.problems[part] = f"{path.name} could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+    for part in PARTS:
+        if part not in sub.files and part not in sub.problems:
+            sub.problems[part] = f"{part}.py was not found in the submission"
+        sub.files.setdefault(part, None)
+    return sub
 
+
+def _take_files(sub, path, zipped, dest):
     def take(part, rel, size, read):
         if size > MAX_FILE_BYTES:
             sub.problems[part] = f"{rel} is {size} bytes; the limit is {MAX_FILE_BYTES}"
@@ -91,9 +107,11 @@ def stage_submission(path, workdir, name=None):
             if rels:
                 f = path / rels[0]
                 take(part, rels[0], f.stat().st_size, f.read_bytes)
-    elif path.suffix == ".zip" and zipfile.is_zipfile(path):
+    elif zipped and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as zf:
-            infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+            # Windows tools may write hw\mlp.py; some write ./mlp.py.
+            infos = {re.sub(r"^(\./)+", "", i.filename.replace("\\", "/")): i
+                     for i in zf.infolist() if not i.is_dir()}
             for part, rels in _candidates(infos).items():
                 if rels:
                     info = infos[rels[0]]
@@ -102,11 +120,6 @@ def stage_submission(path, workdir, name=None):
     else:
         for part in PARTS:
             sub.problems[part] = f"{path.name} is neither a folder nor a zip file"
-    for part in PARTS:
-        if part not in sub.files and part not in sub.problems:
-            sub.problems[part] = f"{part}.py was not found in the submission"
-        sub.files.setdefault(part, None)
-    return sub
 
 
 def _judge_env():
@@ -256,7 +269,7 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
         subs = []
         taken = set()
         for i, p in enumerate(paths):
-            sub = stage_submission(p, workdir / "staged", name=(names[i] if names else None))
+            sub = stage_submission(p, workdir / "staged", name=(names[i] if names else None), slot=str(i))
             base, k = sub.name, 2
             while sub.name in taken:
                 sub.name = f"{base}-{k}"

@@ -55,16 +55,23 @@ def load_batch(folder):
     gradebook = folder / "gradebook.csv"
     if not gradebook.is_file():
         raise ReportError(f"{gradebook} does not exist: grade first (make grade OUT={folder})")
-    with open(gradebook, newline="", encoding="utf-8") as f:
-        names = [row["submission"] for row in csv.DictReader(f)]
+    with open(gradebook, newline="", encoding="utf-8-sig") as f:      # -sig: re-saved by a spreadsheet
+        rows = list(csv.DictReader(f))
+    if rows and "submission" not in rows[0]:
+        raise ReportError(f"{gradebook} has no 'submission' column: is it a gradebook of make grade?")
+    names = [row["submission"] for row in rows]
     if not names:
         raise ReportError(f"{gradebook} lists no submissions")
     results = {}
     for name in names:
         path = folder / name / "results.json"
         if not path.is_file():
-            raise ReportError(f"{path} is missing, but {gradebook} lists {name}: grade the batch again")
+            raise ReportError(f"{path} is missing, but {gradebook} lists {name}: grade the batch again "
+                              f"(make report reads the output of make grade, not of make otter-grade)")
         results[name] = json.loads(path.read_text(encoding="utf-8"))
+        if "score" not in results[name] or "parts" not in results[name].get("extra_data", {}):
+            raise ReportError(f"{path} was not written by make grade (no score per part; otter's results "
+                              f"have none): make report reads the output of make grade")
     present = {p for r in results.values() for p in r.get("extra_data", {}).get("parts", {})}
     return Batch(folder, names, results, [p for p in PARTS if p in present])
 

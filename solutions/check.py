@@ -67,6 +67,9 @@ def call(module, part, fn, *args, errstate=None, **kwargs):
             raise Problem(f"{part}.{fn} stopped at {inner}, which is not implemented yet "
                           f"(it raises NotImplementedError)") from None
         raise Problem(f"{part}.{fn} is not implemented yet (it raises NotImplementedError)") from None
+    except SystemExit as exc:
+        raise Problem(f"{part}.{fn} called exit() or sys.exit({exc.code!r}){where(exc, module)}: a graded "
+                      f"function must return its result, never exit") from None
     except Exception as exc:
         raise Problem(f"{part}.{fn} raised {type(exc).__name__}: {str(exc)[:300]}{where(exc, module)}") from None
 
@@ -175,7 +178,9 @@ def run_case(module, part, case):
         pred = np.asarray(call(module, part, "predict", params, args[0]))
         checks.that(np.array_equal(pred.reshape(-1) >= 0.5, args[1].reshape(-1) >= 0.5),
                     f"fit(XOR, seed=0) with the defaults predicts {checks.fmt(pred.reshape(-1))} for XOR's "
-                    f"[0, 1, 1, 0]")
+                    f"[0, 1, 1, 0]" + (". Every output stayed near 0.5: are the initial weights too small? "
+                                       "Weights of order 1 (N(0, 1), U(-1, 1)) break the symmetry"
+                                       if np.all(np.abs(pred - 0.5) < 0.05) else ""))
     elif kind == "mnist":
         from .datasets import load_mnist
         Xtr, ytr = load_mnist(split="train")
@@ -214,19 +219,29 @@ def fit_step(module, part, args, kwargs, model):
                         1e-6, batch=len(y))
 
 
-def run_part(part, cases_dir, package=PACKAGE):
-    """Run one part's cases in this process; returns its outcome dict."""
+def run_part(part, cases_dir, package=PACKAGE, progress=None):
+    """Run one part's cases in this process; returns its outcome dict. `progress` (a file, in
+    the child process) gets a JSON line as each case starts and ends, so that a case that
+    hangs or ends the process costs that case only."""
+    def note(record):
+        if progress is not None:
+            progress.write(json.dumps(record) + "\n")
+            progress.flush()
+
     cases = json.loads((Path(cases_dir) / f"{part}.json").read_text(encoding="utf-8"))
     try:
         module = importlib.import_module(f"{package}.{part}")
         problem = None
+    except SystemExit as exc:
+        module, problem = None, f"{part}.py called exit() or sys.exit({exc.code!r}) while being imported"
     except Exception as exc:
         module, problem = None, f"{part}.py could not be imported: {type(exc).__name__}: {str(exc)[:300]}"
     results = []
-    for case in cases["cases"]:
+    for i, case in enumerate(cases["cases"]):
         if problem:
             results.append({"title": case["title"], "passed": False, "message": problem})
             continue
+        note({"start": i})
         try:
             run_case(module, part, case)
             results.append({"title": case["title"], "passed": True, "message": ""})
@@ -235,13 +250,35 @@ def run_part(part, cases_dir, package=PACKAGE):
         except Exception as exc:          # the check's own trouble (no data folder, ...): this case only
             results.append({"title": case["title"], "passed": False,
                             "message": f"the check could not run: {type(exc).__name__}: {str(exc)[:400]}"})
+        note({"done": i, "result": results[-1]})
     return {"part": part, "graded": cases["graded"], "hidden": cases["hidden"], "results": results}
 
 
+def read_progress(path):
+    """(finished results by case index, index of the case that started last) from a progress file."""
+    done, started = {}, None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:                 # a line cut short when the process died
+            continue
+        if "start" in record:
+            started = record["start"]
+        elif "done" in record:
+            done[record["done"]] = record["result"]
+    return done, started
+
+
 def run_isolated(part, cases_dir):
-    """Run one part in a child process with a time limit."""
+    """Run one part in a child process with a time limit. If the process hangs or dies, the cases
+    it finished keep their results, and the case it was in is the one that fails."""
+    cases = json.loads((Path(cases_dir) / f"{part}.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "result.json"
+        out, progress = Path(tmp) / "result.json", Path(tmp) / "progress.jsonl"
         cmd = [sys.executable, "-m", f"{PACKAGE}.check", "--run", part, "--out", str(out),
                "--cases", str(cases_dir)]
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -254,10 +291,19 @@ def run_isolated(part, cases_dir):
             why = f"it stopped with status {proc.returncode}: {last[:300]}"
         except subprocess.TimeoutExpired:
             why = f"it did not finish within {PART_TIMEOUT:g} s (an endless loop?)"
-    cases = json.loads((Path(cases_dir) / f"{part}.json").read_text(encoding="utf-8"))
-    return {"part": part, "graded": cases["graded"], "hidden": cases["hidden"],
-            "results": [{"title": c["title"], "passed": False, "message": f"checking {part} failed: {why}"}
-                        for c in cases["cases"]]}
+        done, started = read_progress(progress)
+    results = []
+    for i, case in enumerate(cases["cases"]):
+        if i in done:
+            results.append(done[i])
+        elif i == started:
+            fn = case.get("fn")
+            results.append({"title": case["title"], "passed": False,
+                            "message": f"checking {part} failed here, in a case that calls {part}.{fn}: {why}"})
+        else:
+            results.append({"title": case["title"], "passed": False,
+                            "message": f"not checked: checking {part} failed before this case: {why}"})
+    return {"part": part, "graded": cases["graded"], "hidden": cases["hidden"], "results": results}
 
 
 def report(outcomes, verbose=False):
@@ -302,8 +348,11 @@ def main(argv=None):
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):   # σ, Σ and ≥ on a console that cannot show them
+        sys.stdout.reconfigure(errors="replace")
     if args.run:                      # the child: one part, results to a file
-        outcome = run_part(args.run, args.cases)
+        with open(Path(args.out).with_name("progress.jsonl"), "w", encoding="utf-8") as progress:
+            outcome = run_part(args.run, args.cases, progress=progress)
         Path(args.out).write_text(json.dumps(outcome), encoding="utf-8")
         return 0
     parts = args.parts or list(PARTS)

@@ -36,7 +36,10 @@ def fmt(a, limit=160):
     if isinstance(a, (list, tuple)):
         return f"a {type(a).__name__} of length {len(a)}"
     if isinstance(a, dict):
-        return f"a dict with keys {sorted(map(str, a))[:8]}"
+        # Keys are the student's strings: letters, digits and _ only, 20 of them at most (a key
+        # can carry anything, e.g. a line read from a file the grader would not show).
+        keys = [re.sub(r"[^A-Za-z0-9_]", "", k)[:20] for k in sorted(map(str, a))[:8]]
+        return f"a dict with keys {keys}" + (" ..." if len(a) > 8 else "")
     if a is None:
         return "None"
     return f"a {type(a).__name__}"
@@ -224,12 +227,15 @@ def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None
     return err
 
 
-def backprop_not_finite_differences(calls, call, n_params, limit=50):
+def backprop_not_finite_differences(calls, call, n_params, limit=None):
     """`calls` counts the student's own functions called during one backward.
 
-    Backpropagation reuses the cache and calls a helper a few times at most;
-    finite differences evaluate the forward pass twice per parameter.
+    Backpropagation reuses the cache: a few helper calls per layer, or per
+    example for a loop over the batch (56 for a per-example loop over 8 rows
+    with helpers). Finite differences evaluate the forward pass at least twice
+    per parameter, so the limit is half of that: `n_params` calls.
     """
+    limit = n_params if limit is None else limit
     total = sum(calls.values())
     if total > limit:
         top = ", ".join(f"{name} ×{n}" for name, n in sorted(calls.items(), key=lambda kv: -kv[1])[:3])

@@ -107,3 +107,42 @@ def test_command_line_grades_the_bundled_examples(tmp_path):
     assert (tmp_path / "gradebook.csv").exists()
     for name in ("reference", "starter", "partial"):
         assert (tmp_path / name / "results.json").exists()
+
+
+def test_names_in_any_script_stay_apart(tmp_path):
+    """Folder names become result folders and gradebook rows; a class list in another script
+    must not collapse into submission, submission-2, ..."""
+    from grader.grade import stage_submission
+    names = []
+    for folder in ("张伟", "李娜", "José Núñez", "../..", "a/b"):
+        path = tmp_path / "subs" / folder
+        path.mkdir(parents=True, exist_ok=True)
+        names.append(stage_submission(path, tmp_path / "staged").name)
+    assert names[:3] == ["张伟", "李娜", "José_Núñez"]
+    assert all("/" not in n and n not in ("", ".", "..") for n in names)
+
+
+def test_same_names_and_a_corrupt_zip_cost_nobody_else(tmp_path):
+    """Two folders called alice keep their own files; a zip with a bad CRC costs only itself."""
+    import shutil
+    import zipfile
+    from grader.grade import grade
+    for who, source in (("a", "solutions"), ("b", "assignment")):
+        (tmp_path / who / "alice").mkdir(parents=True)
+        shutil.copyfile(ROOT / source / "activations.py", tmp_path / who / "alice" / "activations.py")
+    bad = tmp_path / "bob.ZIP"
+    with zipfile.ZipFile(bad, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("hw/activations.py", (ROOT / "solutions" / "activations.py").read_text())
+    data = bytearray(bad.read_bytes())
+    at = data.index(b"import numpy")
+    data[at] ^= 0x20                                    # the stored bytes no longer match their CRC
+    bad.write_bytes(bytes(data))
+    windows = tmp_path / "carol.zip"
+    with zipfile.ZipFile(windows, "w") as zf:           # as PowerShell's Compress-Archive writes it
+        zf.writestr("hw\\activations.py", (ROOT / "solutions" / "activations.py").read_text())
+    paths = [tmp_path / "a" / "alice", tmp_path / "b" / "alice", bad, windows]
+    results = grade([str(p) for p in paths], tmp_path / "out", jobs=2, parts=("activations",), quiet=True)
+    assert results["alice"]["score"] == 20 and results["alice-2"]["score"] == 0
+    assert results["bob"]["score"] == 0
+    assert "bob.ZIP could not be read (BadZipFile" in json.dumps(results["bob"])
+    assert results["carol"]["score"] == 20

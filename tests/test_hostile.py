@@ -37,6 +37,10 @@ BROKEN = (
      "forward matches σ(X w + b)", "raised KeyError while being imported"),
     ("syntax_error", "two_layer_net", "def predict(params, X)\n    return X\n",
      "predict returns the network output", "has a SyntaxError"),
+    ("state_between_calls", "activations",
+     "_calls = [0]\n_sigmoid = sigmoid\n\n\ndef sigmoid(x):\n    _calls[0] += 1\n"
+     "    return _sigmoid(x) + (2.0 if _calls[0] == 20 else 0.0)\n",
+     "sigmoid range", "gave different results when called twice with the same input"),
 )
 
 

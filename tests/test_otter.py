@@ -7,8 +7,8 @@ scores and totals that `make grade` (grader.grade.grade) gives them.
 
 Each catalog bug is an edit of one reference module, and a part is graded
 with the student's module for that part only (no double jeopardy), so one
-submission can carry a bug in every part: the 59 bugs and 9 correct
-alternatives travel in 23 combined submissions (as many as the largest part
+submission can carry a bug in every part: the 63 bugs and 10 correct
+alternatives travel in 26 combined submissions (as many as the largest part
 has entries), the free slots filled with the starter or a missing file.
 The `make grade` side is the session's own gradings of the catalog and the
 examples (tests/conftest.py, shared with tests/test_catalog.py), so that each

@@ -105,6 +105,9 @@ def grade_submission(submission_dir):
     """{test name: engine record} for every hidden test of every part."""
     root = kit_root(submission_dir)
     support = os.listdir(root.parent)
+    # otter also copied the support files (the kit: the reference, the hidden suites) next to the
+    # student's files; the engine hides its own copy from student code, and this one goes.
+    shutil.rmtree(Path(submission_dir) / KIT, ignore_errors=True)
     jobs = os.environ.get("MLP_KIT_JOBS", "2")
     with tempfile.TemporaryDirectory(prefix="mlp-kit-otter-") as tmp:
         staged = stage_student_files(submission_dir, support, Path(tmp) / "submission")

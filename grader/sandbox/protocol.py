@@ -47,6 +47,24 @@ class Handle:
         return f"<{self.type_name} kept in your process>"
 
 
+class RemoteTuple(tuple):
+    """A tuple subclass of the student's (a namedtuple) as the judge sees it: its items, to check,
+    and the handle of the original, so that passing it back (a cache to backward) hands the
+    student's code its own object, attributes and all."""
+    handle = None
+
+
+class RemoteDict(dict):
+    """A dict subclass of the student's (OrderedDict, defaultdict, an attribute dict), likewise.
+    It goes back as the original only while the judge has not changed its entries."""
+    handle = None
+    entries = ()
+
+
+def _entries(d):
+    return tuple((k, id(v)) for k, v in dict.items(d))
+
+
 def encode(value, store_handle=None):
     """Encode `value` into (tree, arrays). Unknown objects become handles via
     `store_handle(obj) -> id`; without it they raise TypeError."""
@@ -65,20 +83,33 @@ def encode(value, store_handle=None):
             return {"F": v}
         if isinstance(v, str) and type(v) is str:
             return {"S": v[:MAX_STR]}
-        if isinstance(v, np.ndarray) and type(v) is np.ndarray and v.dtype.kind in ALLOWED_KINDS:
-            arrays.append(v)
+        if isinstance(v, np.ndarray) and v.dtype.kind in ALLOWED_KINDS:
+            arrays.append(v if type(v) is np.ndarray else v.view(np.ndarray))   # np.matrix and kin
             return {"A": len(arrays) - 1}
         if isinstance(v, np.generic) and v.dtype.kind in ALLOWED_KINDS:
             arrays.append(np.asarray(v))
             return {"G": len(arrays) - 1}
         if isinstance(v, Handle):
             return {"H": v.id}
-        if type(v) is tuple:
-            return {"T": [enc(x, depth + 1) for x in v]}
-        if type(v) is list:
-            return {"L": [enc(x, depth + 1) for x in v]}
-        if type(v) is dict and all(type(k) is str for k in v):
-            return {"D": [[k, enc(x, depth + 1)] for k, x in v.items()]}
+        if isinstance(v, RemoteTuple) and v.handle is not None:
+            return {"H": v.handle.id}
+        if isinstance(v, RemoteDict) and v.handle is not None and _entries(v) == v.entries:
+            return {"H": v.handle.id}
+        # Subclasses (a namedtuple, an OrderedDict, a defaultdict) are what the contract asks for
+        # too: they travel as the plain type, read through the base class's own methods.
+        if isinstance(v, tuple):
+            node = {"T": [enc(x, depth + 1) for x in tuple.__iter__(v)]}
+        elif isinstance(v, list):
+            node = {"L": [enc(x, depth + 1) for x in list.__iter__(v)]}
+        elif isinstance(v, dict) and all(isinstance(k, str) for k in dict.keys(v)):
+            node = {"D": [[str.__str__(k), enc(x, depth + 1)] for k, x in dict.items(v)]}
+        else:
+            node = None
+        if node is not None:
+            if type(v) in (tuple, list, dict) or store_handle is None or isinstance(v, list):
+                return node
+            node["H"] = store_handle(v)          # a subclass: its items, and the original kept here
+            return node
         if store_handle is None:
             raise TypeError(f"cannot send {type(v).__name__}")
         return {"H": store_handle(v), "type": type(v).__name__}
@@ -98,6 +129,18 @@ def decode(tree, arrays, resolve_handle=None):
         if not isinstance(node, dict) or len(node) not in (1, 2):
             raise ProtocolError("malformed value")
         (tag, body), = list(node.items())[:1]
+        if tag in ("T", "D") and len(node) == 2:          # a subclass: items plus the original's handle
+            handle = node.get("H")
+            if not isinstance(handle, int) or isinstance(handle, bool):
+                raise ProtocolError("malformed value")
+            if resolve_handle is not None:
+                return resolve_handle(handle)
+            plain = dec({tag: body}, depth)
+            out = RemoteTuple(plain) if tag == "T" else RemoteDict(plain)
+            out.handle = Handle(handle, "tuple" if tag == "T" else "dict")
+            if tag == "D":
+                out.entries = _entries(out)
+            return out
         if tag == "N":
             return None
         if tag == "B" and isinstance(body, bool):

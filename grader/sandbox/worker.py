@@ -35,6 +35,11 @@ MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
                "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
 
 
+# The kit's root (this file is <root>/grader/sandbox/worker.py) and what student code must not read.
+KIT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KIT_SECRETS = ("solutions", "grader", "tests", ".git", "dist")
+
+
 def _unescape(path):
     return path.encode().decode("unicode_escape") if "\\" in path else path
 
@@ -63,6 +68,15 @@ def lock_down(libc):
             err = mount(b"tmpfs", scratch, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=256m,mode=1777")
             if err is not True:
                 notes.append(f"tmpfs on {scratch}: errno {err}")
+    # Readable is not harmless: a module that execs solutions/mlp.py would score what the reference
+    # scores. Hide the kit's own folders (the reference, the hidden suites, the tests and their
+    # catalog, git's history of all of them, built zips) behind empty read-only tmpfs.
+    for folder in KIT_SECRETS:
+        path = os.path.join(KIT_ROOT, folder)
+        if os.path.isdir(path):
+            err = mount(b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555")
+            if err is not True:
+                notes.append(f"hide {path}: errno {err}")
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0)
     for cap in range(64):

@@ -336,9 +336,10 @@ def test_fit_shuffled_minibatch_epoch(mlp, rng):
     X, y = rng.normal(size=(5, 4)), np.array([0, 1, 2, 1, 0])
     kw = dict(layer_sizes=(4, 5, 3), epochs=1, batch_size=2)
     call = "fit(X, y, layer_sizes=(4, 5, 3), epochs=1, batch_size=2, lr=0.5) on 5 rows"
-    orders = []
+    orders, starts = [], []
     for seed in (0, 1, 2):
         p0, _ = _fit(mlp, X, y, lr=0.0, seed=seed, **kw)
+        starts.append(p0)
         p1, history = _fit(mlp, X, y, lr=0.5, seed=seed, **kw)
         again, _ = _fit(mlp, X, y, lr=0.5, seed=seed, **kw)
         checks.that(all(np.array_equal(p1[k], again[k]) for k in p1),
@@ -367,6 +368,52 @@ def test_fit_shuffled_minibatch_epoch(mlp, rng):
     checks.that(any(tuple(o) != tuple(range(5)) for o in orders),
                 f"{call}: for seeds 0, 1 and 2 every epoch visited the rows in their original order; "
                 f"shuffle them each epoch")
+    checks.that(any(not np.array_equal(starts[0][k], other[k]) for other in starts[1:] for k in other),
+                f"fit(X, y, layer_sizes=(4, 5, 3), lr=0) returned the same parameters for seeds 0, 1 and 2: "
+                f"fit should start from init_params(layer_sizes, seed)")
+    _two_epochs(mlp, X, y, starts, orders)
+
+
+def batching(order, batch_size=2):
+    return tuple(frozenset(order[i:i + batch_size]) for i in range(0, len(order), batch_size))
+
+
+def _two_epochs(mlp, X, y, starts, first_orders):
+    """Epoch 2 is SGD from where epoch 1 ended, over a shuffle of its own; history[1] is its mean loss.
+
+    Epoch 1 is looked for first in the order that epochs=1 used with the same seed, then in every
+    order. A correct fit draws a new batching for epoch 2 with probability 29/30 per seed; the
+    check asks for one new batching in 3 seeds (a correct fit fails it with probability 4e-5, and
+    deterministically: it is seeded)."""
+    call = "fit(X, y, layer_sizes=(4, 5, 3), epochs=2, batch_size=2, lr=0.5) on 5 rows"
+    reshuffled = False
+    for seed, p0, first in zip((0, 1, 2), starts, first_orders):
+        p2, history = _fit(mlp, X, y, layer_sizes=(4, 5, 3), epochs=2, batch_size=2, lr=0.5, seed=seed)
+        match = None
+        candidates = [first] + [o for o in batchings(5, 2) if batching(o) != batching(first)]
+        for o1 in candidates:
+            p1, _ = sgd_epoch(p0, X, y, o1, 2, 0.5)
+            for o2 in batchings(5, 2):
+                p, losses = sgd_epoch(p1, X, y, o2, 2, 0.5)
+                if all(np.allclose(p[k], p2[k], rtol=1e-7, atol=1e-10) for k in p):
+                    match = o1, o2, p1, losses
+                    break
+            if match:
+                break
+        checks.that(match is not None,
+                    f"{call}, seed={seed}: the result is not two epochs of minibatch SGD, each over an order "
+                    f"of all the rows, the second starting where the first ended")
+        o1, o2, p1, losses = match
+        reshuffled |= batching(o1) != batching(o2)
+        values, sizes = np.array([l for l, _ in losses]), np.array([n for _, n in losses])
+        accepted = (values.mean(), (values * sizes).sum() / sizes.sum(),
+                    oracle.mlp_loss(p1, X, y), oracle.mlp_loss(p2, X, y))
+        checks.that(any(np.isclose(history[1], v, rtol=1e-6) for v in accepted),
+                    f"{call}, seed={seed}: history[1] = {history[1]:.6g}, but the second epoch's batch losses "
+                    f"were {checks.fmt(values)} (mean {values.mean():.6g}); each entry of history should "
+                    f"hold its own epoch's mean loss (start a new list of batch losses every epoch)")
+    checks.that(reshuffled, f"{call}: for seeds 0, 1 and 2 the second epoch used the same minibatches as the "
+                            f"first; shuffle the rows again at the start of every epoch")
 
 
 @lru_cache(maxsize=1)
