@@ -63,20 +63,21 @@ def lock_down(libc):
         err = mount(None, target, None, flags, None)
         if err is not True:
             notes.append(f"remount {target} read-only: errno {err}")
-    for scratch in ("/tmp", "/dev/shm", "/var/tmp"):
-        if os.path.isdir(scratch):
-            err = mount(b"tmpfs", scratch, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=256m,mode=1777")
-            if err is not True:
-                notes.append(f"tmpfs on {scratch}: errno {err}")
     # Readable is not harmless: a module that execs solutions/mlp.py would score what the reference
     # scores. Hide the kit's own folders (the reference, the hidden suites, the tests and their
-    # catalog, git's history of all of them, built zips) behind empty read-only tmpfs.
+    # catalog, git's history of all of them, built zips) behind empty read-only tmpfs, before /tmp
+    # is covered, so that a kit cloned under /tmp is hidden too.
     for folder in KIT_SECRETS:
         path = os.path.join(KIT_ROOT, folder)
         if os.path.isdir(path):
             err = mount(b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555")
             if err is not True:
                 notes.append(f"hide {path}: errno {err}")
+    for scratch in ("/tmp", "/dev/shm", "/var/tmp"):
+        if os.path.isdir(scratch):
+            err = mount(b"tmpfs", scratch, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=256m,mode=1777")
+            if err is not True:
+                notes.append(f"tmpfs on {scratch}: errno {err}")
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0)
     for cap in range(64):

@@ -57,8 +57,8 @@ ATTACKS = (
            "reads the hidden suites and the reference, and pushes their text into the feedback",
            load("leak_sources")),
     Attack("run_the_reference", "logistic_regression",
-           "finds solutions/ on the grading machine (next to the worker, in /work, /tmp, /proc/*/cwd, "
-           "otter's folders) and executes the reference in place of its own code",
+           "finds the kit's solutions/ (next to the worker, under /tmp, through /proc/*/cwd, in otter's "
+           "folders) and executes the reference in place of its own code",
            load("run_the_reference")),
     Attack("finite_difference_backward", "two_layer_net",
            "implements backward as finite differences of its own forward and loss",
