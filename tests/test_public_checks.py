@@ -73,6 +73,19 @@ def test_a_hanging_part_costs_only_that_part(tmp_path):
     assert "11/11" in proc.stdout
 
 
+def test_a_function_that_hangs_costs_its_case_and_keeps_what_was_checked(tmp_path):
+    pkg = package(tmp_path, sources={"activations": ROOT / "solutions" / "activations.py"})
+    with open(pkg / "activations.py", "a", encoding="utf-8") as f:
+        f.write("\n\ndef tanh(x):\n    while True:\n        pass\n")
+    proc = check(pkg, "activations", "--json", env=dict(ENV, MLP_CHECK_TIMEOUT="8"))
+    import json
+    (outcome,) = json.loads(proc.stdout)
+    verdicts = [(r["title"], r["passed"], r["message"]) for r in outcome["results"]]
+    hung = [i for i, (_, _, m) in enumerate(verdicts) if "in a case that calls activations.tanh" in m]
+    assert len(hung) == 1 and "did not finish within 8 s" in verdicts[hung[0]][2], verdicts
+    assert hung[0] > 0 and all(ok for _, ok, _ in verdicts[:hung[0]]), verdicts
+
+
 def test_a_missing_data_folder_costs_only_the_training_check(tmp_path):
     pkg = package(tmp_path, sources={m: ROOT / "solutions" / f"{m}.py" for m in ("activations", "mlp")})
     proc = check(pkg, "mlp", env=dict(ENV, MLP_KIT_DATA=str(tmp_path / "no-data")))
