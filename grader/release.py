@@ -95,13 +95,14 @@ def build_instructor(dest, autograder):
 
 
 def zip_folder(folder, dest):
-    """Zip `folder` with its name as the top folder and fixed timestamps."""
+    """Zip `folder` with its name as the top folder, fixed timestamps and fixed permissions
+    (0644, or 0755 for executables): the same bytes from any checkout, whatever its umask."""
     folder = Path(folder)
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}", (1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = (path.stat().st_mode & 0o777) << 16
+            info.external_attr = (0o755 if path.stat().st_mode & 0o111 else 0o644) << 16
             zf.writestr(info, path.read_bytes())
     return dest
 

@@ -1,4 +1,5 @@
 """assignment/ is generated from solutions/ and never edited by hand."""
+import json
 import re
 
 import pytest
@@ -78,3 +79,78 @@ def test_public_cases_ship_numbers_not_code():
         text = path.read_text(encoding="utf-8")
         assert not redactor.leaks(text), path.name
         assert "def " not in text and "import " not in text
+
+
+def _generated_copy(tmp_path):
+    for name, text in assign.generate().items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def _nudge_first_float(path, factor):
+    """Multiply the first non-integral number of a public-tests file by `factor`; return (old, new)."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, float) and v != int(v) and not found:
+                    node[k] = v * factor
+                    found.append((v, node[k]))
+                walk(v)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, float) and v != int(v) and not found:
+                    node[i] = v * factor
+                    found.append((v, node[i]))
+                walk(v)
+    walk(doc)
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return found[0]
+
+
+def test_machine_rounding_in_the_numbers_is_not_drift(tmp_path):
+    """Numbers that differ in their last bits (another CPU's BLAS) count as the same; text does not."""
+    target = _generated_copy(tmp_path)
+    old, new = _nudge_first_float(target / "public_tests" / "two_layer_net.json", 1 + 1e-12)
+    assert old != new
+    assert assign.drift(target=target) == []
+
+
+def test_a_real_change_in_the_numbers_is_drift_and_named(tmp_path):
+    """A number off by a millionth (an edited seed or formula, never rounding) is stale, with where and by how much."""
+    target = _generated_copy(tmp_path)
+    old, new = _nudge_first_float(target / "public_tests" / "mlp.json", 1 + 1e-6)
+    problems = assign.drift(target=target)
+    assert len(problems) == 1 and "assignment/public_tests/mlp.json: 1 number(s) differ" in problems[0], problems
+    assert repr(new) in problems[0] and "/cases[" in problems[0]
+
+
+@pytest.mark.parametrize("edit", ["title", "integer", "shape"])
+def test_text_integers_and_shapes_in_the_public_tests_compare_exactly(tmp_path, edit):
+    target = _generated_copy(tmp_path)
+    path = target / "public_tests" / "activations.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if edit == "title":
+        doc["cases"][0]["title"] += " "
+    elif edit == "integer":
+        doc["hidden"]["tests"] += 1
+    else:
+        doc["cases"][0]["args"][0]["shape"] = [10]
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert any("public_tests/activations.json" in p for p in assign.drift(target=target))
+
+
+def test_regenerating_leaves_files_that_differ_only_by_rounding(tmp_path):
+    """make assignment on another machine rewrites nothing that is up to date (no churn in git)."""
+    target = _generated_copy(tmp_path)
+    path = target / "public_tests" / "logistic_regression.json"
+    _nudge_first_float(path, 1 + 1e-12)
+    nudged = path.read_text(encoding="utf-8")
+    assign.write(target=target)
+    assert path.read_text(encoding="utf-8") == nudged
+    _nudge_first_float(path, 1 + 1e-3)
+    assign.write(target=target)
+    assert path.read_text(encoding="utf-8") == assign.generate()["public_tests/logistic_regression.json"]

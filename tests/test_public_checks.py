@@ -4,7 +4,6 @@ They must pass the reference, fail the untouched starter without crashing,
 never claim more than they checked, and predict the hidden result: they flag
 nearly every bug of the catalog that the hidden suites catch.
 """
-import importlib
 import os
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ import sys
 import pytest
 
 from grader.grade import ROOT
-from tests.catalog import apply_edits
+from tests.catalog.public import verdicts as catalog_verdicts
 from tests.catalog.bugs import BUGS
 
 MODULES = ("warmup", "activations", "logistic_regression", "two_layer_net", "mlp")
@@ -105,23 +104,10 @@ def test_a_part_that_kills_its_checker_is_reported_by_its_last_words(tmp_path):
 
 @pytest.fixture(scope="module")
 def public_verdicts(tmp_path_factory):
-    """part, flagged? for every catalog bug, run in-process (one package per bug)."""
-    tmp = tmp_path_factory.mktemp("public-catalog")
-    sys.path.insert(0, str(tmp))
-    verdicts = {}
-    try:
-        for i, bug in enumerate(BUGS):
-            name = f"bugpkg{i}"
-            pkg = package(tmp, name, {m: ROOT / "solutions" / f"{m}.py" for m in MODULES})
-            source = (ROOT / "solutions" / f"{bug.part}.py").read_text(encoding="utf-8")
-            (pkg / f"{bug.part}.py").write_text(apply_edits(source, bug), encoding="utf-8")
-            runner = importlib.import_module(f"{name}.check")
-            os.environ.setdefault("MLP_KIT_DATA", ENV["MLP_KIT_DATA"])
-            out = runner.run_part(bug.part, pkg / "public_tests", package=name)
-            verdicts[bug.name] = not all(r["passed"] for r in out["results"])
-    finally:
-        sys.path.remove(str(tmp))
-    return verdicts
+    """bug name -> flagged? for every catalog bug, run in-process (one package per bug)."""
+    bugs = {f"bug:{bug.name}": bug.name for bug in BUGS}
+    found = catalog_verdicts(tmp_path_factory.mktemp("public-catalog"), selected=set(bugs))
+    return {bugs[name]: not all(passed.values()) for name, passed in found.items()}
 
 
 def test_public_tests_predict_the_hidden_verdict(public_verdicts):

@@ -106,9 +106,14 @@ def test_instructor_bundle(tmp_path):
 
 
 def test_zips_are_reproducible(tmp_path, handout):
+    """The same bytes every time, and from a checkout with another umask (group-writable files)."""
     a = release.zip_folder(handout, tmp_path / "a.zip").read_bytes()
     b = release.zip_folder(handout, tmp_path / "b.zip").read_bytes()
     assert a == b
+    other = fresh(handout, tmp_path)
+    for path in other.rglob("*"):
+        path.chmod(path.stat().st_mode | 0o020)
+    assert release.zip_folder(other, tmp_path / "c.zip").read_bytes() == a
 
 
 # -- the release check -----------------------------------------------------------
