@@ -1,7 +1,11 @@
 """Command line of the kit: `python -m grader <command>`.
 
-    grade SUBMISSION... --out DIR [-j N]   grade folders or zips (see grader.grade)
-    assign [--check]                       generate assignment/ from solutions/
+    grade SUBMISSION... --out DIR [-j N] [--force]   grade folders or zips (see grader.grade); resumes
+    gradebook DIR                                    rebuild DIR/gradebook.csv from DIR/*/results.json
+    export --canvas ROSTER.csv [DIR] [--out FILE]    the totals as a Canvas gradebook import (grader.export)
+    similarity SUBMISSION... [--out DIR]            DIR/similarity.html, part by part (grader.similarity)
+    gradescope [--out dist/gradescope.zip]           the native Gradescope autograder (grader.gradescope)
+    assign [--check]                                 generate assignment/ from solutions/
 """
 import argparse
 import json
@@ -32,9 +36,24 @@ def cmd_grade(args):
     missing = [p for p in paths if not os.path.exists(p)]
     for p in missing:
         print(f"warning: {p} does not exist; it is graded as an empty submission", file=sys.stderr)
-    grade(paths, args.out, jobs=args.jobs, limits=limits, mode=args.mode,
-          parts=tuple(args.parts) if args.parts else PARTS, names=names)
+    from .grade import BatchInterrupted
+    try:
+        grade(paths, args.out, jobs=args.jobs, limits=limits, mode=args.mode,
+              parts=tuple(args.parts) if args.parts else PARTS, names=names, force=args.force)
+    except BatchInterrupted as stop:
+        print(stop.summary, file=sys.stderr)
+        return 130
     return 0
+
+
+def cmd_gradebook(args):
+    from .grade import rebuild_gradebook
+    if not os.path.isdir(args.dir):
+        print(f"error: {args.dir} is not a folder", file=sys.stderr)
+        return 2
+    rows = rebuild_gradebook(args.dir)
+    print(f"wrote {Path(args.dir) / 'gradebook.csv'} ({len(rows)} submissions, from the results.json files present)")
+    return 0 if rows else 1
 
 
 def main(argv=None):
@@ -48,7 +67,31 @@ def main(argv=None):
     g.add_argument("--mode", choices=("hidden", "public"), default="hidden")
     g.add_argument("--parts", nargs="+", choices=PARTS, help="grade only these parts")
     g.add_argument("--limits", help='JSON overrides of the limits, e.g. {"part_seconds": 60}')
+    g.add_argument("--force", action="store_true",
+                   help="grade again submissions whose results.json is up to date (same files, same kit)")
     g.set_defaults(fn=cmd_grade)
+    b = sub.add_parser("gradebook", help="rebuild DIR/gradebook.csv from the results.json files in DIR")
+    b.add_argument("dir")
+    b.set_defaults(fn=cmd_gradebook)
+    e = sub.add_parser("export", help="export the totals for an LMS gradebook")
+    e.add_argument("dir", nargs="?", default="grades", help="a graded folder (default: grades/)")
+    e.add_argument("--canvas", required=True, metavar="ROSTER.csv",
+                   help="CSV with the columns submission and student_id (Canvas SIS User ID), optionally name")
+    e.add_argument("--column", default="MLP assignment", help="the assignment's column title in Canvas")
+    e.add_argument("--out", help="where to write (default: DIR/canvas.csv)")
+    e.set_defaults(fn=lambda args: __import__("grader.export", fromlist=["main"]).cmd_export(args))
+    s = sub.add_parser("similarity", help="OUT/similarity.html: the most similar pairs of submissions, part by part")
+    s.add_argument("submissions", nargs="+", help="folders or .zip files, one per student (as for grade)")
+    s.add_argument("--out", default="grades", help="folder of similarity.html (default: grades/)")
+    s.add_argument("--top", type=int, default=10, help="pairs shown per part (default 10)")
+    s.set_defaults(fn=lambda args: __import__("grader.similarity", fromlist=["main"]).cmd_similarity(args))
+    gs = sub.add_parser("gradescope", help="build the native Gradescope autograder zip")
+    gs.add_argument("--out", default=str(ROOT / "dist" / "gradescope.zip"))
+    gs.add_argument("--hidden-visibility", default="after_published",
+                    choices=("after_published", "after_due_date", "visible", "hidden"),
+                    help="when students see the hidden tests' results (default: after_published)")
+    gs.add_argument("--limits", help='JSON overrides of the limits, e.g. {"part_seconds": 60}')
+    gs.set_defaults(fn=lambda args: __import__("grader.gradescope", fromlist=["main"]).cmd_build(args))
     a = sub.add_parser("assign", help="generate assignment/ from solutions/")
     a.add_argument("--check", action="store_true")
     a.set_defaults(fn=lambda args: __import__("grader.assign", fromlist=["main"]).main(

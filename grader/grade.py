@@ -10,16 +10,20 @@ finishes.
 Writes DIR/<name>/results.json (Gradescope schema) and DIR/gradebook.csv.
 """
 import csv
+import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -103,7 +107,14 @@ def _take_files(sub, path, zipped, dest):
         # Never follow a symlink: a link named mlp.py could point at the reference.
         names = [p.relative_to(path).as_posix() for p in path.rglob("*.py")
                  if p.is_file() and not _through_symlink(path, p)]
-        for part, rels in _candidates(names).items():
+        found = _candidates(names)
+        if not any(found.values()):
+            # A folder holding only the zip (an upload a platform kept as it was, a repository
+            # with submission.zip committed): the shallowest zip, one level deep, no further.
+            inner = _inner_zip(path)
+            if inner is not None:
+                return _take_files(sub, inner, True, dest)
+        for part, rels in found.items():
             if rels:
                 f = path / rels[0]
                 take(part, rels[0], f.stat().st_size, f.read_bytes)
@@ -122,12 +133,43 @@ def _take_files(sub, path, zipped, dest):
             sub.problems[part] = f"{path.name} is neither a folder nor a zip file"
 
 
+def _inner_zip(folder):
+    """The shallowest .zip in `folder` (not through a symlink, not in a skipped folder), or None."""
+    zips = []
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder).as_posix()
+        if p.suffix.lower() == ".zip" and p.is_file() and not _through_symlink(folder, p) and \
+                not any(d in SKIP_DIRS or d.startswith(".") for d in rel.split("/")[:-1]):
+            zips.append(rel)
+    zips.sort(key=lambda r: (r.count("/"), r))
+    return folder / zips[0] if zips else None
+
+
 def _judge_env():
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
     return env
+
+
+class Interrupted(Exception):
+    """The batch was interrupted (Ctrl-C): no new judge starts."""
+
+
+_STOP = threading.Event()            # set on Ctrl-C: no judge starts, the running ones are killed
+_RUNNING = set()                     # Popen objects of the judges running now
+_RUNNING_LOCK = threading.Lock()
+
+
+def _kill_running_judges():
+    with _RUNNING_LOCK:
+        procs = list(_RUNNING)
+    for proc in procs:
+        try:
+            proc.kill()              # its workers die with it (orphan guard, unshare --kill-child)
+        except OSError:
+            pass
 
 
 def run_judge(part, student_file, results_path, limits, mode="hidden", collect_only=False, log=None):
@@ -143,13 +185,25 @@ def run_judge(part, student_file, results_path, limits, mode="hidden", collect_o
     timeout = limits.for_part(part) + limits.start_seconds + 120
     ended = "ok"
     with open(log or os.devnull, "ab") as logf:
+        with _RUNNING_LOCK:
+            if _STOP.is_set():
+                raise Interrupted()
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            _RUNNING.add(proc)
         try:
-            proc = subprocess.run(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
-                                  stdin=subprocess.DEVNULL, timeout=timeout)
-            if proc.returncode not in (0, 1):
-                ended = f"judge exited with status {proc.returncode}"
+            code = proc.wait(timeout=timeout)
+            if code not in (0, 1):
+                ended = f"judge exited with status {code}"
         except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
             ended = f"judge did not finish within {timeout:.0f} s"
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc)
+    if _STOP.is_set():
+        raise Interrupted()
     records = []
     if Path(results_path).exists():
         for line in Path(results_path).read_text(encoding="utf-8").splitlines():
@@ -198,20 +252,30 @@ def grade_part(sub, part, limits, workdir, mode="hidden", log_dir=None):
         if r is None:
             why = ended if ended != "ok" else "the test did not run"
             r = dict(t, score=0.0, status="failed", output=f"not graded: {why}")
-        tests.append({k: r.get(k, t.get(k)) for k in
-                      ("name", "score", "max_score", "status", "output", "visibility")})
+        test = {k: r.get(k, t.get(k)) for k in ("name", "score", "max_score", "status", "output", "visibility")}
+        if r.get("properties"):                 # what the test recorded (record_property), e.g. an accuracy
+            test["extra_data"] = dict(r["properties"])
+        tests.append(test)
     status = "grader error" if ended != "ok" else done.get("status", "grader error")
     return {"part": part, "tests": tests, "status": status, "sandboxed": done.get("sandboxed"),
             "seconds": round(time.monotonic() - start, 2)}
 
 
-def results_json(sub, part_results):
+def results_json(sub, part_results, fingerprint=None):
     tests = [t for p in part_results for t in p["tests"]]
     score = sum(t["score"] for t in tests)
     max_score = sum(t["max_score"] for t in tests)
     lines = [f"{p['part']}: {sum(t['score'] for t in p['tests']):g} / "
              f"{sum(t['max_score'] for t in p['tests']):g}"
              + ("" if p["status"] == "ok" else f" ({p['status']})") for p in part_results]
+    extra = {"submission": sub.name, "parts": {
+        p["part"]: {"score": round(sum(t["score"] for t in p["tests"]), 4),
+                    "max_score": round(sum(t["max_score"] for t in p["tests"]), 4),
+                    "status": p["status"], "seconds": p["seconds"],
+                    **({"sandboxed": p["sandboxed"]} if p.get("sandboxed") is not None else {})}
+        for p in part_results}}
+    if fingerprint:
+        extra["fingerprint"] = fingerprint
     return {
         "score": round(score, 4),
         "max_score": round(max_score, 4),
@@ -219,11 +283,23 @@ def results_json(sub, part_results):
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"submission": sub.name, "parts": {
-            p["part"]: {"score": round(sum(t["score"] for t in p["tests"]), 4),
-                        "max_score": round(sum(t["max_score"] for t in p["tests"]), 4),
-                        "status": p["status"], "seconds": p["seconds"]} for p in part_results}},
+        "extra_data": extra,
     }
+
+
+def sandbox_backend(result):
+    """The isolation student code ran under, for display: the engine's own word when it gives one
+    (extra_data["sandbox"]["backend"]), else what the parts' workers reported, else "unknown"."""
+    extra = result.get("extra_data", {})
+    backend = (extra.get("sandbox") or {}).get("backend")
+    if backend:
+        return str(backend)
+    flags = [info.get("sandboxed") for info in extra.get("parts", {}).values() if "sandboxed" in info]
+    if flags and all(flags):
+        return "namespaces"
+    if any(f is False for f in flags):
+        return "none"
+    return "unknown"
 
 
 def gradebook_row(name, result):
@@ -239,34 +315,154 @@ def _num(x):
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
+def _write_atomic(path, text):
+    """Write `path` whole or not at all (a Ctrl-C or a crash never leaves half a file)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def write_gradebook(out_dir, rows):
     path = Path(out_dir) / "gradebook.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=GRADEBOOK_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=GRADEBOOK_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    _write_atomic(path, buf.getvalue())
     return path
+
+
+def read_results(out_dir):
+    """{name: results.json contents} of every submission folder of `out_dir` that holds a results.json
+    written by make grade (logs/ and anything else is left out)."""
+    out_dir = Path(out_dir)
+    found = {}
+    if not out_dir.is_dir():
+        return found
+    for sub_dir in sorted(p for p in out_dir.iterdir() if p.is_dir() and p.name != "logs"):
+        path = sub_dir / "results.json"
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and "parts" in data.get("extra_data", {}):
+            found[sub_dir.name] = data
+    return found
+
+
+def _gradebook_order(out_dir):
+    """The submissions of an existing gradebook.csv, in its order."""
+    path = Path(out_dir) / "gradebook.csv"
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return [row["submission"] for row in csv.DictReader(f) if row.get("submission")]
+    except (OSError, KeyError, csv.Error):
+        return []
+
+
+def _merged_rows(results, order_before, first=()):
+    order = []
+    for name in [*order_before, *first, *sorted(results)]:
+        if name in results and name not in order:
+            order.append(name)
+    return [gradebook_row(name, results[name]) for name in order]
+
+
+def rebuild_gradebook(out_dir, first=()):
+    """Write out_dir/gradebook.csv from the results.json files present: the submissions of the
+    existing gradebook keep their order, then `first`, then the others by name. Returns the rows."""
+    rows = _merged_rows(read_results(out_dir), _gradebook_order(out_dir), first)
+    write_gradebook(out_dir, rows)
+    return rows
 
 
 def format_gradebook(rows, max_scores):
     header = GRADEBOOK_COLUMNS
     table = [header, ["(max)", *[_num(max_scores.get(p, "")) for p in PARTS],
                       _num(sum(max_scores.values())), ""]]
-    table += [[row[c] for c in header] for row in rows]
+    table += [[row.get(c, "") for c in header] for row in rows]
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)
 
 
-def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names=None, quiet=False):
-    """Grade every submission in `paths`; returns {name: results dict}."""
+_KIT_VERSION = None
+
+
+def kit_version():
+    """A hash of the grading code, the hidden suites and the reference: a submission graded by
+    another version of the kit is graded again when a batch resumes."""
+    global _KIT_VERSION
+    if _KIT_VERSION is None:
+        h = hashlib.sha256()
+        files = [*(ROOT / "grader").rglob("*.py"), *(ROOT / "grader").rglob("*.ini"), *(ROOT / "solutions").glob("*.py")]
+        for path in sorted(f for f in files if "__pycache__" not in f.parts and "templates" not in f.parts):
+            h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        _KIT_VERSION = h.hexdigest()[:16]
+    return _KIT_VERSION
+
+
+def fingerprint(sub, parts, mode, limits):
+    """What decides a grade: the files taken (or why none was), the parts, the mode, the limits, the kit."""
+    h = hashlib.sha256(json.dumps([kit_version(), list(parts), mode, asdict(limits)]).encode())
+    for part in parts:
+        f = sub.files.get(part)
+        h.update(f"\0{part}\0".encode())
+        h.update(Path(f).read_bytes() if f else ("missing: " + sub.problems.get(part, "")).encode())
+    return h.hexdigest()[:32]
+
+
+class BatchInterrupted(Exception):
+    """Ctrl-C during a batch. `summary` is one line on what was written."""
+
+    def __init__(self, summary, results):
+        super().__init__(summary)
+        self.summary = summary
+        self.results = results
+
+
+def _progress(total, quiet):
+    from tqdm import tqdm
+    return tqdm(total=total, unit="submission", disable=quiet or total == 0, file=sys.stderr,
+                dynamic_ncols=True, smoothing=0.1)
+
+
+def _problem_line(name, res, sub):
+    """One line for a submission whose parts timed out, crashed, did not import or were not staged."""
+    parts = res["extra_data"]["parts"]
+    bad = []
+    for part, info in parts.items():
+        if info["status"] == "ok":
+            continue
+        why = info["status"]
+        if why == "missing" and part in sub.problems and "was not found" not in sub.problems[part]:
+            why = f"not staged: {sub.problems[part]}"
+        elif why == "missing":
+            continue                     # a file not submitted is no surprise
+        bad.append(f"{part} {why}")
+    return f"{name}: " + "; ".join(bad) if bad else None
+
+
+def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names=None, quiet=False,
+          force=False):
+    """Grade every submission in `paths`; returns {name: results dict}.
+
+    Each submission's results.json and its gradebook row are written as soon as its last part is
+    graded; out_dir/gradebook.csv keeps the rows of submissions graded earlier into the same folder.
+    A submission whose files, parts, mode, limits and kit are those of its results.json already
+    there is not graded again (`force` grades it anyway). Ctrl-C kills the running judges, keeps
+    what was written and raises BatchInterrupted."""
     limits = limits or Limits()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
     log_dir = out_dir / "logs"
     log_dir.mkdir(exist_ok=True)
+    _STOP.clear()
+    results, graded, skipped, done = {}, [], [], []
+    subs, todo = [], []
     try:
-        subs = []
         taken = set()
         for i, p in enumerate(paths):
             sub = stage_submission(p, workdir / "staged", name=(names[i] if names else None), slot=str(i))
@@ -276,35 +472,102 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
                 k += 1
             taken.add(sub.name)
             subs.append(sub)
+        for sub in subs:
+            sub.fingerprint = fingerprint(sub, parts, mode, limits)
+            previous = None if force else read_results_file(out_dir / sub.name / "results.json")
+            if previous is not None and previous["extra_data"].get("fingerprint") == sub.fingerprint:
+                results[sub.name] = previous
+                skipped.append(sub.name)
+            else:
+                todo.append(sub)
+        if skipped and not quiet:
+            print(f"{len(skipped)} submission(s) already graded with these files and this kit: kept "
+                  f"(--force grades them again)", file=sys.stderr)
         # Longest parts first, so that parallel jobs finish together.
         order = sorted(parts, key=lambda p: -PART_WEIGHT.get(p, 1))
-        tasks = [(s, p) for s in subs for p in order]
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            done = list(pool.map(lambda t: grade_part(t[0], t[1], limits, workdir, mode, log_dir), tasks))
-        by_sub = {}
-        for (s, _), r in zip(tasks, done):
-            by_sub.setdefault(s.name, []).append(r)
-        for name in by_sub:
-            by_sub[name].sort(key=lambda r: parts.index(r["part"]))
-        results, rows = {}, []
-        for s in subs:
-            res = results_json(s, by_sub[s.name])
-            sub_dir = out_dir / s.name
-            sub_dir.mkdir(exist_ok=True)
-            (sub_dir / "results.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n",
-                                                  encoding="utf-8")
-            results[s.name] = res
-            rows.append(gradebook_row(s.name, res))
-        write_gradebook(out_dir, rows)
+        pending = {s.name: len(order) for s in todo}
+        by_sub = {s.name: [] for s in todo}
+        # The class so far: every results.json of out_dir, read once; each graded submission updates it.
+        book, book_order = read_results(out_dir), _gradebook_order(out_dir)
+        first = [x.name for x in subs]
+
+        def flush_gradebook():
+            write_gradebook(out_dir, _merged_rows(book, book_order, first))
+
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        bar = _progress(len(todo), quiet)
+        try:
+            futures = {pool.submit(grade_part, s, p, limits, workdir, mode, log_dir): s for s in todo for p in order}
+            for fut in as_completed(futures):
+                s = futures[fut]
+                r = fut.result()
+                done.append(r)
+                by_sub[s.name].append(r)
+                pending[s.name] -= 1
+                if pending[s.name]:
+                    continue
+                part_results = sorted(by_sub.pop(s.name), key=lambda r: parts.index(r["part"]))
+                res = results_json(s, part_results, s.fingerprint)
+                sub_dir = out_dir / s.name
+                sub_dir.mkdir(exist_ok=True)
+                _write_atomic(sub_dir / "results.json", json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+                results[s.name] = book[s.name] = res
+                graded.append(s.name)
+                flush_gradebook()
+                line = _problem_line(s.name, res, s)
+                if line and not quiet:
+                    bar.write(line, file=sys.stderr)
+                bar.update(1)
+        except (KeyboardInterrupt, Interrupted):
+            previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN) \
+                if threading.current_thread() is threading.main_thread() else None
+            try:
+                _STOP.set()
+                pool.shutdown(wait=False, cancel_futures=True)
+                _kill_running_judges()
+                pool.shutdown(wait=True)
+                flush_gradebook()
+            finally:
+                bar.close()
+                if previous_handler is not None:
+                    signal.signal(signal.SIGINT, previous_handler)
+            left = len(todo) - len(graded)
+            raise BatchInterrupted(
+                f"interrupted: {len(graded)} submission(s) graded and written to {out_dir}/ "
+                f"({len(skipped)} kept from before, {left} not graded); run the same command again to resume",
+                results) from None
+        except BaseException:
+            _STOP.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            _kill_running_judges()
+            bar.close()
+            raise
+        bar.close()
+        pool.shutdown(wait=True)
+        flush_gradebook()
         if any(r.get("sandboxed") is False for r in done):
             print("warning: the namespace sandbox (unshare) was not available, so student code ran as a "
                   "plain child process: scores are still decided by the judge, but student code could "
                   "write files or signal processes (see docs/threat-model.md)", file=sys.stderr)
         if not quiet:
+            rows = [gradebook_row(s.name, results[s.name]) for s in subs]
             first = results[subs[0].name]["extra_data"]["parts"] if subs else {}
             max_scores = {p: first[p]["max_score"] for p in parts if p in first}
             print(format_gradebook(rows, max_scores))
-            print(f"\nwrote {out_dir / 'gradebook.csv'} and {len(subs)} results.json file(s) under {out_dir}/")
-        return results
+            total = len(book)
+            print(f"\nwrote {len(graded)} results.json file(s) under {out_dir}/"
+                  + (f" ({len(skipped)} unchanged since they were graded: kept)" if skipped else "")
+                  + f"; {out_dir / 'gradebook.csv'} lists {total} submission(s)")
+        return {s.name: results[s.name] for s in subs}
     finally:
+        _STOP.clear()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def read_results_file(path):
+    """A results.json written by make grade, or None (absent, unreadable, or someone else's)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "parts" in data.get("extra_data", {}) else None

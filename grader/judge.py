@@ -96,7 +96,8 @@ class Collector:
             self.write({"type": "result", "id": meta["id"], "name": meta["name"],
                         "score": meta["max_score"] if passed else 0.0,
                         "max_score": meta["max_score"], "status": "passed" if passed else "failed",
-                        "output": message, "visibility": meta["visibility"]})
+                        "output": message, "visibility": meta["visibility"],
+                        "properties": {k: v for k, v in report.user_properties}})
 
     def message(self, item, call):
         exc = call.excinfo.value if call.excinfo else None

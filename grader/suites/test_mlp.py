@@ -424,7 +424,7 @@ def mnist():
 
 
 @pytest.mark.points(3)
-def test_fit_mnist_accuracy(mlp):
+def test_fit_mnist_accuracy(mlp, record_property):
     """fit with the defaults reaches ≥ 85% test accuracy on the bundled MNIST sample (median of 3 seeds)"""
     # Calibration, median test accuracy of seeds 0-2 after fit's default 5
     # epochs (seeds 0-7 in brackets): He init 92.3% [83.4-93.1], Xavier 92.0%
@@ -436,6 +436,7 @@ def test_fit_mnist_accuracy(mlp):
         params, _ = _fit(mlp, Xtr, ytr, timeout=150, seed=seed)
         accs.append(float(np.mean(np.argmax(oracle.mlp_forward(params, Xte), axis=1) == yte)))
     median = float(np.median(accs))
+    record_property("mnist_test_accuracy", round(median, 4))      # the Gradescope leaderboard's value
     checks.that(median >= 0.85, f"fit(X_train, y_train) with the defaults (5 epochs, batch 64, lr 0.1) reaches "
                                 f"{', '.join(f'{a:.1%}' for a in accs)} test accuracy for seeds 0-2 "
                                 f"(median {median:.1%}); expected a median of at least 85%. "
