@@ -7,6 +7,7 @@
                        the gradient-check helper, the data loader, submit.py
         data/mnist5k/  the data sample (and its README)
     dist/instructor/   (and dist/instructor.zip): what graders get
+        gradescope.zip         `make gradescope`: the native Gradescope autograder (also the course CI's)
         autograder.zip         `make otter`: for otter run and Gradescope
         otter_batch.py         otter run over many submissions, with limits; the gradebook
         autograde.yml          the course CI template (GitHub Actions)
@@ -40,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "dist"
 TEMPLATES = ROOT / "grader" / "templates"
 STUDENT_REQUIREMENTS = ("numpy", "matplotlib", "ipykernel")
-GRADING_REQUIREMENTS = ("numpy", "pytest", "hypothesis", "otter-grader")
+GRADING_REQUIREMENTS = ("numpy", "pytest", "hypothesis", "otter-grader")     # the instructor bundle (otter_batch.py)
+CI_REQUIREMENTS = ("numpy", "pytest", "hypothesis")     # the handout's requirements-grading.txt: the course CI's engine
 TEXT_SUFFIXES = {".py", ".ipynb", ".json", ".md", ".txt", ".yml", ".yaml", ".cfg", ".toml", ".sh", ""}
 HIDDEN_SOURCES = sorted((ROOT / "grader" / "suites").glob("*.py")) + [ROOT / "grader" / "oracle.py"]
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
@@ -76,17 +78,19 @@ def build_handout(dest):
         shutil.copyfile(TEMPLATES / "handout" / name, dest / name)
     shutil.copyfile(TEMPLATES / "handout" / "gitignore", dest / ".gitignore")
     (dest / "requirements.txt").write_text(pinned(STUDENT_REQUIREMENTS), encoding="utf-8")
-    (dest / "requirements-grading.txt").write_text(pinned(GRADING_REQUIREMENTS), encoding="utf-8")
+    (dest / "requirements-grading.txt").write_text(pinned(CI_REQUIREMENTS), encoding="utf-8")
     return dest
 
 
-def build_instructor(dest, autograder):
+def build_instructor(dest, autograder, gradescope=None):
     """Write the instructor bundle into dest/ (replaced if it exists); returns dest."""
     dest = Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     shutil.copyfile(autograder, dest / "autograder.zip")
+    if gradescope is not None:
+        shutil.copyfile(gradescope, dest / "gradescope.zip")
     shutil.copyfile(ROOT / "grader" / "otter" / "batch.py", dest / "otter_batch.py")
     shutil.copyfile(TEMPLATES / "ci" / "autograde.yml", dest / "autograde.yml")
     shutil.copyfile(TEMPLATES / "instructor" / "README.md", dest / "README.md")
@@ -210,14 +214,15 @@ def dist(out=DIST, autograder=None):
         for p in problems:
             print(f"  {p}")
         return 1
-    instructor = build_instructor(out / "instructor", autograder)
+    from .gradescope import build as build_gradescope
+    instructor = build_instructor(out / "instructor", autograder, build_gradescope(out / "gradescope.zip", quiet=True))
     zip_folder(handout, out / "handout.zip")
     zip_folder(instructor, out / "instructor.zip")
     count = sum(1 for p in handout.rglob("*") if p.is_file())
     print(f"release check passed: {count} handout files, no solution or hidden-test code")
     print(f"wrote {out / 'handout'}/ and {out / 'handout.zip'} (students)")
-    print(f"wrote {out / 'instructor'}/ and {out / 'instructor.zip'} (graders: autograder.zip, otter_batch.py, "
-          f"autograde.yml)")
+    print(f"wrote {out / 'instructor'}/ and {out / 'instructor.zip'} (graders: gradescope.zip, autograder.zip, "
+          f"otter_batch.py, autograde.yml)")
     return 0
 
 

@@ -73,7 +73,9 @@ def test_handout_has_what_students_need_and_nothing_of_the_grader(handout):
     makefile = (handout / "Makefile").read_text(encoding="utf-8")
     assert "check:" in makefile and "submission:" in makefile
     grading = (handout / "requirements-grading.txt").read_text(encoding="utf-8")
-    assert re.search(r"^otter-grader\[grading\]==\S+$", grading, re.M)
+    # The course CI grades with the kit's engine (gradescope.zip): its pins, not otter's 470 MB.
+    assert [line.split("==")[0] for line in grading.splitlines() if line and not line.startswith("#")] == \
+        ["numpy", "pytest", "hypothesis"]
     assert all("==" in line for line in grading.splitlines() if line and not line.startswith("#"))
 
 

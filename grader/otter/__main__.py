@@ -19,8 +19,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m grader.otter build", description="build the autograder zip")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--limits", help='JSON overrides of the engine\'s limits, e.g. {"part_seconds": 60}')
+    parser.add_argument("--hidden-visibility", default="after_published",
+                        choices=("after_published", "after_due_date", "visible", "hidden"),
+                        help="when students see the hidden tests' results on Gradescope (default after_published)")
     args = parser.parse_args(argv[1:])
-    build(args.out, json.loads(args.limits) if args.limits else None)
+    build(args.out, json.loads(args.limits) if args.limits else None, hidden_visibility=args.hidden_visibility)
     return 0
 
 

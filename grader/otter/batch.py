@@ -35,6 +35,7 @@ from pathlib import Path
 KIT = "mlp_kit"
 SUMMARY_TEST = "Public Tests"        # otter's summary entry, which carries no score
 DEFAULT_TIMEOUT = 1800.0
+ENGINE_RESULTS = "engine-results.json"   # the kit engine's results.json, next to otter's
 
 
 def extract_kit(autograder, dest):
@@ -70,7 +71,10 @@ def otter_run(autograder, submission, out_dir, timeout, engine_jobs, kill_tree):
     out_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "otter", "run", "--no-logo", "-a", str(autograder), "-o", str(out_dir),
            str(submission)]
-    env = dict(os.environ, MLP_KIT_JOBS=str(engine_jobs), PYTHONDONTWRITEBYTECODE="1")
+    # The runtime leaves the engine's own results.json there: the parts' statuses for the gradebook.
+    (out_dir / ENGINE_RESULTS).unlink(missing_ok=True)
+    env = dict(os.environ, MLP_KIT_JOBS=str(engine_jobs), PYTHONDONTWRITEBYTECODE="1",
+               MLP_KIT_ENGINE_RESULTS=str((out_dir / ENGINE_RESULTS).resolve()))
     started = time.monotonic()
     with open(out_dir / "otter.log", "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
@@ -95,6 +99,17 @@ def _num(x):
     return f"{x:g}"
 
 
+def part_statuses(sub_dir):
+    """'ok', or 'part: status; ...' for the parts that did not run normally (timeout, crashed,
+    import error, missing), from the engine's results.json the runtime left; None without it."""
+    try:
+        parts = json.loads((Path(sub_dir) / ENGINE_RESULTS).read_text(encoding="utf-8"))["extra_data"]["parts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    bad = [f"{p}: {info.get('status')}" for p, info in parts.items() if info.get("status") != "ok"]
+    return "; ".join(bad) or "ok"
+
+
 def gradebook(out_dir, statuses=None, names=None):
     """Write OUT/gradebook.csv from OUT/<name>/results.json (every folder of OUT, or `names`);
     returns (rows, columns)."""
@@ -110,7 +125,7 @@ def gradebook(out_dir, statuses=None, names=None):
                 parts.append(part)
         row = {"submission": sub_dir.name, **{p: _num(s) for p, s, _ in scores},
                "total": _num(sum(s for _, s, _ in scores)) if scores else "0",
-               "status": statuses.get(sub_dir.name, "ok" if scores else "no results")}
+               "status": statuses.get(sub_dir.name) or part_statuses(sub_dir) or ("ok" if scores else "no results")}
         rows.append(row)
     columns = ["submission", *parts, "total", "status"]
     with open(out_dir / "gradebook.csv", "w", newline="", encoding="utf-8") as f:
@@ -138,8 +153,10 @@ def run(paths, autograder, out, jobs=2, engine_jobs=1, timeout=DEFAULT_TIMEOUT, 
                 return name, ended, seconds
             if not results.is_file() or not part_scores(results):
                 return name, f"otter run gave no scores (see {out / name / 'otter.log'})", seconds
-            missing = [f"{p}: missing" for p in made[name]["problems"]]
-            return name, "; ".join(missing) or "ok", seconds
+            statuses = part_statuses(out / name)
+            if statuses is None:           # no word from the engine: at least the parts not submitted
+                statuses = "; ".join(f"{p}: missing" for p in made[name]["problems"]) or "ok"
+            return name, statuses, seconds
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             finished = list(pool.map(one, made))

@@ -20,11 +20,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 from ..grade import collected_tests
 from ..sandbox.client import Limits
 from ..sandbox.stage import PARTS
+from .. import visibility
+from .platform import POLICY_FILE, RUN_OTTER
 from .runtime import KIT, LIMITS_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +38,10 @@ KIT_FILES = ("data/README.md", "requirements.txt")
 # The packages the engine imports (the rest of requirements.txt is for the kit's tooling).
 ENGINE_REQUIREMENTS = ("numpy", "pytest", "hypothesis")
 PYTHON_VERSION = "3.11"
-OTTER_CONFIG = {"lang": "python", "show_stdout": False, "show_hidden": False}
+# show_hidden: the hidden tests' results (otter gives them per part) are shown after the grades are
+# published, the kit's default policy (grader.visibility); platform.py sets each part's visibility
+# on Gradescope from the instructor's choice.
+OTTER_CONFIG = {"lang": "python", "show_stdout": False, "show_hidden": True}
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".*", "templates")   # grader/templates: handout files
 
 
@@ -120,8 +126,19 @@ def write_tests(dest, limits=None):
     return collected
 
 
-def build(out=DEFAULT_OUT, limits=None, quiet=False):
-    """Write the autograder zip to `out`. `limits` (a dict) overrides the engine's limits."""
+def replace_member(zip_path, name, data):
+    """Rewrite `zip_path` with member `name` replaced by `data` (the other members as they are)."""
+    tmp = Path(zip_path).with_name(Path(zip_path).name + ".tmp")
+    with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, data if info.filename == name else src.read(info))
+    tmp.replace(zip_path)
+
+
+def build(out=DEFAULT_OUT, limits=None, quiet=False, hidden_visibility=visibility.DEFAULT_HIDDEN):
+    """Write the autograder zip to `out`. `limits` (a dict) overrides the engine's limits;
+    `hidden_visibility` is when students see the hidden tests' results on Gradescope."""
+    visibility.check(hidden_visibility)
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="otter-build-") as tmp:
@@ -130,6 +147,7 @@ def build(out=DEFAULT_OUT, limits=None, quiet=False):
         kit = stage_kit(work)
         if limits:
             (kit / LIMITS_FILE).write_text(json.dumps(limits), encoding="utf-8")
+        (kit / POLICY_FILE).write_text(json.dumps({"hidden_visibility": hidden_visibility}), encoding="utf-8")
         (work / "requirements.txt").write_text("\n".join(engine_requirements()) + "\n", encoding="utf-8")
         (work / "otter_config.json").write_text(json.dumps(OTTER_CONFIG, indent=2), encoding="utf-8")
         cmd = [sys.executable, "-m", "otter", "generate", "--tests-dir", "tests", "--output-path", str(out),
@@ -138,6 +156,8 @@ def build(out=DEFAULT_OUT, limits=None, quiet=False):
         proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if proc.returncode != 0 or not out.is_file():
             raise RuntimeError(f"otter generate failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        # Gradescope's entry point: the kit's layout rule before otter, its visibility policy after.
+        replace_member(out, "run_otter.py", RUN_OTTER)
     if not quiet:
         n = sum(len(t) for t in collected.values())
         points = sum(t["max_score"] for tests in collected.values() for t in tests)
