@@ -13,7 +13,7 @@ help::
 	@echo "make release-check    check dist/handout for solution and hidden-test code"
 
 otter:
-	$(PYTHON) -m grader.otter build --out $(AUTOGRADER)
+	$(PYTHON) -m grader.otter build --out $(AUTOGRADER) --hidden-visibility $(or $(HIDDEN_VISIBILITY),after_published)
 
 otter-grade: otter
 	$(PYTHON) -m grader.otter run -a $(AUTOGRADER) --out $(OTTER_OUT) -j $(JOBS) \

@@ -1,0 +1,32 @@
+# Course platforms: the native Gradescope autograder, gradebooks, LMS export and the similarity
+# report (grader/gradescope.py, grader/grade.py, grader/export.py, grader/similarity.py).
+GRADESCOPE ?= dist/gradescope.zip
+HIDDEN_VISIBILITY ?= after_published
+ROSTER ?=
+
+.PHONY: gradescope gradebook canvas similarity
+
+help::
+	@echo "make gradescope [HIDDEN_VISIBILITY=after_published]"
+	@echo "                      build $(GRADESCOPE): the native Gradescope autograder (the kit's engine)"
+	@echo "make gradebook [OUT=grades]"
+	@echo "                      rebuild OUT/gradebook.csv from the results.json files in OUT"
+	@echo "make canvas ROSTER=roster.csv [OUT=grades]"
+	@echo "                      OUT/canvas.csv for Canvas's gradebook import"
+	@echo "make similarity SUBMISSIONS='subs/*' [OUT=grades]"
+	@echo "                      OUT/similarity.html: the most similar pairs, part by part (copydetect)"
+
+gradescope:
+	$(PYTHON) -m grader gradescope --out $(GRADESCOPE) --hidden-visibility $(HIDDEN_VISIBILITY) \
+		$(if $(LIMITS),--limits '$(LIMITS)')
+
+gradebook:
+	$(PYTHON) -m grader gradebook $(OUT)
+
+canvas:
+	@test -n "$(ROSTER)" || { echo "make canvas needs ROSTER=roster.csv (columns submission, student_id)"; exit 2; }
+	$(PYTHON) -m grader export --canvas $(ROSTER) $(OUT)
+
+similarity:
+	@test -n "$(SUBMISSIONS)" || { echo "make similarity needs SUBMISSIONS='subs/*' (the graded folders or zips)"; exit 2; }
+	$(PYTHON) -m grader similarity $(SUBMISSIONS) --out $(OUT)

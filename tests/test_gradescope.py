@@ -1,0 +1,288 @@
+"""The native Gradescope autograder (make gradescope) and the otter zip, as Gradescope runs them.
+
+A fake /autograder tree is laid out in a temporary folder (the scripts take the root from
+$AUTOGRADER_ROOT): the zip unpacked into source/, setup.sh run as Gradescope runs it at image
+build time (here it finds this machine's Python 3.11, so only its Python steps run: the venv
+and the pinned packages), then, per upload, submission/ filled with one layout and
+run_autograder run from the root. results.json is checked against Gradescope's documented
+schema (https://gradescope-autograders.readthedocs.io/en/latest/specs/) and against the
+per-test scores of `make grade`: the reference (100), the starter (0), and one submission per
+layout (loose files, nested folders, a repository, a folder holding only a zip).
+
+The layouts other than the reference hold cheap modules (a part not submitted is not run), and
+make grade's side is one batch over the same folders, so the whole file costs about 40 s.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from grader import gradescope, visibility
+from grader.grade import ROOT, grade
+from grader.otter import build as otter_build
+from grader.sandbox.stage import PARTS
+from solutions import submit
+
+FORMATS = {"text", "html", "simple_format", "md", "ansi"}     # "Output String Formatting" of the spec
+TOP_KEYS = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
+            "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
+TEST_KEYS = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags",
+             "visibility", "extra_data"}
+
+
+def check_schema(data):
+    """results.json as Gradescope's spec documents it: the keys, their types and their values."""
+    assert set(data) <= TOP_KEYS, set(data) - TOP_KEYS
+    assert isinstance(data["score"], (int, float))
+    assert isinstance(data["execution_time"], int) and data["execution_time"] >= 0
+    assert data["output_format"] in FORMATS and data["test_output_format"] in FORMATS
+    assert data["test_name_format"] in FORMATS
+    assert data["visibility"] in visibility.VALUES and data["stdout_visibility"] in visibility.VALUES
+    assert isinstance(data["extra_data"], dict) and isinstance(data["output"], str)
+    numbers = set()
+    for t in data["tests"]:
+        assert set(t) <= TEST_KEYS, set(t) - TEST_KEYS
+        assert isinstance(t["name"], str) and isinstance(t["output"], str)
+        assert 0 <= t["score"] <= t["max_score"]
+        assert t["status"] in ("passed", "failed") and (t["status"] == "passed") == (t["score"] == t["max_score"])
+        assert t["visibility"] in visibility.VALUES and t["output_format"] in FORMATS
+        assert t["name_format"] in FORMATS and all(isinstance(tag, str) for tag in t["tags"])
+        assert t["number"] not in numbers
+        numbers.add(t["number"])
+    assert abs(data["score"] - sum(t["score"] for t in data["tests"])) < 1e-9
+    for entry in data.get("leaderboard", []):
+        assert set(entry) <= {"name", "value", "order"} and entry.get("order", "desc") in ("asc", "desc")
+        assert isinstance(entry["name"], str) and isinstance(entry["value"], (int, float, str))
+
+
+def modules(kind, parts=PARTS):
+    folder = {"reference": ROOT / "solutions", "starter": ROOT / "assignment",
+              "partial": ROOT / "grader" / "examples" / "partial"}[kind]
+    return {p: (folder / f"{p}.py").read_bytes() for p in parts}
+
+
+def write_layout(kind, dest):
+    """One upload of each layout, as Gradescope puts it in /autograder/submission."""
+    dest.mkdir(parents=True)
+    if kind in ("loose", "reference"):        # files dragged into the upload dialog
+        parts = PARTS if kind == "reference" else ["activations", "logistic_regression"]
+        for part, source in modules("reference", parts).items():
+            (dest / f"{part}.py").write_bytes(source)
+        if kind == "loose":
+            (dest / "notes.py").write_text("# my notes\n")
+    elif kind == "nested":                    # a folder of folders, other .py files around
+        deep = dest / "hw3" / "work" / "assignment"
+        deep.mkdir(parents=True)
+        (deep / "activations.py").write_bytes(modules("partial", ["activations"])["activations"])
+        (dest / "hw3" / "scratch.py").write_text("print('not graded')\n")
+        (dest / "hw3" / "old" / "deeper" / "still").mkdir(parents=True)
+        (dest / "hw3" / "old" / "deeper" / "still" / "activations.py").write_text("raise SystemExit\n")  # deeper
+    elif kind == "repository":                # Gradescope's GitHub integration: the repository's files
+        for rel in ("README.md", ".gitignore", "requirements.txt"):
+            (dest / rel).write_text("from the handout\n")
+        (dest / ".git" / "objects").mkdir(parents=True)
+        (dest / ".git" / "mlp.py").write_text("raise SystemExit\n")                 # never taken from .git
+        (dest / ".github" / "workflows").mkdir(parents=True)
+        (dest / "assignment").mkdir()
+        for part, source in modules("starter").items():
+            (dest / "assignment" / f"{part}.py").write_bytes(source)
+        (dest / "assignment" / "logistic_regression.py").write_bytes(
+            modules("reference", ["logistic_regression"])["logistic_regression"])
+        (dest / "assignment" / "mlp.py").unlink()                                   # not done yet
+        (dest / "assignment" / "activations.py").unlink()
+        (dest / "assignment" / "two_layer_net.py").unlink()
+    elif kind == "zip":                       # an upload kept as its zip (make submission's)
+        submit.write_zip({"logistic_regression": modules("partial", ["logistic_regression"])["logistic_regression"],
+                          "activations": modules("reference", ["activations"])["activations"]},
+                         dest / "submission.zip")
+    return dest
+
+
+LAYOUTS = ("loose", "nested", "repository", "zip")
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory):
+    """The four uploads, and make grade's results for each (one batch)."""
+    base = tmp_path_factory.mktemp("layouts")
+    folders = {kind: write_layout(kind, base / kind) for kind in LAYOUTS}
+    expected = grade([str(folders[k]) for k in LAYOUTS], base / "make-grade", jobs=2, names=list(LAYOUTS),
+                     quiet=True)
+    return folders, expected
+
+
+def per_test(results):
+    return {t["name"]: t["score"] for t in results["tests"]}
+
+
+@pytest.fixture(scope="module")
+def gradescope_root(tmp_path_factory):
+    """A fake /autograder with dist/gradescope.zip unpacked and setup.sh run."""
+    base = tmp_path_factory.mktemp("gradescope")
+    zip_path = gradescope.build(base / "gradescope.zip", quiet=True)
+    root = base / "autograder"
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        assert {"setup.sh", "run_autograder"} <= set(zf.namelist())          # at the root of the zip
+        for info in zf.infolist():
+            zf.extract(info, root / "source")
+            mode = info.external_attr >> 16
+            if mode:
+                (root / "source" / info.filename).chmod(mode & 0o777)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root))
+    proc = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, cwd=root, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "numpy 2." in proc.stdout
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")     # where Gradescope copies it
+    return root
+
+
+def run_autograder(root, upload):
+    """What Gradescope does per submission: a fresh submission/ and results/, run_autograder from root."""
+    for sub in ("submission", "results"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+    shutil.copytree(upload, root / "submission", symlinks=True)
+    (root / "results").mkdir()
+    proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=dict(os.environ, AUTOGRADER_ROOT=str(root)),
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8")), proc.stdout
+
+
+def test_gradescope_zip_grades_the_reference_and_the_starter_as_make_grade(gradescope_root, graded_examples,
+                                                                            tmp_path):
+    made = graded_examples[1]
+    reference = write_layout("reference", tmp_path / "reference")                  # loose files
+    results, stdout = run_autograder(gradescope_root, reference)
+    check_schema(results)
+    assert results["score"] == 100 and per_test(results) == per_test(made["reference"])
+    assert results["leaderboard"][0]["name"] == "MNIST test accuracy"
+    assert 0.85 <= results["leaderboard"][0]["value"] <= 1.0 and results["leaderboard"][0]["order"] == "desc"
+    backend = results["extra_data"]["sandbox"]["backend"]
+    assert backend not in ("", "unknown") and f"isolation {backend}" in stdout
+    assert f"Isolation of your code while it was graded: {backend}" in results["output"]
+    # The visibility policy: public tests visible, the hidden ones after_published; no total where
+    # students always see it while hidden tests are not shown.
+    for t, engine in zip(results["tests"], made["reference"]["tests"]):
+        assert t["visibility"] == ("visible" if engine["visibility"] == "visible" else "after_published")
+        assert t["output_format"] == "text"
+    assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
+    assert "100" not in results["output"]
+
+    starter = write_layout("repository", tmp_path / "starter-repo")               # the untouched starter
+    for part, source in modules("starter").items():
+        (starter / "assignment" / f"{part}.py").write_bytes(source)
+    results, _ = run_autograder(gradescope_root, starter)
+    check_schema(results)
+    assert results["score"] == 0 and per_test(results) == per_test(made["starter"])
+    assert "leaderboard" not in results                      # fit never ran: no accuracy to rank
+    failing = next(t for t in results["tests"] if t["name"].startswith("mlp:"))
+    assert "not implemented yet" in failing["output"]
+
+
+def test_gradescope_zip_grades_every_layout_as_make_grade(gradescope_root, layouts):
+    folders, expected = layouts
+    for kind in LAYOUTS:
+        results, _ = run_autograder(gradescope_root, folders[kind])
+        check_schema(results)
+        assert per_test(results) == per_test(expected[kind]), kind
+        assert results["score"] == expected[kind]["score"], kind
+    # Each layout's files were found: points where make grade gives them, and none from decoys.
+    assert expected["nested"]["extra_data"]["parts"]["activations"]["score"] > 0
+    assert expected["repository"]["extra_data"]["parts"]["logistic_regression"]["score"] == 20
+    assert expected["repository"]["extra_data"]["parts"]["mlp"]["status"] == "missing"
+    assert expected["zip"]["extra_data"]["parts"]["activations"]["score"] == 20
+    assert expected["loose"]["extra_data"]["parts"]["logistic_regression"]["score"] == 20
+
+
+def test_gradescope_visibility_is_the_instructors_choice(tmp_path, graded_examples):
+    """The same engine results under each choice; the summary shows part scores only when visible."""
+    partial = graded_examples[1]["partial"]
+    for choice in visibility.VALUES:
+        results = gradescope.gradescope_results(partial, choice, 3.2)
+        check_schema(results)
+        hidden = [t for t, e in zip(results["tests"], partial["tests"]) if e["visibility"] != "visible"]
+        assert hidden and {t["visibility"] for t in hidden} == {choice}
+        assert ("two_layer_net: " in results["output"]) == (choice == "visible")
+    with pytest.raises(ValueError):
+        gradescope.build(tmp_path / "x.zip", hidden_visibility="sometimes", quiet=True)
+
+
+def test_gradescope_reports_an_engine_failure_instead_of_a_score(gradescope_root, tmp_path):
+    """No results.json (Gradescope then shows an autograder error), the reason on stdout."""
+    broken = tmp_path / "root"
+    shutil.copytree(gradescope_root / "source", broken / "source", symlinks=True,
+                    ignore=shutil.ignore_patterns("kit"))
+    (broken / "source" / "kit").symlink_to(gradescope_root / "source" / "kit")
+    (broken / "source" / "config.json").write_text(json.dumps({"limits": {"no_such_limit": 1}}))
+    (broken / "venv").symlink_to(gradescope_root / "venv")
+    (broken / "submission").mkdir()
+    proc = subprocess.run([str(gradescope_root / "run_autograder")], cwd=broken,
+                          env=dict(os.environ, AUTOGRADER_ROOT=str(broken)), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1 and "could not grade" in proc.stdout and "no_such_limit" in proc.stdout
+    assert not (broken / "results" / "results.json").exists()
+
+
+# -- the otter zip on Gradescope --------------------------------------------------------------
+def run_otter_on_gradescope(autograder, upload, root):
+    """Gradescope's run of the otter zip (its run_otter.py), in a fake tree, with this machine's otter."""
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(autograder) as zf:
+        zf.extractall(root / "source")
+    (root / "submission_metadata.json").write_text("{}")
+    shutil.copytree(upload, root / "submission", symlinks=True)
+    (root / "results").mkdir()
+    proc = subprocess.run([sys.executable, str(root / "source" / "run_otter.py")], cwd=root,
+                          env=dict(os.environ, AUTOGRADER_ROOT=str(root), MLP_KIT_JOBS="1"),
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+
+
+def test_otter_zip_on_gradescope_takes_every_layout(tmp_path, layouts):
+    """otter alone refuses loose files ("More than one Python file found in submission"), and
+    repositories, nested folders and kept zips ("No gradable files found in submission"). The kit's
+    run_otter.py puts every upload in the layout otter grades: two full otter runs (the two layouts
+    the issue saw refused) give make grade's scores per part, with the policy's visibility, a
+    truthful public-tests box and each part's status; for the other two the normalized folder is
+    checked file by file (an otter run costs ~15 s)."""
+    from grader.otter.platform import normalize_submission
+    folders, expected = layouts
+    autograder = otter_build.build(tmp_path / "autograder.zip", quiet=True)
+    kinds = ("loose", "repository")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = dict(zip(kinds, pool.map(lambda k: run_otter_on_gradescope(autograder, folders[k], tmp_path / k),
+                                       kinds)))
+    for kind in kinds:
+        parts = {t["name"]: t for t in got[kind]["tests"] if "max_score" in t}
+        want = expected[kind]["extra_data"]["parts"]
+        assert {p: t["score"] for p, t in parts.items()} == {p: info["score"] for p, info in want.items()}, kind
+        assert {t["visibility"] for t in parts.values()} == {"after_published"}
+        for part, info in want.items():
+            assert (f"{part}: {info['status']}" in parts[part]["output"]) == (info["status"] != "ok")
+        summary = next(t for t in got[kind]["tests"] if t["name"] == "Public Tests")
+        assert summary["visibility"] == "visible" and "All test cases passed" not in summary["output"]
+        assert "hidden tests" in summary["output"]
+        assert got[kind]["extra_data"]["sandbox"]["backend"] not in ("", "unknown")
+    assert (tmp_path / "repository" / "submission-original" / "README.md").is_file()
+    box = next(t for t in got["repository"]["tests"] if t["name"] == "Public Tests")
+    assert box["status"] == "failed" and "logistic_regression: 4 of 4 public tests passed" in box["output"]
+
+    for kind in ("nested", "zip"):
+        root = tmp_path / kind
+        shutil.copytree(folders[kind], root / "submission")
+        problems = normalize_submission(root)
+        files = sorted(p.relative_to(root / "submission").as_posix() for p in (root / "submission").rglob("*")
+                       if p.is_file())
+        taken = [p for p, info in expected[kind]["extra_data"]["parts"].items() if info["status"] != "missing"]
+        assert files == sorted(["submission.py", *[f"assignment/{p}.py" for p in taken]]), kind
+        assert set(problems) == set(PARTS) - set(taken)
+        assert [p for p in (root / "submission").glob("*.py")] == [root / "submission" / "submission.py"]
