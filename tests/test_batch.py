@@ -1,0 +1,121 @@
+"""Batches that show progress, survive interruption and merge into the class gradebook.
+
+Every batch here grades one cheap part (logistic_regression, ~1 s per submission), so that the
+behaviour is tested, not the throughput (tests/bench/bench_grading.py measures that).
+"""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from grader.grade import GRADEBOOK_COLUMNS, ROOT, grade, rebuild_gradebook
+
+PART = "logistic_regression"
+
+
+def rows_of(folder):
+    with open(folder / "gradebook.csv", newline="", encoding="utf-8") as f:
+        return {r["submission"]: r for r in csv.DictReader(f)}
+
+
+def students(tmp_path, n):
+    """n submissions: even ones the reference module, odd ones the starter's."""
+    subs = []
+    for i in range(n):
+        folder = tmp_path / "subs" / f"student{i:02d}"
+        folder.mkdir(parents=True)
+        source = "solutions" if i % 2 == 0 else "assignment"
+        shutil.copyfile(ROOT / source / f"{PART}.py", folder / f"{PART}.py")
+        subs.append(folder)
+    return subs
+
+
+def test_regrading_one_student_keeps_the_others_and_resumes_without_work(tmp_path):
+    subs = students(tmp_path, 3)
+    out = tmp_path / "out"
+    grade([str(s) for s in subs], out, jobs=2, parts=(PART,), quiet=True)
+    assert list(rows_of(out)) == ["student00", "student01", "student02"]
+    assert rows_of(out)["student01"]["total"] == "0"
+    first = {name: (out / name / "results.json").stat().st_mtime_ns for name in rows_of(out)}
+
+    # student01 fixes the bug and is graded again, alone, into the same folder.
+    shutil.copyfile(ROOT / "solutions" / f"{PART}.py", subs[1] / f"{PART}.py")
+    again = grade([str(subs[1])], out, jobs=2, parts=(PART,), quiet=True)
+    assert again["student01"]["score"] == 20
+    rows = rows_of(out)
+    assert list(rows) == ["student00", "student01", "student02"]            # the class, in its order
+    assert rows["student01"]["total"] == "20" and rows["student00"]["total"] == "20"
+    assert list(next(iter(rows.values()))) == GRADEBOOK_COLUMNS
+
+    # The same command again: nothing changed, nothing is graded (the files are not rewritten).
+    started = time.monotonic()
+    kept = grade([str(s) for s in subs], out, jobs=2, parts=(PART,), quiet=True)
+    assert time.monotonic() - started < 5 and kept["student01"]["score"] == 20
+    assert (out / "student00" / "results.json").stat().st_mtime_ns == first["student00"]
+    # --force grades it anyway; another part list or other files are another grading.
+    grade([str(subs[0])], out, jobs=2, parts=(PART,), quiet=True, force=True)
+    assert (out / "student00" / "results.json").stat().st_mtime_ns != first["student00"]
+
+    # make report's input rebuilt from the results.json files alone (logs/ and strays ignored).
+    (out / "gradebook.csv").unlink()
+    (out / "notes").mkdir()
+    (out / "notes" / "results.json").write_text('{"tests": []}')               # not make grade's
+    proc = subprocess.run([sys.executable, "-m", "grader", "gradebook", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and "3 submissions" in proc.stdout, proc.stderr
+    assert sorted(rows_of(out)) == ["student00", "student01", "student02"]
+    assert rebuild_gradebook(out)[1]["total"] == "20"
+
+
+def test_ctrl_c_keeps_what_was_graded_and_the_same_command_resumes(tmp_path):
+    """8 submissions, Ctrl-C once a few results.json exist: a one-line summary, no traceback, the
+    graded ones written with their gradebook rows; the same command then grades only the rest."""
+    subs = students(tmp_path, 8)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "grader", "grade", *map(str, subs), "--out", str(out), "-j", "2", "--parts", PART]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and len(list(out.glob("*/results.json"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    written = sorted(p.parent.name for p in out.glob("*/results.json"))
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-2000:]
+    summary = [line for line in stderr.splitlines() if line.startswith("interrupted:")]
+    assert len(summary) == 1 and f"{len(written)} submission(s) graded" in summary[0], stderr[-2000:]
+    assert 2 <= len(written) < 8, written
+    assert sorted(rows_of(out)) == written                                     # a row per results.json
+    for name in written:
+        json.loads((out / name / "results.json").read_text(encoding="utf-8"))  # whole files
+    assert not list(out.glob("**/.*.tmp"))
+    time.sleep(0.5)
+    leftovers = subprocess.run(["pgrep", "-f", f"grader.judge.*{out.parent.name}"], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", "a judge outlived the batch"
+
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"{len(written)} submission(s) already graded" in proc.stderr
+    assert f"wrote {8 - len(written)} results.json" in proc.stdout
+    rows = rows_of(out)
+    assert sorted(rows) == [f"student{i:02d}" for i in range(8)]
+    assert [rows[f"student{i:02d}"]["total"] for i in range(8)] == ["20", "0"] * 4
+    assert "%|" in proc.stderr and "submission" in proc.stderr                 # tqdm's bar, with its ETA
+
+
+def test_a_line_per_submission_that_fails_to_stage_or_times_out(tmp_path, capsys):
+    bad = tmp_path / "bob.zip"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    slow = tmp_path / "carol"
+    slow.mkdir()
+    (slow / f"{PART}.py").write_text("import time\ntime.sleep(60)\n")          # an import that never ends
+    grade([str(bad), str(slow)], tmp_path / "out", jobs=2, parts=(PART,),
+          limits=__import__("grader.sandbox.client", fromlist=["Limits"]).Limits(start_seconds=3, part_seconds=20))
+    err = capsys.readouterr().err
+    assert "bob: logistic_regression not staged: bob.zip is neither a folder nor a zip file" in err
+    assert "carol: logistic_regression import error" in err or "carol: logistic_regression timeout" in err
+    assert set(rows_of(tmp_path / "out")) == {"bob", "carol"}
