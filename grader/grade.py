@@ -7,7 +7,11 @@ hidden suite with the student's code in a sandboxed worker. A part that
 crashes, hangs or cannot be imported costs that part only; the batch always
 finishes.
 
-Writes DIR/<name>/results.json (Gradescope schema) and DIR/gradebook.csv.
+Writes DIR/<name>/results.json (Gradescope schema) as soon as a submission is graded, and
+DIR/gradebook.csv with every submission graded into DIR so far (a re-grading merges by name).
+A batch shows a progress bar and a line per submission that times out, crashes or fails to
+stage; Ctrl-C keeps what was written (BatchInterrupted); the same command then resumes, skipping
+submissions whose files and kit are unchanged (`force` grades them again).
 """
 import csv
 import hashlib
