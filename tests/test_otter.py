@@ -217,6 +217,15 @@ def test_batch_gradebook_reads_otters_results(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "grader.otter", "gradebook", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "3 submissions" in proc.stdout, proc.stderr
+    # With the engine's own results next to otter's (the runtime leaves them there), each part's
+    # status reaches the gradebook: an import error and a timeout are not "ok".
+    (tmp_path / "ben" / batch.ENGINE_RESULTS).write_text(json.dumps({"extra_data": {"parts": {
+        "activations": {"status": "import error"}, "mlp": {"status": "timeout"}}}}))
+    (tmp_path / "ann" / batch.ENGINE_RESULTS).write_text(json.dumps({"extra_data": {"parts": {
+        "activations": {"status": "ok"}, "mlp": {"status": "ok"}}}}))
+    rows, _ = batch.gradebook(tmp_path)
+    status = {r["submission"]: r["status"] for r in rows}
+    assert status == {"ann": "ok", "ben": "activations: import error; mlp: timeout", "cat": "no results"}
 
 
 def test_runtime_hands_the_engine_only_what_the_student_submitted(tmp_path):
