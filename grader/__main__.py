@@ -43,6 +43,9 @@ def cmd_grade(args):
     except BatchInterrupted as stop:
         print(stop.summary, file=sys.stderr)
         return 130
+    except KeyboardInterrupt:          # while the submissions were being read: nothing graded yet
+        print("interrupted before any submission was graded; nothing written", file=sys.stderr)
+        return 130
     return 0
 
 
