@@ -16,7 +16,7 @@ import numpy as np
 
 from solutions.gradient_check import numerical_gradient
 
-from . import oracle
+from . import hints, oracle
 
 PARTS = ("warmup", "activations", "logistic_regression", "two_layer_net", "mlp")
 
@@ -83,8 +83,8 @@ def activations_cases():
     out.append(case("leaky_relu uses its alpha argument", "close", "leaky_relu", (xa,), {"alpha": 0.2},
                     expected=oracle.leaky_relu(xa, 0.2), argnames=("x",), rtol=1e-12))
     xm, dm = np.array([[-1.5, 0.5], [2.0, -0.25]]), np.array([[1.0, -2.0], [0.5, 3.0]])
-    calls = [[name, [xm]] for name in ("sigmoid", "tanh", "relu", "leaky_relu")]
-    calls += [[f"{name}_backward", [dm, xm]] for name in ("sigmoid", "tanh", "relu", "leaky_relu")]
+    calls = [[name, [xm], ["x"]] for name in ("sigmoid", "tanh", "relu", "leaky_relu")]
+    calls += [[f"{name}_backward", [dm, xm], ["dout", "x"]] for name in ("sigmoid", "tanh", "relu", "leaky_relu")]
     out.append(case("no function modifies its inputs", "no_mutation", "", calls=encode(calls)))
     for name in ("sigmoid", "tanh", "relu", "leaky_relu"):
         r = rng_for(f"{name}_backward")
@@ -92,8 +92,12 @@ def activations_cases():
         x = np.where(np.abs(x) < 1e-2, 0.5, x)
         dout = r.normal(size=x.shape)
         numeric = numerical_gradient(lambda v: np.sum(dout * oracle.FORWARD[name](v)), x.copy())
+        # The grader's likely causes (grader.hints) on these inputs, as numbers, and a small example.
+        mistakes = [[hint, values, wrong] for wrong, hint, values in hints.backward_mistakes(name, dout, x)]
+        ex_x, ex_dout, ex_expected = hints.backward_example(name, public=True)
         out.append(case(f"{name}_backward matches finite differences", "gradient", f"{name}_backward",
-                        (dout, x), expected=numeric, argnames=("dout", "x"), param="x"))
+                        (dout, x), expected=numeric, argnames=("dout", "x"), param="x", mistakes=mistakes,
+                        example={"x": ex_x, "dout": ex_dout, "expected": ex_expected}))
     return out
 
 
@@ -110,7 +114,7 @@ def logistic_regression_cases():
     Xs, ys = Xs[keep][:150], (s[keep][:150] > 0).astype(np.float64)
     g0w = numerical_gradient(lambda v: oracle.logreg_loss(X, y, v, 0.0), np.zeros(4))
     g0b = numerical_gradient(lambda v: oracle.logreg_loss(X, y, np.zeros(4), float(v[0])), np.zeros(1))
-    Xp = np.array([[-2.0], [0.2], [3.0], [0.6]])
+    Xp = np.array([[-2.0], [0.2], [3.0], [0.6], [0.5]])
     w1, b1 = -0.5 * g0w, -0.5 * g0b[0]
     g1w = numerical_gradient(lambda v: oracle.logreg_loss(X, y, v, b1), w1.copy())
     g1b = numerical_gradient(lambda v: oracle.logreg_loss(X, y, w1, float(v[0])), np.array([b1]))
@@ -131,7 +135,7 @@ def logistic_regression_cases():
         case("fit reaches ≥ 95% accuracy on separable data that needs a bias", "accuracy_logreg", "fit",
              (Xs, ys), expected=0.95, argnames=("X", "y")),
         case("predict returns integer labels, threshold 0.5", "labels", "predict", (Xp, np.array([1.0]), -0.5),
-             expected=np.array([0, 0, 1, 1]), argnames=("X", "w", "b")),
+             expected=np.array([0, 0, 1, 1, 1]), argnames=("X", "w", "b")),
     ]
 
 
@@ -207,7 +211,8 @@ def mlp_cases():
         case("sgd_step returns p − lr·dp", "close_dict", "sgd_step", (params, grads, 0.1),
              expected={k: params[k] - 0.1 * grads[k] for k in params}, argnames=("params", "grads", "lr")),
         case("sgd_step and forward leave their inputs unchanged", "no_mutation", "",
-             calls=encode([["sgd_step", [params, grads, 0.1]], ["forward", [params, X]]])),
+             calls=encode([["sgd_step", [params, grads, 0.1], ["params", "grads", "lr"]],
+                           ["forward", [params, X], ["params", "X"]]])),
         case("fit with one full batch takes one gradient step of your backward", "fit_step", "fit", (X, y),
              {"layer_sizes": sizes, "epochs": 1, "batch_size": 64, "lr": 0.3, "seed": 4}, argnames=("X", "y"),
              model="mlp"),

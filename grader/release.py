@@ -39,7 +39,7 @@ from .redact import code_tokens, tokens, windows
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "dist"
 TEMPLATES = ROOT / "grader" / "templates"
-STUDENT_REQUIREMENTS = ("numpy", "matplotlib", "ipykernel")
+STUDENT_REQUIREMENTS = ("numpy", "matplotlib", "ipykernel", "jupyterlab")
 GRADING_REQUIREMENTS = ("numpy", "pytest", "hypothesis", "otter-grader")
 TEXT_SUFFIXES = {".py", ".ipynb", ".json", ".md", ".txt", ".yml", ".yaml", ".cfg", ".toml", ".sh", ""}
 HIDDEN_SOURCES = sorted((ROOT / "grader" / "suites").glob("*.py")) + [ROOT / "grader" / "oracle.py"]
