@@ -13,16 +13,17 @@ embedded as data URIs, so it can be mailed or opened from anywhere, no server).
 It shows
 
 - the distribution of total scores and the mean score of each part;
-- the gradebook, each submission linked to its own section;
+- every test's failure rate, the test most submissions fail on top;
 - what the class got wrong: every failure grouped by its diagnosis, the likely
   cause the message names (solutions/checks.py HINTS, shared with the grader and
   `make check`) or else the test, with the submissions in each group, all groups,
   the largest first;
-- every test's failure rate, the test most submissions fail on top;
 - the parts that were missing, could not be imported, timed out, crashed or hit
   a grader error, counted apart: a missing or unimportable part has no test
   results worth the name, so it is left out of the failure rates and the groups;
-- one section per submission: its scores and each failure with its diagnosis.
+- the gradebook, each submission linked to its own section, and one section per
+  submission: its scores and each failure with its diagnosis (and the sandbox's
+  backend, when the results say which).
 
 Everything is sorted deterministically, so the same grades give the same file.
 """

@@ -116,7 +116,8 @@ def test_public_tests_predict_the_hidden_verdict(public_verdicts):
     (test_every_bug_is_flagged_locally_or_explained_when_grading_ends):
     backward passes and functions that fail only at extreme inputs (sigmoid's
     backward and tanh overflowing beyond |x| > 709, hypothesis properties), a
-    bce_loss whose eps is too large, and fit's epochs checked against every
+    bce_loss whose eps is too large, biases that do not start at zero, and
+    fit's epochs checked against every
     minibatch order (an epoch that never reshuffles or records the last
     batch's loss) and every pair of orders over two epochs (one shuffle for
     all epochs, a running-mean history, a seed that does not reach
@@ -125,7 +126,7 @@ def test_public_tests_predict_the_hidden_verdict(public_verdicts):
     """
     missed = sorted(name for name, flagged in public_verdicts.items() if not flagged)
     assert missed == ["bce_clip_eps_too_large", "fit_init_ignores_seed", "fit_inits_inline", "fit_never_shuffles",
-                      "fit_shuffles_once", "history_last_batch_loss", "history_running_mean",
+                      "fit_shuffles_once", "history_last_batch_loss", "history_running_mean", "init_biases_0_01",
                       "sigmoid_backward_unstable_formula", "tanh_from_exponentials"]
 
 
