@@ -16,6 +16,7 @@ itself is right.
 """
 import argparse
 import importlib
+import itertools
 import json
 import os
 import subprocess
@@ -169,6 +170,20 @@ def run_case(module, part, case):
                             square=opts.get("square", False))
     elif kind == "mapping_shapes":
         checks.mapping(run(*args, **kwargs), label, list(expected), {k: tuple(v) for k, v in expected.items()})
+    elif kind == "scalar_at_least":
+        value = checks.scalar(run(*args, **kwargs), label, inputs)
+        checks.that(value >= expected, f"{label} {checks.describe_inputs(**inputs)}: got {value:.6g}; a prediction "
+                                       f"that is certain and wrong should cost at least {expected:g} (−log(eps) "
+                                       f"with eps ≤ 1e-7, e.g. 27.6 for eps = 1e-12): is eps too large?")
+    elif kind == "zero_biases":
+        got = run(*args, **kwargs)
+        checks.that(isinstance(got, dict), f"{label}: expected a dict, got {checks.fmt(got)}")
+        for k, shape in expected.items():
+            b = checks.array(got.get(k), f"{label}['{k}']", shape=tuple(shape))
+            checks.that(np.all(b == 0), f"{label}['{k}'] = {checks.fmt(b)}; the docstring asks for bˡ = 0 "
+                                        f"(biases start at zero; only the weights are random)")
+    elif kind == "epochs":
+        epochs_case(module, part, args, kwargs)
     elif kind == "labels":
         got = checks.array(run(*args, **kwargs), label, shape=expected.shape, inputs=inputs)
         checks.that(got.dtype.kind in "iu", f"{label}: expected integer labels, got dtype {got.dtype}")
@@ -288,6 +303,99 @@ def fit_step(module, part, args, kwargs, model):
         checks.gradient(k, (np.asarray(p0[k]) - np.asarray(p1[k])) / lr, grads[k],
                         f"fit(..., lr={lr}, epochs=1), read as (p0 - p1) / lr and compared with your backward,",
                         1e-6, batch=len(y))
+
+
+def epochs_case(module, part, args, kwargs):
+    """fit's epochs, replayed with your own forward, backward, sgd_step and cross_entropy: each epoch is
+    one step per minibatch over a shuffle of all the rows (batches of 2, 2 and 1 for 5 rows), epoch 2
+    starts where epoch 1 ended with a shuffle of its own, history[e] is epoch e's mean loss, and fit
+    starts from init_params(layer_sizes, seed). Your functions are judged by their own cases; this one
+    judges fit's loop, as the grader does with its own."""
+    X, y = args
+    sizes, size, lr = tuple(kwargs["layer_sizes"]), kwargs["batch_size"], kwargs["lr"]
+    label = f"fit(X, y, layer_sizes={sizes}, batch_size={size}, lr={lr}) on {len(y)} rows"
+
+    def fit(epochs, rate, seed):
+        params, history = checks.pair(call(module, part, "fit", X, y, layer_sizes=sizes, epochs=epochs,
+                                           batch_size=size, lr=rate, seed=seed), label, ("params", "history"))
+        checks.that(len(history) == epochs, f"{label}, epochs={epochs}: history should hold one mean loss per "
+                                            f"epoch, got {checks.fmt(history)}")
+        return params, [float(h) for h in history]
+
+    def loss(params, rows):
+        logits, _ = checks.pair(call(module, part, "forward", params, X[rows]), "forward(params, X)",
+                                ("logits", "cache"))
+        return checks.scalar(call(module, part, "cross_entropy", logits, y[rows]), "cross_entropy(logits, y)")
+
+    def epoch(params, order):
+        """Your step on each minibatch of `order`: (params after, [(batch loss, rows)])."""
+        losses = []
+        for first in range(0, len(order), size):
+            rows = list(order[first:first + size])
+            _, cache = checks.pair(call(module, part, "forward", params, X[rows]), "forward(params, X)",
+                                   ("logits", "cache"))
+            losses.append((loss(params, rows), len(rows)))
+            grads = call(module, part, "backward", params, cache, y[rows])
+            params = call(module, part, "sgd_step", params, grads, lr)
+        return params, losses
+
+    def same(a, b):
+        return set(a) == set(b) and all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-10) for k in a)
+
+    def mean_loss(value, losses, start, end):
+        values = np.array([l for l, _ in losses])
+        counts = np.array([n for _, n in losses])
+        every = list(range(len(y)))
+        return any(np.isclose(value, v, rtol=1e-6) for v in (values.mean(), (values * counts).sum() / counts.sum(),
+                                                              loss(start, every), loss(end, every)))
+
+    partitions = []
+    for perm in itertools.permutations(range(len(y))):
+        blocks = tuple(frozenset(perm[i:i + size]) for i in range(0, len(perm), size))
+        if blocks not in [b for b, _ in partitions]:
+            partitions.append((blocks, perm))
+    starts, firsts, reshuffled = [], [], False
+    for seed in (0, 1, 2):
+        p0, _ = fit(1, 0.0, seed)
+        init = call(module, part, "init_params", sizes, seed)
+        if not (isinstance(init, dict) and same(p0, init)):
+            default = call(module, part, "init_params", sizes)
+            why = checks.hint("seed_not_passed") if isinstance(default, dict) and same(p0, default) \
+                else "and not draw its own weights"
+            raise checks.Failure(f"{label}, lr=0, seed={seed} returned other parameters than init_params({sizes}, "
+                                 f"seed={seed}): fit should start from init_params with the same seed ({why})")
+        p1, history = fit(1, lr, seed)
+        found = next(((blocks, perm, losses) for blocks, perm in partitions
+                      for end, losses in [epoch(p0, perm)] if same(end, p1)), None)
+        checks.that(found is not None, f"{label}, seed={seed}: one epoch is not a step of your own backward and "
+                    f"sgd_step per minibatch over any order of the rows (batches of 2, 2 and 1: the last batch is "
+                    f"smaller)")
+        blocks, perm, losses = found
+        checks.that(mean_loss(history[0], losses, p0, p1), f"{label}, seed={seed}: history[0] = {history[0]:.6g}, "
+                    f"but the epoch's batch losses were {checks.fmt(np.array([l for l, _ in losses]))}; "
+                    f"{checks.hint('epoch_mean_loss')}")
+        p2, history = fit(2, lr, seed)
+        second = None
+        for blocks1, perm1 in [(blocks, perm)] + [pb for pb in partitions if pb[0] != blocks]:
+            middle, _ = epoch(p0, perm1)
+            second = next(((blocks1, b2, middle, l2) for b2, perm2 in partitions
+                           for end, l2 in [epoch(middle, perm2)] if same(end, p2)), None)
+            if second:
+                break
+        checks.that(second is not None, f"{label}, epochs=2, seed={seed}: the result is not two epochs of steps of "
+                    f"your own backward and sgd_step, the second starting where the first ended")
+        blocks1, blocks2, middle, losses = second
+        reshuffled |= blocks1 != blocks2
+        checks.that(mean_loss(history[1], losses, middle, p2), f"{label}, epochs=2, seed={seed}: history[1] = "
+                    f"{history[1]:.6g}, but the second epoch's batch losses were "
+                    f"{checks.fmt(np.array([l for l, _ in losses]))}: each entry of history should hold its own "
+                    f"epoch's mean loss ({checks.hint('history_per_epoch')})")
+        starts.append(p0)
+        firsts.append(perm)
+    checks.that(any(tuple(p) != tuple(range(len(y))) for p in firsts), f"{label}: for seeds 0, 1 and 2 every "
+                f"epoch visited the rows in their original order; {checks.hint('never_shuffles')}")
+    checks.that(reshuffled, f"{label}: for seeds 0, 1 and 2 the second epoch used the same minibatches as the "
+                f"first; {checks.hint('shuffles_once')}")
 
 
 def run_part(part, cases_dir, package=PACKAGE, progress=None):

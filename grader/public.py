@@ -79,6 +79,13 @@ def activations_cases():
     out.append(case("sigmoid is stable at ±1e4 (no overflow)", "close", "sigmoid", (big,),
                     expected=oracle.sigmoid(big), argnames=("x",), rtol=1e-9, atol=1e-15,
                     errstate={"over": "raise", "invalid": "raise", "divide": "raise"}))
+    out.append(case("tanh is stable at ±1e4 (no overflow)", "close", "tanh", (big,), expected=np.tanh(big),
+                    argnames=("x",), rtol=1e-9, atol=1e-15,
+                    errstate={"over": "raise", "invalid": "raise", "divide": "raise"}))
+    dbig = np.array([1.0, -2.0, 3.0, 0.5, -1.0])
+    out.append(case("sigmoid_backward is finite and exact at ±1e4", "close", "sigmoid_backward", (dbig, big),
+                    expected=dbig * oracle.derivative("sigmoid", big), argnames=("dout", "x"), rtol=1e-9,
+                    atol=1e-300))
     xa = np.array([-3.0, -0.5, 0.5, 2.0])
     out.append(case("leaky_relu uses its alpha argument", "close", "leaky_relu", (xa,), {"alpha": 0.2},
                     expected=oracle.leaky_relu(xa, 0.2), argnames=("x",), rtol=1e-12))
@@ -128,6 +135,8 @@ def logistic_regression_cases():
              expected=(gw, gb[0]), argnames=("X", "a", "y"), param=("w", "b"), batch=5),
         case("bce_loss is finite when a is exactly 0 or 1", "finite_scalar", "bce_loss", (edge_a, edge_y),
              argnames=("a", "y")),
+        case("bce_loss of a confidently wrong prediction costs at least −log(1e-7) ≈ 16", "scalar_at_least",
+             "bce_loss", (np.array([0.0, 1.0]), np.array([1.0, 0.0])), expected=16.0, argnames=("a", "y")),
         case("fit's first epoch is one gradient step from zeros", "fit_logreg", "fit", (X, y),
              {"lr": 0.5, "epochs": 1}, expected=(w1, b1), argnames=("X", "y"), batch=5),
         case("fit's second epoch continues from the first", "fit_logreg", "fit", (X, y),
@@ -204,6 +213,8 @@ def mlp_cases():
              ((3, 4, 5, 4, 2),), {"seed": 1}, expected={**{f"W{l}": [o, i] for l, (i, o) in
                                                           enumerate(zip((3, 4, 5, 4), (4, 5, 4, 2)), 1)},
                                                        **{f"b{l}": [o] for l, o in enumerate((4, 5, 4, 2), 1)}}),
+        case("init_params starts every bias at zero", "zero_biases", "init_params", ((7, 6, 5, 4),), {"seed": 4},
+             expected={f"b{l}": [o] for l, o in enumerate((6, 5, 4), 1)}),
         case("forward matches the ReLU network's logits", "forward_close", "forward", (params, X),
              expected=logits, argnames=("params", "X"), rtol=1e-9, atol=1e-12),
         case("backward matches finite differences (every parameter)", "backward", "backward", (params, X, y),
@@ -216,6 +227,9 @@ def mlp_cases():
         case("fit with one full batch takes one gradient step of your backward", "fit_step", "fit", (X, y),
              {"layer_sizes": sizes, "epochs": 1, "batch_size": 64, "lr": 0.3, "seed": 4}, argnames=("X", "y"),
              model="mlp"),
+        case("fit reshuffles every epoch and records each epoch's mean loss", "epochs", "fit",
+             (r.normal(size=(5, 4)), np.array([0, 1, 2, 1, 0])), {"layer_sizes": (4, 5, 3), "batch_size": 2,
+                                                                "lr": 0.5}, argnames=("X", "y")),
         case("fit reaches ≥ 85% test accuracy on the bundled MNIST sample (seed 0)", "mnist", "fit",
              kwargs={"seed": 0}, expected=0.85),
     ]

@@ -103,7 +103,7 @@ def test_bce_finite_at_0_and_1(logreg):
                 f"should give a loss of (about) 0")
 
 
-@pytest.mark.visible
+@pytest.mark.covered_by("bce_loss of a confidently wrong prediction costs at least −log(1e-7) ≈ 16")
 @pytest.mark.points(1)
 def test_bce_confidently_wrong(logreg):
     """bce_loss of a confidently wrong prediction is large: at least −log(1e-7) ≈ 16.1 (eps ≤ 1e-7)"""

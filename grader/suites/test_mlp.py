@@ -207,7 +207,7 @@ def test_init_seeded_and_random(mlp):
                 f"init_params: some rows of a weight matrix are identical, {checks.hint('init_symmetric')}")
 
 
-@pytest.mark.visible
+@pytest.mark.covered_by("init_params starts every bias at zero")
 @pytest.mark.points(0.5)
 def test_init_biases_zero(mlp):
     """init_params starts every bias at zero (bˡ = 0)"""
@@ -494,7 +494,7 @@ def find_epoch(p0, p1, X, y, factors, candidates=None):
     return None
 
 
-@pytest.mark.visible
+@pytest.mark.covered_by("fit reshuffles every epoch and records each epoch's mean loss")
 @pytest.mark.points(2)
 def test_fit_shuffled_minibatch_epoch(mlp, rng):
     """fit's epoch is minibatch SGD over a fresh shuffle of all rows, and history holds the epoch's mean loss"""
