@@ -440,15 +440,17 @@ def _groups_section(groups):
         kind = "likely cause" if g.key[0] == "hint" else "test"
         label = f"<b>{e(g.label)}</b><br><span class=\"muted\">{kind}</span>"
         who = ", ".join(_link(n) for n in g.students)
-        tests = "<br>".join(e(t) for t in g.tests)
+        tests = "<br>".join(e(t) for t in g.tests[:3]) + (
+            f"<details><summary>and {len(g.tests) - 3} more tests</summary>"
+            + "<br>".join(e(t) for t in g.tests[3:]) + "</details>" if len(g.tests) > 3 else "")
         example = f'<code>{e(g.example[:MESSAGE_CHARS])}{"…" if len(g.example) > MESSAGE_CHARS else ""}</code>'
-        rows.append((i, label, f"{len(g.students)}", who, f"{g.failures}", tests + "<br>" + example))
+        rows.append((i, label, f"{len(g.students)}", who, f"{g.failures}", example + "<br>" + tests))
     return ("<h2>What the class got wrong</h2>"
             '<p class="muted">Every failure, grouped by its diagnosis: the likely cause its message names '
             "(the same hints students see from make check and the grader), or else the test. One failure "
             "can name more than one cause. All groups are shown, the most submissions first; parts that "
             "were missing or could not be imported are counted apart, below.</p>"
-            + (_table(["#", "diagnosis", "submissions", "who", "failures", "tests and an example"], rows,
+            + (_table(["#", "diagnosis", "submissions", "who", "failures", "an example, and the tests"], rows,
                       numeric=(0, 2, 4), cls="groups")
                if groups else "<p>No test failed.</p>"))
 
