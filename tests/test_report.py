@@ -389,6 +389,7 @@ def otter_results(result):
 def test_otter_and_gradescope_results_give_the_same_groups(catalog_batch, tmp_path):
     out, plan, results = catalog_batch
     want = [(g.key, g.students, g.failures) for g in diagnosis_groups(load_batch(out))]
+    rates = failures_per_test(load_batch(out))
     for kind in ("gradescope", "otter"):
         folder = tmp_path / kind
         for name, result in results.items():
@@ -398,6 +399,9 @@ def test_otter_and_gradescope_results_give_the_same_groups(catalog_batch, tmp_pa
         batch = load_batch(folder)                # no gradebook.csv: the folders are the class
         assert batch.source == {"gradescope": "Gradescope", "otter": "otter"}[kind]
         assert [(g.key, g.students, g.failures) for g in diagnosis_groups(batch)] == want, kind
+        # Every test is there, also where otter only says "All test cases passed!" for a part.
+        assert failures_per_test(batch) == rates, kind
+        assert all(len(batch.results[n]["tests"]) == len(r["tests"]) for n, r in results.items()), kind
         for name, result in results.items():
             got = batch.results[name]["extra_data"]["parts"]
             assert {p: (i["score"], i["status"]) for p, i in got.items()} == \
