@@ -514,7 +514,8 @@ def _students_section(batch):
     out = ["<h2>Per submission</h2>"]
     for name in batch.names:
         result = batch.results[name]
-        parts = ", ".join(f"{e(p)} {i['score']:g}/{i['max_score']:g}" + (f" ({e(i['status'])})" if i["status"] != "ok" else "")
+        parts = ", ".join(f"{e(p)} {i['score']:g}/{i['max_score']:g}"
+                          + (f" ({e(i['status'])})" if i["status"] != "ok" else "")
                           for p, i in result["extra_data"]["parts"].items())
         sandbox = result["extra_data"].get("sandbox")
         backend = sandbox.get("backend") if isinstance(sandbox, dict) else None
@@ -531,7 +532,8 @@ def _students_section(batch):
             causes = [HINTS[v] for k, v in diagnosis_of(t) if k == "hint"]
             why = (f'<span class="bad">{e(status)}</span>' if status in NOT_GRADED
                    else "<br>".join(e(c) for c in causes) or '<span class="muted">(the test)</span>')
-            rows.append((e(t["name"]), why, f"<code>{e(' '.join((t.get('output') or '').split())[:MESSAGE_CHARS])}</code>"))
+            message = " ".join((t.get("output") or "").split())[:MESSAGE_CHARS]
+            rows.append((e(t["name"]), why, f"<code>{e(message)}</code>"))
         out.append(_table(["failed test", "diagnosis", "message"], rows))
     return "\n".join(out)
 

@@ -516,7 +516,9 @@ def _finite_difference_backward(forward, h=1e-6):
     """dout * f'(x) by central differences of an elementwise forward: a stand-in for its backward."""
     def backward(dout, x, *args, **kwargs):
         x = np.asarray(x, dtype=np.float64)
-        return dout * (np.asarray(forward(x + h, *args, **kwargs)) - np.asarray(forward(x - h, *args, **kwargs))) / (2 * h)
+        above = np.asarray(forward(x + h, *args, **kwargs), dtype=np.float64)
+        below = np.asarray(forward(x - h, *args, **kwargs), dtype=np.float64)
+        return dout * (above - below) / (2 * h)
     return backward
 
 

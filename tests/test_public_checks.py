@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from grader.grade import ROOT
-from tests.catalog.public import verdicts as catalog_verdicts
 from tests.catalog.bugs import BUGS
 
 MODULES = ("warmup", "activations", "logistic_regression", "two_layer_net", "mlp")
@@ -169,7 +168,8 @@ def test_the_mutation_message_is_the_graders(tmp_path, bug_grades):
     proc = check(pkg, "mlp", "-v", "--json")
     import json
     (outcome,) = json.loads(proc.stdout)
-    local = next(r["message"] for r in outcome["results"] if r["title"] == "sgd_step and forward leave their inputs unchanged")
+    local = next(r["message"] for r in outcome["results"]
+                 if r["title"] == "sgd_step and forward leave their inputs unchanged")
     graded = bug_grades.part("mlp")["sgd_step_in_place"]
     hidden = next(t["output"] for t in graded["tests"] if t["name"].startswith("mlp: sgd_step returns"))
     assert "sgd_step(params, grads, lr) modified params['W1'] in place" in local, local

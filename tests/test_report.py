@@ -377,10 +377,10 @@ def otter_results(result):
         records = [t for t in result["tests"] if t["name"].startswith(f"{part}:")]
         cases = [TestCase(t["name"], None, t["visibility"] != "visible", t["max_score"], None, None) for t in records]
         test_file = ExceptionTestFile(part, "", cases, all_or_nothing=False)
-        test_file.test_case_results = [TestCaseResult(c, "✅ Test case passed" if t["status"] == "passed" else
-                                                      "❌ Test case failed\nError at line 30 in test " + part +
-                                                      ":\n      assert passed, feedback\nAssertionError: " + t["output"],
-                                                      t["status"] == "passed") for c, t in zip(cases, records)]
+        failed = f"❌ Test case failed\nError at line 30 in test {part}:\n      assert passed, feedback\nAssertionError: "
+        test_file.test_case_results = [TestCaseResult(c, "✅ Test case passed" if t["status"] == "passed"
+                                                      else failed + t["output"], t["status"] == "passed")
+                                       for c, t in zip(cases, records)]
         tests.append({"name": part, "score": round(test_file.score, 5), "max_score": round(test_file.possible, 5),
                       "visibility": "hidden", "output": test_file.summary()})
     return {"tests": tests}

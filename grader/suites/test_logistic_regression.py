@@ -290,7 +290,8 @@ def test_fit_separable_data_needs_bias(logreg):
     acc = float(np.mean((oracle.logreg_forward(X, w, b) >= 0.5) == y))
     checks.that(acc >= 0.95, f"fit(X, y) with the default lr=0.1 and epochs=1000 on 200 separable points "
                              f"reaches {acc:.0%} training accuracy; expected at least 95%"
-                             + (f". b is still {b:g} after training: {checks.hint('bias_not_updated')}" if b == 0 else ""))
+                             + (f". b is still {b:g} after training: {checks.hint('bias_not_updated')}"
+                                if b == 0 else ""))
 
 
 # -- predict -------------------------------------------------------------

@@ -394,7 +394,8 @@ def test_fit_full_batch_step(mlp, rng):
             raise
     before, after = oracle.mlp_loss(p0, X, y), oracle.mlp_loss(p1, X, y)
     checks.that(any(np.isclose(history[0], v, rtol=1e-6) for v in (before, after)) or any(
-        v is not None and np.isclose(history[0], v, rtol=1e-6) for v in (own_loss(mlp, p0, X, y), own_loss(mlp, p1, X, y))),
+        v is not None and np.isclose(history[0], v, rtol=1e-6)
+        for v in (own_loss(mlp, p0, X, y), own_loss(mlp, p1, X, y))),
                 f"fit(..., epochs=1, batch_size=64) on 7 rows: history[0] = {history[0]:.6g}, but the loss is "
                 f"{before:.6g} before the step and {after:.6g} after it")
 

@@ -269,9 +269,9 @@ def test_fit_gradient_step(net, rng):
     # lr = 0 returns the initial parameters of that seed, whatever the initialiser.
     p0, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
     again, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
-    checks.that(_same_params(p0, again), f"fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11) gave different parameters "
-                                         f"on two calls, so its step cannot be measured: {checks.hint('init_unseeded')} "
-                                         f"in init_params, and pass fit's seed on to it")
+    checks.that(_same_params(p0, again), f"fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11) gave different "
+                                         f"parameters on two calls, so its step cannot be measured: "
+                                         f"{checks.hint('init_unseeded')} in init_params, and pass fit's seed on to it")
     starts_from_init_params(net, p0, (3, 4, 2), 11, "fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11)",
                             "init_params(3, 4, 2, seed=11)")
     p1, losses = _fit(net, X, y, n_hidden=4, lr=lr, epochs=1, seed=11)
@@ -285,7 +285,8 @@ def test_fit_gradient_step(net, rng):
         if not follows_own_backward(net, p0, X, y, step):
             raise
     before, after = oracle.two_layer_loss(p0, X, y), oracle.two_layer_loss(p1, X, y)
-    checks.that(recorded(losses[0], before, after) or recorded(losses[0], own_loss(net, p0, X, y), own_loss(net, p1, X, y)),
+    checks.that(recorded(losses[0], before, after)
+                or recorded(losses[0], own_loss(net, p0, X, y), own_loss(net, p1, X, y)),
                 f"fit(..., epochs=1): losses[0] = {losses[0]:.6g}, but the loss is {before:.6g} before "
                 f"the step and {after:.6g} after it")
     other, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=12)
