@@ -18,6 +18,124 @@ class Failure(AssertionError):
     """A check failed; str() is the student-facing message."""
 
 
+# -- likely causes ---------------------------------------------------------------
+# Every "likely cause" the hidden grader and the public checks name, in one place:
+# both build their messages from these texts (hint(id)), and `make report` groups a
+# class's failures by them (diagnoses(message)). A text is a phrase that a message
+# contains; {name} marks a number filled in per message.
+HINTS = {
+    # factors of a gradient or a loss (ratio_hint)
+    "batch_mean_missing": "did you forget to average over the batch?",
+    "batch_divided_twice": "did you divide by the batch size twice?",
+    "batch_summed_loss": "did you sum over the batch instead of averaging?",
+    "outputs_averaged": "sum the squared errors over the outputs and average over the rows only",
+    "wrong_sign": "the right size but the wrong sign",
+    "dropped_two": "half the right size: did you drop the 2 from the derivative of the square?",
+    "factor_two": "is a factor of 2 counted twice?",
+    "half": "half the right size",
+    "all_zeros": "is a term missing, or is the result never written?",
+    "transposed": "It matches the transpose: dW must line up with W, shape (out, in)",
+    "no_return": "Did you forget a return statement?",
+    "finite_differences": "that looks like finite differences, not backpropagation",
+    "not_implemented": "not implemented yet (it raises NotImplementedError)",
+    # backward passes of the activations
+    "drops_dout": "it drops dout: the chain rule multiplies the local derivative by the upstream gradient dout",
+    "sigmoid_from_x": "it computes x(1 − x) from the input; σ'(x) = σ(x)(1 − σ(x)) uses the output σ(x)",
+    "sigmoid_only": "it multiplies by σ(x) only; σ'(x) = σ(x)(1 − σ(x))",
+    "tanh_squares_x": "1 − tanh²(x) squares tanh(x), not x",
+    "tanh_not_squared": "1 − tanh²(x) squares tanh(x)",
+    "relu_mask_reversed": "the mask is reversed: the gradient flows where x > 0",
+    "relu_mask_on_dout": "the mask must come from the input x, not from dout",
+    "relu_times_x": "it multiplies by x; relu'(x) is 1 where x > 0",
+    "leaky_slopes_swapped": "the slopes are swapped: 1 where x > 0, α elsewhere",
+    "leaky_returns_alpha": "where x < 0 it returns α instead of α·dout",
+    "leaky_ignores_alpha": "it ignores the alpha argument (uses 0.01, not {alpha})",
+    # losses, training, initialisation
+    "clip_before_log": "clip a into [eps, 1 − eps] before the log",
+    "in_place": "work on a copy (y = x * 2, not x *= 2; p - lr * g, not p -= lr * g)",
+    "bias_not_updated": "Is the bias b updated?",
+    "init_too_small": ("are the initial weights too small? Weights of order 1 (N(0, 1), U(−1, 1)) break the "
+                       "symmetry; 0.01·N(0, 1) does not"),
+    "init_unseeded": "seed a generator with np.random.default_rng(seed)",
+    "init_symmetric": "so those units would always learn the same thing; draw the weights at random",
+    "seed_not_passed": "pass the seed on to init_params",
+    "shuffle_X_and_y": "shuffle X and y together with one permutation",
+    "never_shuffles": "shuffle the rows at the start of every epoch",
+    "shuffles_once": "shuffle the rows again at the start of every epoch",
+    "epoch_mean_loss": "history should hold each epoch's mean loss",
+    "history_per_epoch": "start a new list of batch losses every epoch",
+    "backward_first": "your backward does not match finite differences, and fit follows it: fix backward first",
+    "sgd_step_first": "your sgd_step does not return p − lr·dp, and fit uses it: fix sgd_step first",
+    "fit_step_first": ("fit's step on one full batch is not the step of your own backward and sgd_step: "
+                       "shuffle X and y together with one permutation, and step once per batch"),
+}
+
+
+def hint(name, **values):
+    """The text of a likely cause, with its numbers filled in."""
+    return HINTS[name].format(**values)
+
+
+def _pattern(text):
+    parts = re.split(r"\{\w+\}", text)
+    return re.compile(".+?".join(re.escape(p) for p in parts))
+
+
+_PATTERNS = {name: _pattern(text) for name, text in HINTS.items()}
+
+
+def diagnoses(message):
+    """The likely causes a message names: [hint id], in the order of HINTS.
+
+    A hint that another one contains ("half the right size" in "half the right size:
+    did you drop the 2 ...") is left out when the longer one matches."""
+    found = [name for name, pattern in _PATTERNS.items() if pattern.search(message or "")]
+    return [n for n in found if not any(m != n and HINTS[n] in HINTS[m] for m in found)]
+
+
+def likely_cause(got, candidates, rtol=1e-6, atol=1e-12):
+    """'. Likely cause: <text>' for the first (array, hint id) candidate that `got` matches, else ''.
+
+    The candidates are what the classic mistakes give on the same input: the grader computes
+    them, the public checks read them from their case file."""
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return ""
+    for wrong, name, values in candidates:
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if got.shape == wrong.shape and np.allclose(got, wrong, rtol=rtol, atol=atol):
+            return f". Likely cause: {hint(name, **values)}"
+    return ""
+
+
+def for_example(call, inputs, expected, got):
+    """'. For example, <call> at x=..., dout=...: expected ..., got ...' (a small input that shows the bug)."""
+    return f". For example, {call} {describe_inputs(**inputs)}: expected {fmt(expected)}, got {fmt(got)}"
+
+
+def unchanged(call, names, before, after):
+    """Fail if a call modified an argument in place. names: the arguments' names, in order;
+    before: copies taken before the call; after: the arguments as the call left them.
+    Dicts of arrays are compared key by key ("modified params['W1'] in place")."""
+    for name, b, a in zip(names, before, after):
+        if isinstance(b, dict):
+            changed = [k for k in b if not (isinstance(a, dict) and _same_array(b[k], a.get(k)))]
+            if changed:
+                raise Failure(f"{call} modified {name}[{changed[0]!r}] in place; {hint('in_place')}")
+        elif isinstance(b, np.ndarray) and not _same_array(b, a):
+            raise Failure(f"{call} modified its input {name} in place; {hint('in_place')}")
+
+
+def _same_array(b, a):
+    if not (isinstance(a, np.ndarray) and a.shape == np.shape(b)):
+        return False
+    try:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    except TypeError:                 # not numbers: nan cannot occur
+        return bool(np.array_equal(a, b))
+
+
 def fmt(a, limit=160):
     """A short, readable rendering of a value (numbers and shapes, never student text)."""
     if hasattr(a, "type_name") and not isinstance(a, np.ndarray):   # an object kept in the sandbox
@@ -76,7 +194,7 @@ def array(got, call, shape=None, inputs=None):
     """Check that `got` is an ndarray (of `shape`) of numbers; return it."""
     where = _where(call, inputs or {})
     if got is None:
-        raise Failure(f"{where}: returned None. Did you forget a return statement?")
+        raise Failure(f"{where}: returned None. {hint('no_return')}")
     if not isinstance(got, np.ndarray):
         if isinstance(got, (float, int, np.number)) and shape == ():
             got = np.asarray(got)
@@ -139,7 +257,7 @@ def scalar(got, call, inputs=None):
     """Accept a Python or numpy float (or a 0-d array); return a float."""
     where = _where(call, inputs or {})
     if got is None:
-        raise Failure(f"{where}: returned None. Did you forget a return statement?")
+        raise Failure(f"{where}: returned None. {hint('no_return')}")
     if isinstance(got, np.ndarray):
         if got.shape != ():
             raise Failure(f"{where}: expected a single float, got an array of shape {got.shape}")
@@ -175,7 +293,7 @@ def ratio_hint(got, expected, batch=None, outputs=None, kind="gradient", square=
     if ne < 1e-300:
         return ""
     if float(g @ g) < 1e-24 * ne:
-        return ". It is all zeros: is a term missing, or is the result never written?"
+        return f". It is all zeros: {hint('all_zeros')}"
     c = float(g @ e) / ne
     residual = np.linalg.norm(g - c * e) / (np.linalg.norm(g) + 1e-300)
     if residual > 1e-3:
@@ -183,28 +301,40 @@ def ratio_hint(got, expected, batch=None, outputs=None, kind="gradient", square=
     candidates = []
     if batch and batch > 1:
         if kind == "loss":
-            candidates.append((batch, f"{batch} times too large, and {batch} is the batch size: did you "
-                                      f"sum over the batch instead of averaging?"))
+            candidates.append((batch, f"{batch} times too large, and {batch} is the batch size: "
+                                      f"{hint('batch_summed_loss')}"))
         else:
-            candidates += [(batch, f"{batch} times too large, and {batch} is the batch size: did you "
-                                   f"forget to average over the batch?"),
-                           (1.0 / batch, f"{batch} times too small, and {batch} is the batch size: did "
-                                         f"you divide by the batch size twice?")]
+            candidates += [(batch, f"{batch} times too large, and {batch} is the batch size: "
+                                   f"{hint('batch_mean_missing')}"),
+                           (1.0 / batch, f"{batch} times too small, and {batch} is the batch size: "
+                                         f"{hint('batch_divided_twice')}")]
     if outputs and outputs > 1:
         candidates.append((1.0 / outputs, f"{outputs} times too small, and {outputs} is the number of "
-                                          f"outputs: sum the squared errors over the outputs and average "
-                                          f"over the rows only"))
-    candidates.append((-1.0, "the right size but the wrong sign: check the order in (prediction - target)"
-                             if kind == "gradient" else "the right size but the wrong sign"))
-    if square and kind == "gradient":
-        candidates.append((0.5, "half the right size: did you drop the 2 from the derivative of the square?"))
-    candidates.append((2.0, "twice too large: is a factor of 2 counted twice?"))
-    if not any(abs(0.5 - f) < 1e-9 for f, _ in candidates):
-        candidates.append((0.5, "half the right size"))
+                                          f"outputs: {hint('outputs_averaged')}"))
+    if e.size > 1:
+        # A single number is a multiple of any other: a factor of -1, 2 or 1/2 between two of them
+        # says nothing (a missing square gives -1 where y - ŷ = -1). The batch size and the number of
+        # outputs above still do: they come from the shape of the input.
+        candidates.append((-1.0, f"{hint('wrong_sign')}: check the order in (prediction - target)"
+                                 if kind == "gradient" else hint("wrong_sign")))
+        if square and kind == "gradient":
+            candidates.append((0.5, hint("dropped_two")))
+        candidates.append((2.0, f"twice too large: {hint('factor_two')}"))
+        if not any(abs(0.5 - f) < 1e-9 for f, _ in candidates):
+            candidates.append((0.5, hint("half")))
     for factor, text in candidates:
         if abs(c - factor) <= 1e-3 * abs(factor):
             return f". It looks {text}"
     return ""
+
+
+def step_hint(p, g, new, lr):
+    """For sgd_step: '. It looks ...' when the step (p - new) / lr is a simple multiple of g."""
+    try:
+        step = (np.asarray(p, dtype=np.float64) - np.asarray(new, dtype=np.float64)) / lr
+    except (TypeError, ValueError):
+        return ""
+    return ratio_hint(step, g, kind="step").replace(". It looks", ". The step p − new looks", 1)
 
 
 def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None, square=False):
@@ -217,13 +347,13 @@ def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None
     finite(got, f"{call}['{param}']" if param else call, inputs)
     err = relative_error(got, numeric)
     if err > limit:
-        hint = ratio_hint(got, numeric, batch, square=square)
-        if not hint and got.ndim == 2 and got.shape[0] == got.shape[1] \
+        extra = ratio_hint(got, numeric, batch, square=square)
+        if not extra and got.ndim == 2 and got.shape[0] == got.shape[1] \
                 and relative_error(got.T, numeric) < limit:
-            hint = ". It matches the transpose: dW must line up with W, shape (out, in)"
+            extra = f". {HINTS['transposed']}"
         label = f"d{param}" if param else "the gradient"
         raise Failure(f"{label} from {call} does not match finite differences: relative error "
-                      f"{err:.2g} (limit {limit:g}){hint}")
+                      f"{err:.2g} (limit {limit:g}){extra}")
     return err
 
 
@@ -240,14 +370,14 @@ def backprop_not_finite_differences(calls, call, n_params, limit=None):
     if total > limit:
         top = ", ".join(f"{name} ×{n}" for name, n in sorted(calls.items(), key=lambda kv: -kv[1])[:3])
         raise Failure(f"{call} called your own functions {total} times ({top}) for one gradient of "
-                      f"{n_params} parameters: that looks like finite differences, not backpropagation. "
+                      f"{n_params} parameters: {hint('finite_differences')}. "
                       f"Apply the chain rule layer by layer, reusing what forward stored in the cache")
 
 
 def mapping(got, call, keys, shapes=None):
     """A dict with exactly `keys` (and, if given, those shapes)."""
     if got is None:
-        raise Failure(f"{call}: returned None. Did you forget a return statement?")
+        raise Failure(f"{call}: returned None. {hint('no_return')}")
     if not isinstance(got, dict):
         raise Failure(f"{call}: expected a dict with keys {sorted(keys)}, got {type_name(got)}")
     missing = [k for k in keys if k not in got]

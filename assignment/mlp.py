@@ -57,7 +57,8 @@ def cross_entropy(logits, y):
 def init_params(layer_sizes=(784, 128, 256, 10), seed=0):
     """Random initial parameters for a network of any depth.
 
-    He initialisation suits ReLU layers: Wˡ ~ N(0, 2 / sizes[l-1]), bˡ = 0.
+    The biases start at zero, bˡ = 0. The weights are random: He
+    initialisation, Wˡ ~ N(0, 2 / sizes[l-1]), suits ReLU layers.
 
     Args:
         layer_sizes: sequence of ints (D, H1, ..., C); L = len(layer_sizes) − 1.

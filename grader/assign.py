@@ -33,6 +33,8 @@ TARGET = ROOT / "assignment"
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^(?P<indent>[ \t]*)# END SOLUTION\s*$")
 DEF = re.compile(r"^[ \t]*def (?P<name>\w+)\(")
+# assignment/Makefile: `make check` and the other targets from inside assignment/ (they run one folder up).
+MAKEFILE = ROOT / "grader" / "templates" / "handout" / "assignment-Makefile"
 
 PACKAGE_DOC = '''"""Starter code for the MLP and backpropagation assignment.
 
@@ -160,11 +162,13 @@ def generate(source=SOURCE, public=True):
             files[f"public_tests/{part}.json"] = text
     from . import notebook
     files[notebook.NAME] = notebook.text()
+    files["Makefile"] = MAKEFILE.read_text(encoding="utf-8")
     return files
 
 
 def _generated_paths(target):
-    return sorted(list(target.glob("*.py")) + list(target.glob("*.ipynb")) + list(target.glob("public_tests/*.json")))
+    return sorted(list(target.glob("*.py")) + list(target.glob("*.ipynb")) + list(target.glob("public_tests/*.json"))
+                  + list(target.glob("Makefile")))
 
 
 def number_drift(generated, committed, path=""):

@@ -43,6 +43,25 @@ def title_of(item):
         return title
 
 
+def visibility_of(item):
+    """When the student sees the test's result (Gradescope's visibility), from its markers:
+
+    - @pytest.mark.public: "visible" (students can also run it before the deadline);
+    - @pytest.mark.covered_by(title, ...): "after_published"; a public case checks its topic, so
+      `make check` already told the student (the titles name grader/public.py's cases);
+    - otherwise (@pytest.mark.visible says it was decided): "visible", so that a failure nothing
+      public explains is explained as soon as grading ends."""
+    if item.get_closest_marker("public") is None and item.get_closest_marker("covered_by") is not None:
+        return "after_published"
+    return "visible"
+
+
+def covered_by(item):
+    """The public cases a hidden test names as covering its topic ([] if none)."""
+    mark = item.get_closest_marker("covered_by")
+    return list(mark.args) if mark is not None else []
+
+
 def points_of(item):
     mark = item.get_closest_marker("points")
     if mark is None or not mark.args:
@@ -73,7 +92,8 @@ class Collector:
                 "id": item.nodeid.split("::", 1)[-1],
                 "name": f"{self.part}: {title_of(item)}",
                 "max_score": points_of(item),
-                "visibility": "visible" if item.get_closest_marker("public") else "after_published",
+                "visibility": visibility_of(item),
+                "covered_by": covered_by(item),
             }
             self.meta[item.nodeid] = meta
             tests.append(meta)

@@ -44,7 +44,9 @@ sign, not your grade: the grader's hidden tests run when you submit
 (`make submission`, then upload `submission.zip`).
 
 Run the cells from the top. After you edit a module, re-run the cells of its part
-(`autoreload` picks up your changes). Figures are also saved in `figures/`."""
+(`autoreload` picks up your changes). Figures are also saved in `figures/`. A cell that
+needs a function you have not written yet stops with `NotImplementedError: TODO: ...`;
+the cells of the other parts still run."""
 
 SETUP = """\
 # Setup: find the folder that holds the `assignment` package and import your modules.
@@ -172,6 +174,13 @@ show(fig, "activations")"""
 
 ACTIVATIONS_GRADCHECK = """\
 # Gradient check: each backward pass against central differences (about 1e-10 when right).
+functions = {
+    "sigmoid": (activations.sigmoid, activations.sigmoid_backward),
+    "tanh": (activations.tanh, activations.tanh_backward),
+    "ReLU": (activations.relu, activations.relu_backward),
+    "leaky ReLU (α = 0.1)": (lambda v: activations.leaky_relu(v, alpha=0.1),
+                             lambda d, v: activations.leaky_relu_backward(d, v, alpha=0.1)),
+}
 rng = np.random.default_rng(1)
 inputs, upstream = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
 for label, (f, f_backward) in functions.items():
@@ -211,13 +220,14 @@ of Part 0 computed XOR with chosen weights; this one *learns* them by backpropag
 The right plot colours the plane by the network's output: its decision boundary is not a line."""
 
 XOR_NET = """\
+X_xor, y_xor = warmup.XOR_INPUTS, warmup.XOR_TARGETS
 targets = y_xor.reshape(-1, 1)
-params, losses = two_layer_net.fit(X_xor, targets, n_hidden=4, lr=2.0, epochs=5000, seed=0)
-print("outputs on (0,0), (0,1), (1,0), (1,1):", two_layer_net.predict(params, X_xor).ravel().round(3))
+xor_params, losses = two_layer_net.fit(X_xor, targets, n_hidden=4, lr=2.0, epochs=5000, seed=0)
+print("outputs on (0,0), (0,1), (1,0), (1,1):", two_layer_net.predict(xor_params, X_xor).ravel().round(3))
 
 g = np.linspace(-0.5, 1.5, 201)
 G1, G2 = np.meshgrid(g, g)
-surface = two_layer_net.predict(params, np.column_stack([G1.ravel(), G2.ravel()])).reshape(G1.shape)
+surface = two_layer_net.predict(xor_params, np.column_stack([G1.ravel(), G2.ravel()])).reshape(G1.shape)
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
 left.semilogy(losses)
 left.set(title="training loss (MSE)", xlabel="epoch")
@@ -245,10 +255,11 @@ X_test, y_test = load_mnist(split="test")
 print("train", X_train.shape, "test", X_test.shape)
 
 EPOCHS = {MNIST_EPOCHS}
-params, history = mlp.fit(X_train, y_train, epochs=EPOCHS, seed=0)
+mlp_params = None              # the trained network, once mlp.fit works (the next two cells show it)
+trained, history = mlp.fit(X_train, y_train, epochs=EPOCHS, seed=0)
 train_accuracy, test_accuracy = [], []
 for k in range(1, EPOCHS + 1):
-    params_k = params if k == EPOCHS else mlp.fit(X_train, y_train, epochs=k, seed=0)[0]
+    params_k = trained if k == EPOCHS else mlp.fit(X_train, y_train, epochs=k, seed=0)[0]
     train_accuracy.append(np.mean(mlp.predict(params_k, X_train) == y_train))
     test_accuracy.append(np.mean(mlp.predict(params_k, X_test) == y_test))
 print(f"after {{EPOCHS}} epochs: train accuracy {{train_accuracy[-1]:.1%}}, test accuracy {{test_accuracy[-1]:.1%}}")
@@ -263,37 +274,44 @@ right.set(title="accuracy", xlabel="epoch", ylim=(0, 1))
 for ax in (left, right):
     ax.set_xticks(epochs)
 right.legend()
-show(fig, "mnist_curves")"""
+show(fig, "mnist_curves")
+mlp_params = trained"""
 
 MLP_MISTAKES = """\
 # A few test digits the network gets wrong.
-predicted = mlp.predict(params, X_test)
-wrong = np.flatnonzero(predicted != y_test)[:10]
-fig, axes = plt.subplots(1, 10, figsize=(12, 1.8))
-for ax in axes:
-    ax.axis("off")
-for ax, i in zip(axes, wrong):
-    ax.imshow(X_test[i].reshape(28, 28), cmap="gray_r")
-    ax.set_title(f"{y_test[i]} → {predicted[i]}", fontsize=10)
-fig.suptitle("misclassified test digits (true → predicted)")
-show(fig, "mnist_misclassified")"""
+if mlp_params is None:
+    print("Nothing to show yet: the training cell above needs a working mlp.fit (see Part 4's check cell).")
+else:
+    predicted = mlp.predict(mlp_params, X_test)
+    wrong = np.flatnonzero(predicted != y_test)[:10]
+    fig, axes = plt.subplots(1, 10, figsize=(12, 1.8))
+    for ax in axes:
+        ax.axis("off")
+    for ax, i in zip(axes, wrong):
+        ax.imshow(X_test[i].reshape(28, 28), cmap="gray_r")
+        ax.set_title(f"{y_test[i]} → {predicted[i]}", fontsize=10)
+    fig.suptitle("misclassified test digits (true → predicted)")
+    show(fig, "mnist_misclassified")"""
 
 MLP_WEIGHTS = """\
 # First-layer weights: each row of W1 is a 28x28 template that one hidden unit responds to.
 # After a few epochs they are still mostly their random start, so the bottom row shows what
 # training changed: W1 now minus W1 at initialisation (the same seed).
-W_first = params["W1"]
-change = W_first - mlp.init_params(seed=0)["W1"]
-units = np.argsort(-np.linalg.norm(change, axis=1))[:8]          # the units that changed most
-fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
-for column, unit in enumerate(units):
-    for row, image in enumerate((W_first[unit], change[unit])):
-        limit = np.abs(image).max()
-        axes[row, column].imshow(image.reshape(28, 28), cmap="seismic", vmin=-limit, vmax=limit)
-        axes[row, column].axis("off")
-    axes[0, column].set_title(f"unit {unit}", fontsize=9)
-fig.suptitle("first-layer weights (top) and what training changed in them (bottom); red +, blue −")
-show(fig, "mnist_first_layer_weights")"""
+if mlp_params is None:
+    print("Nothing to show yet: the training cell above needs a working mlp.fit (see Part 4's check cell).")
+else:
+    W_first = mlp_params["W1"]
+    change = W_first - mlp.init_params(seed=0)["W1"]
+    units = np.argsort(-np.linalg.norm(change, axis=1))[:8]          # the units that changed most
+    fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
+    for column, unit in enumerate(units):
+        for row, image in enumerate((W_first[unit], change[unit])):
+            limit = np.abs(image).max()
+            axes[row, column].imshow(image.reshape(28, 28), cmap="seismic", vmin=-limit, vmax=limit)
+            axes[row, column].axis("off")
+        axes[0, column].set_title(f"unit {unit}", fontsize=9)
+    fig.suptitle("first-layer weights (top) and what training changed in them (bottom); red +, blue −")
+    show(fig, "mnist_first_layer_weights")"""
 
 SUBMIT_MD = """\
 ## Submit

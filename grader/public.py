@@ -16,7 +16,7 @@ import numpy as np
 
 from solutions.gradient_check import numerical_gradient
 
-from . import oracle
+from . import hints, oracle
 
 PARTS = ("warmup", "activations", "logistic_regression", "two_layer_net", "mlp")
 
@@ -79,12 +79,19 @@ def activations_cases():
     out.append(case("sigmoid is stable at ±1e4 (no overflow)", "close", "sigmoid", (big,),
                     expected=oracle.sigmoid(big), argnames=("x",), rtol=1e-9, atol=1e-15,
                     errstate={"over": "raise", "invalid": "raise", "divide": "raise"}))
+    out.append(case("tanh is stable at ±1e4 (no overflow)", "close", "tanh", (big,), expected=np.tanh(big),
+                    argnames=("x",), rtol=1e-9, atol=1e-15,
+                    errstate={"over": "raise", "invalid": "raise", "divide": "raise"}))
+    dbig = np.array([1.0, -2.0, 3.0, 0.5, -1.0])
+    out.append(case("sigmoid_backward is finite and exact at ±1e4", "close", "sigmoid_backward", (dbig, big),
+                    expected=dbig * oracle.derivative("sigmoid", big), argnames=("dout", "x"), rtol=1e-9,
+                    atol=1e-300))
     xa = np.array([-3.0, -0.5, 0.5, 2.0])
     out.append(case("leaky_relu uses its alpha argument", "close", "leaky_relu", (xa,), {"alpha": 0.2},
                     expected=oracle.leaky_relu(xa, 0.2), argnames=("x",), rtol=1e-12))
     xm, dm = np.array([[-1.5, 0.5], [2.0, -0.25]]), np.array([[1.0, -2.0], [0.5, 3.0]])
-    calls = [[name, [xm]] for name in ("sigmoid", "tanh", "relu", "leaky_relu")]
-    calls += [[f"{name}_backward", [dm, xm]] for name in ("sigmoid", "tanh", "relu", "leaky_relu")]
+    calls = [[name, [xm], ["x"]] for name in ("sigmoid", "tanh", "relu", "leaky_relu")]
+    calls += [[f"{name}_backward", [dm, xm], ["dout", "x"]] for name in ("sigmoid", "tanh", "relu", "leaky_relu")]
     out.append(case("no function modifies its inputs", "no_mutation", "", calls=encode(calls)))
     for name in ("sigmoid", "tanh", "relu", "leaky_relu"):
         r = rng_for(f"{name}_backward")
@@ -92,8 +99,12 @@ def activations_cases():
         x = np.where(np.abs(x) < 1e-2, 0.5, x)
         dout = r.normal(size=x.shape)
         numeric = numerical_gradient(lambda v: np.sum(dout * oracle.FORWARD[name](v)), x.copy())
+        # The grader's likely causes (grader.hints) on these inputs, as numbers, and a small example.
+        mistakes = [[hint, values, wrong] for wrong, hint, values in hints.backward_mistakes(name, dout, x)]
+        ex_x, ex_dout, ex_expected = hints.backward_example(name, public=True)
         out.append(case(f"{name}_backward matches finite differences", "gradient", f"{name}_backward",
-                        (dout, x), expected=numeric, argnames=("dout", "x"), param="x"))
+                        (dout, x), expected=numeric, argnames=("dout", "x"), param="x", mistakes=mistakes,
+                        example={"x": ex_x, "dout": ex_dout, "expected": ex_expected}))
     return out
 
 
@@ -110,7 +121,7 @@ def logistic_regression_cases():
     Xs, ys = Xs[keep][:150], (s[keep][:150] > 0).astype(np.float64)
     g0w = numerical_gradient(lambda v: oracle.logreg_loss(X, y, v, 0.0), np.zeros(4))
     g0b = numerical_gradient(lambda v: oracle.logreg_loss(X, y, np.zeros(4), float(v[0])), np.zeros(1))
-    Xp = np.array([[-2.0], [0.2], [3.0], [0.6]])
+    Xp = np.array([[-2.0], [0.2], [3.0], [0.6], [0.5]])
     w1, b1 = -0.5 * g0w, -0.5 * g0b[0]
     g1w = numerical_gradient(lambda v: oracle.logreg_loss(X, y, v, b1), w1.copy())
     g1b = numerical_gradient(lambda v: oracle.logreg_loss(X, y, w1, float(v[0])), np.array([b1]))
@@ -124,6 +135,8 @@ def logistic_regression_cases():
              expected=(gw, gb[0]), argnames=("X", "a", "y"), param=("w", "b"), batch=5),
         case("bce_loss is finite when a is exactly 0 or 1", "finite_scalar", "bce_loss", (edge_a, edge_y),
              argnames=("a", "y")),
+        case("bce_loss of a confidently wrong prediction costs at least −log(1e-7) ≈ 16", "scalar_at_least",
+             "bce_loss", (np.array([0.0, 1.0]), np.array([1.0, 0.0])), expected=16.0, argnames=("a", "y")),
         case("fit's first epoch is one gradient step from zeros", "fit_logreg", "fit", (X, y),
              {"lr": 0.5, "epochs": 1}, expected=(w1, b1), argnames=("X", "y"), batch=5),
         case("fit's second epoch continues from the first", "fit_logreg", "fit", (X, y),
@@ -131,7 +144,7 @@ def logistic_regression_cases():
         case("fit reaches ≥ 95% accuracy on separable data that needs a bias", "accuracy_logreg", "fit",
              (Xs, ys), expected=0.95, argnames=("X", "y")),
         case("predict returns integer labels, threshold 0.5", "labels", "predict", (Xp, np.array([1.0]), -0.5),
-             expected=np.array([0, 0, 1, 1]), argnames=("X", "w", "b")),
+             expected=np.array([0, 0, 1, 1, 1]), argnames=("X", "w", "b")),
     ]
 
 
@@ -200,6 +213,8 @@ def mlp_cases():
              ((3, 4, 5, 4, 2),), {"seed": 1}, expected={**{f"W{l}": [o, i] for l, (i, o) in
                                                           enumerate(zip((3, 4, 5, 4), (4, 5, 4, 2)), 1)},
                                                        **{f"b{l}": [o] for l, o in enumerate((4, 5, 4, 2), 1)}}),
+        case("init_params starts every bias at zero", "zero_biases", "init_params", ((7, 6, 5, 4),), {"seed": 4},
+             expected={f"b{l}": [o] for l, o in enumerate((6, 5, 4), 1)}),
         case("forward matches the ReLU network's logits", "forward_close", "forward", (params, X),
              expected=logits, argnames=("params", "X"), rtol=1e-9, atol=1e-12),
         case("backward matches finite differences (every parameter)", "backward", "backward", (params, X, y),
@@ -207,10 +222,14 @@ def mlp_cases():
         case("sgd_step returns p − lr·dp", "close_dict", "sgd_step", (params, grads, 0.1),
              expected={k: params[k] - 0.1 * grads[k] for k in params}, argnames=("params", "grads", "lr")),
         case("sgd_step and forward leave their inputs unchanged", "no_mutation", "",
-             calls=encode([["sgd_step", [params, grads, 0.1]], ["forward", [params, X]]])),
+             calls=encode([["sgd_step", [params, grads, 0.1], ["params", "grads", "lr"]],
+                           ["forward", [params, X], ["params", "X"]]])),
         case("fit with one full batch takes one gradient step of your backward", "fit_step", "fit", (X, y),
              {"layer_sizes": sizes, "epochs": 1, "batch_size": 64, "lr": 0.3, "seed": 4}, argnames=("X", "y"),
              model="mlp"),
+        case("fit reshuffles every epoch and records each epoch's mean loss", "epochs", "fit",
+             (r.normal(size=(5, 4)), np.array([0, 1, 2, 1, 0])), {"layer_sizes": (4, 5, 3), "batch_size": 2,
+                                                                "lr": 0.5}, argnames=("X", "y")),
         case("fit reaches ≥ 85% test accuracy on the bundled MNIST sample (seed 0)", "mnist", "fit",
              kwargs={"seed": 0}, expected=0.85),
     ]

@@ -40,7 +40,7 @@ from .redact import code_tokens, tokens, windows
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "dist"
 TEMPLATES = ROOT / "grader" / "templates"
-STUDENT_REQUIREMENTS = ("numpy", "matplotlib", "ipykernel")
+STUDENT_REQUIREMENTS = ("numpy", "matplotlib", "ipykernel", "jupyterlab")
 GRADING_REQUIREMENTS = ("numpy", "pytest", "hypothesis", "otter-grader")     # the instructor bundle (otter_batch.py)
 CI_REQUIREMENTS = ("numpy", "pytest", "hypothesis")     # the handout's requirements-grading.txt: the course CI's engine
 TEXT_SUFFIXES = {".py", ".ipynb", ".json", ".md", ".txt", ".yml", ".yaml", ".cfg", ".toml", ".sh", ""}

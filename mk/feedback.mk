@@ -6,8 +6,8 @@ TRAIN_ARGS ?=
 
 help::
 	@echo "make report [OUT=grades]"
-	@echo "                      after make grade: OUT/report.html (scores, most failed tests,"
-	@echo "                      common failure messages, timeouts and crashes)"
+	@echo "                      after make grade (or otter, Gradescope): OUT/report.html (what the class"
+	@echo "                      got wrong and who, by diagnosis; per-student sections; missing parts apart)"
 	@echo "make mutants          grade the kit's catalog of buggy submissions; fails if one goes uncaught"
 	@echo "make train [TRAIN_ARGS='--epochs 20']"
 	@echo "                      train your MLP on the bundled sample; plots in train-output/ (students)"

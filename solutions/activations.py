@@ -58,6 +58,8 @@ def sigmoid_backward(dout, x):
 def tanh(x):
     """Hyperbolic tangent, tanh(x) = (e^x − e^(-x)) / (e^x + e^(-x)).
 
+    Like sigmoid, it must stay silent (no overflow warning) for |x| up to 1e4.
+
     Args:
         x: np.ndarray of any shape.
 

@@ -76,8 +76,9 @@ def foreign_imports(tree):
     return sorted(set(found))
 
 
-def survey(folder):
-    """(modules, notes): the four module files of `folder` and what to tell the student."""
+def survey(folder, todo_count=None):
+    """(modules, notes): the four module files of `folder` and what to tell the student.
+    todo_count (a dict), if given, gets part -> how many functions are still TODO."""
     modules, notes = {}, []
     for part in PARTS:
         path = Path(folder) / f"{part}.py"
@@ -99,6 +100,8 @@ def survey(folder):
                          f"the four graded files are submitted. Move that code into {part}.py, or that part "
                          f"scores 0")
         todo = STUB.findall(text)
+        if todo_count is not None:
+            todo_count[part] = len(todo)
         if todo:
             notes.append(f"{part}.py still has {len(todo)} TODO function(s): {', '.join(todo)}")
     return modules, notes
@@ -109,14 +112,23 @@ def main(argv=None):
     parser.add_argument("--out", default=str(HERE.parent / "submission.zip"),
                         help="where to write the zip (default: submission.zip next to assignment/)")
     args = parser.parse_args(argv)
-    modules, notes = survey(HERE)
+    todo = {}
+    modules, notes = survey(HERE, todo)
     names = write_zip(modules, args.out)
     print(f"wrote {args.out} with {len(names) - 1} of the {len(PARTS)} graded files:")
     for name in names[1:]:
         print(f"  {name}")
     for note in notes:
         print(f"note: {note}")
-    print("Upload this zip. `make check` runs the public tests; the grader's hidden tests run on the zip.")
+    total, missing = sum(todo.values()), len(PARTS) - (len(names) - 1)
+    if total or missing:
+        left = [f"{total} function(s) still TODO"] if total else []
+        left += [f"{missing} graded file(s) missing"] if missing else []
+        print(f"Not finished: {' and '.join(left)}, which score 0. Upload this zip once they are done "
+              f"(or as it is, to hand in what you have).")
+    else:
+        print("Every graded function is written. Upload this zip. `make check` runs the public tests; the "
+              "grader's hidden tests run on the zip.")
     return 0
 
 

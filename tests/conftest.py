@@ -7,7 +7,9 @@ files need is graded once per session and shared:
 - the catalog (tests/catalog): every bug and every correct alternative,
   graded with its own part's suite, lazily and once per part and kind.
   tests/test_catalog.py checks the verdicts; tests/test_otter.py compares
-  otter's scores with these same gradings.
+  otter's scores with these same gradings; tests/test_report.py builds a
+  class from them;
+- the public checks' outcomes on every catalog bug (tests/test_public_checks.py).
 """
 import pytest
 
@@ -60,6 +62,16 @@ def bug_grades(tmp_path_factory):
     for bug in BUGS:
         folders.setdefault(bug.part, []).append((bug.name, materialize(bug, src / bug.part)))
     return LazyGrades(tmp_path_factory, "bugs", folders)
+
+
+@pytest.fixture(scope="session")
+def public_outcomes(tmp_path_factory):
+    """bug name -> {public case title: (passed?, message)} for every bug of the catalog: its part's
+    public cases run in this process (tests/catalog/public.py), once per session (~45 s)."""
+    from tests.catalog.public import outcomes
+    bugs = {f"bug:{bug.name}": bug.name for bug in BUGS}
+    found = outcomes(tmp_path_factory.mktemp("public-catalog"), selected=set(bugs))
+    return {bugs[name]: cases for name, cases in found.items()}
 
 
 @pytest.fixture(scope="session")

@@ -87,6 +87,18 @@ def test_bug_is_caught(bug, bug_grades):
             f"{who}: no failing test's output contains the hint {bug.hint!r}; the grader reported:\n{report}")
 
 
+@pytest.mark.parametrize("bug", list(_bug_params()))
+def test_bug_scores_its_calibrated_score(bug, bug_grades):
+    """Each bug costs what tests/catalog/scores.py records: a suite change that moves a score comes with
+    a new calibration there (a mistake should cost its points once, and not move by accident)."""
+    from tests.catalog.scores import SCORES
+    result = bug_grades.part(bug.part)[bug.name]
+    score = result["extra_data"]["parts"][bug.part]["score"]
+    assert bug.name in SCORES, f"{bug.name}: no calibrated score in tests/catalog/scores.py (it scores {score:g})"
+    assert score == SCORES[bug.name], (f"bug {bug.part}/{bug.name} scores {score:g}, calibrated "
+                                       f"{SCORES[bug.name]:g}:\n{describe(result, bug.part)}")
+
+
 # -- alternatives ----------------------------------------------------------------
 def _known_gap_of(path):
     """The top-level KNOWN_GAP = "..." string of an alternative, if any (no import)."""
@@ -118,6 +130,11 @@ def test_alternative_keeps_full_marks(name, alternative_grades):
 
 
 # -- hygiene -------------------------------------------------------------------
+def test_every_calibrated_score_is_a_bug():
+    from tests.catalog.scores import SCORES
+    assert sorted(SCORES) == sorted(b.name for b in BUGS)
+
+
 def test_bug_names_are_unique():
     dupes = [name for name, n in Counter(b.name for b in BUGS).items() if n > 1]
     assert not dupes, f"duplicate bug names: {dupes}"

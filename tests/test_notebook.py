@@ -86,14 +86,13 @@ def test_notebook_carries_no_solution_or_hidden_test_code():
     assert not redactor.leaks(code)
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    """The notebook run top to bottom in a copy of assignment/ whose modules are the reference."""
-    work = tmp_path_factory.mktemp("notebook-run")
+def execute(work, sources):
+    """Run the notebook top to bottom in a copy of assignment/ with these module files ({name: path}),
+    going on after errors; returns (notebook with outputs, package folder)."""
     package = work / "assignment"
     shutil.copytree(TARGET, package, ignore=shutil.ignore_patterns("__pycache__", "figures"))
-    for name in MODULES:
-        shutil.copyfile(ROOT / "solutions" / f"{name}.py", package / f"{name}.py")
+    for name, path in sources.items():
+        shutil.copyfile(path, package / f"{name}.py")
     nb = nbformat.read(package / notebook.NAME, as_version=4)
     env = {"MPLBACKEND": "Agg", "MLP_KIT_DATA": str(ROOT / "data" / "mnist5k"), "OPENBLAS_NUM_THREADS": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}
@@ -110,6 +109,27 @@ def executed(tmp_path_factory):
             else:
                 os.environ[k] = v
     return nb, package
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """The notebook run top to bottom in a copy of assignment/ whose modules are the reference."""
+    return execute(tmp_path_factory.mktemp("notebook-run"),
+                   {name: ROOT / "solutions" / f"{name}.py" for name in MODULES})
+
+
+def test_unfinished_parts_stop_their_own_cells_only(tmp_path):
+    """With the partial example's modules (mlp.py unfinished, two_layer_net.py wrong) and the rest
+    untouched (the warm-up TODO), every cell that fails says which TODO stopped it: no later cell
+    fails with a NameError because an earlier one did not finish. About 10 s."""
+    partial = ROOT / "grader" / "examples" / "partial"
+    nb, _ = execute(tmp_path, {p.stem: p for p in partial.glob("*.py")})
+    errors = [(i, o.get("ename"), o.get("evalue")) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert errors, "the partial example leaves TODOs: some cells must stop"
+    assert all(ename == "NotImplementedError" and "TODO" in evalue for _, ename, evalue in errors), errors
+    shown = "\n".join(outputs_text(c) for c in nb.cells if c.cell_type == "code")
+    assert shown.count("Nothing to show yet: the training cell above needs a working mlp.fit") == 2, shown
 
 
 def outputs_text(cell):

@@ -84,8 +84,12 @@ def test_handout_works_as_a_student_repository(handout, tmp_path):
     repo = fresh(handout, tmp_path)
     proc = subprocess.run(["make", "check", f"PYTHON={sys.executable}"], cwd=repo, capture_output=True,
                           text=True, timeout=300)
-    assert proc.returncode != 0 and "not implemented yet" in proc.stdout, proc.stdout[-2000:]
-    assert "All" not in proc.stdout.splitlines()[-1]
+    # The last line is check's summary, not make's "Error 1" (STRICT=1 gives scripts the status).
+    assert proc.returncode == 0 and "not implemented yet" in proc.stdout, proc.stdout[-2000:]
+    assert proc.stdout.splitlines()[-1].startswith("0 of 47 public tests passed") and "make: ***" not in proc.stderr
+    strict = subprocess.run(["make", "check", "ARGS=warmup", "STRICT=1", f"PYTHON={sys.executable}"], cwd=repo,
+                            capture_output=True, text=True, timeout=300)
+    assert strict.returncode != 0 and "0 of 3 public tests passed" in strict.stdout, strict.stdout[-2000:]
     proc = subprocess.run(["make", "submission", f"PYTHON={sys.executable}"], cwd=repo, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -29,6 +29,11 @@ settings.load_profile("public" if context.MODE == "public" else "grading")
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): the test is worth n points")
     config.addinivalue_line("markers", "public: students can run this test before the deadline")
+    # Every other test says how a student learns why it failed (grader.judge.visibility_of):
+    config.addinivalue_line("markers", "covered_by(*titles): public cases (grader/public.py) that check this "
+                                       "test's topic; its result is shown once grades are published")
+    config.addinivalue_line("markers", "visible: no public case checks this topic, so its result is shown "
+                                       "as soon as grading ends")
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader import oracle, strategies
+from grader.mutation import Calls
 from solutions import checks
 from solutions.datasets import load_mnist
 from solutions.gradient_check import directional_derivative, numerical_gradient
@@ -71,11 +72,32 @@ def forward_pair(mlp, params, X):
 
 
 def student_grads(mlp, params, X, y):
+    """The student's gradients, checked for their form only: each tensor is checked where it is used,
+    a missing key by the test of that key (a mistake costs its points once)."""
     with checks.prerequisite("backward is checked with the cache your forward returns"):
         _, cache = forward_pair(mlp, params, X)
     grads = mlp.backward(params, cache, y)
-    checks.mapping(grads, "backward(params, cache, y)", list(params))
+    call = "backward(params, cache, y)"
+    if grads is None:
+        raise checks.Failure(f"{call}: returned None. {checks.hint('no_return')}")
+    if not isinstance(grads, dict):
+        raise checks.Failure(f"{call}: expected a dict with keys {list(params)}, got {checks.type_name(grads)}")
     return grads
+
+
+def gradient_of(grads, key, params, call="backward(params, cache, y)"):
+    if key not in grads:
+        raise checks.Failure(f"{call} returned no gradient for '{key}': expected the keys {list(params)}, got "
+                             f"{checks.fmt(grads)}")
+    return grads[key]
+
+
+def present(grads, params, call="backward(params, cache, y)"):
+    """The keys of params that grads has: the others are charged by the per-key tests, but a dict with
+    none of them has nothing to check."""
+    keys = [key for key in params if key in grads]
+    checks.that(bool(keys), f"{call}: expected the keys {list(params)}, got {checks.fmt(grads)}")
+    return keys
 
 
 # -- softmax and cross-entropy -----------------------------------------------
@@ -90,6 +112,7 @@ def test_softmax_values(mlp, rng):
                  rtol=0, atol=1e-12)
 
 
+@pytest.mark.covered_by("softmax rows match e^z / Σ e^z and sum to 1")
 @pytest.mark.points(1)
 @given(pair=strategies.logits_and_labels(), shift=st.floats(-50.0, 50.0))
 def test_softmax_shift_invariance(mlp, pair, shift):
@@ -102,6 +125,7 @@ def test_softmax_shift_invariance(mlp, pair, shift):
                  {"logits": logits}, rtol=1e-7, atol=1e-12)
 
 
+@pytest.mark.covered_by("softmax is stable for logits of ±1e3")
 @pytest.mark.points(1)
 def test_softmax_stable(mlp):
     """softmax is stable for logits of ±1e3 (floating-point errors raised)"""
@@ -120,6 +144,7 @@ def test_cross_entropy_values(mlp, rng):
                         "cross_entropy(logits, y)", {"logits": logits, "y": y}, rtol=1e-9, batch=5)
 
 
+@pytest.mark.covered_by("cross_entropy matches −mean log softmax(z)[i, yᵢ]")
 @pytest.mark.points(1)
 @given(pair=strategies.logits_and_labels())
 def test_cross_entropy_laws(mlp, pair):
@@ -134,9 +159,10 @@ def test_cross_entropy_laws(mlp, pair):
                           "cross_entropy on the batch repeated twice")
     checks.that(np.isclose(twice, got, rtol=1e-9, atol=1e-12),
                 f"cross_entropy gives {got:.6g} on a batch but {twice:.6g} on the batch repeated twice: "
-                f"average over the batch")
+                f"{checks.hint('batch_summed_loss')}")
 
 
+@pytest.mark.covered_by("cross_entropy is finite and exact for logits of ±1e3")
 @pytest.mark.points(1)
 def test_cross_entropy_stable(mlp):
     """cross_entropy is finite and exact for logits of ±1e3"""
@@ -156,6 +182,7 @@ def test_init_mnist_shapes(mlp):
     checks.mapping(p, "init_params((784, 128, 256, 10), seed=0)", keys(3), shapes(MNIST))
 
 
+@pytest.mark.covered_by("init_params works for any depth: (3, 4, 5, 4, 2)")
 @pytest.mark.points(1)
 @given(sizes=strategies.layer_sizes())
 def test_init_any_depth(mlp, sizes):
@@ -164,7 +191,8 @@ def test_init_any_depth(mlp, sizes):
     checks.mapping(p, f"init_params({sizes}, seed=1)", keys(len(sizes) - 1), shapes(sizes))
 
 
-@pytest.mark.points(1)
+@pytest.mark.visible
+@pytest.mark.points(0.5)
 def test_init_seeded_and_random(mlp):
     """init_params is the same for the same seed, differs across seeds, and breaks symmetry"""
     sizes = (6, 5, 4, 3)
@@ -173,11 +201,22 @@ def test_init_seeded_and_random(mlp):
     b = checks.mapping(mlp.init_params(sizes, seed=2), call, keys(3), shapes(sizes))
     c = checks.mapping(mlp.init_params(sizes, seed=3), call, keys(3), shapes(sizes))
     checks.that(all(np.array_equal(a[k], b[k]) for k in a),
-                "init_params gave different parameters for the same seed: seed your generator")
+                f"init_params gave different parameters for the same seed: {checks.hint('init_unseeded')}")
     checks.that(not np.array_equal(a["W1"], c["W1"]), "init_params gave the same W1 for seed=2 and seed=3")
     checks.that(all(np.unique(np.round(a[f"W{l}"], 12), axis=0).shape[0] == sizes[l] for l in (1, 2, 3)),
-                "init_params: some rows of a weight matrix are identical, so those units would learn "
-                "the same thing; draw weights at random")
+                f"init_params: some rows of a weight matrix are identical, {checks.hint('init_symmetric')}")
+
+
+@pytest.mark.covered_by("init_params starts every bias at zero")
+@pytest.mark.points(0.5)
+def test_init_biases_zero(mlp):
+    """init_params starts every bias at zero (bˡ = 0)"""
+    sizes = (7, 6, 5, 4)
+    p = checks.mapping(mlp.init_params(sizes, seed=4), f"init_params({sizes}, seed=4)", keys(3), shapes(sizes))
+    for l in (1, 2, 3):
+        b = checks.array(p[f"b{l}"], f"init_params({sizes}, seed=4)['b{l}']", shape=(sizes[l],))
+        checks.that(np.all(b == 0), f"init_params({sizes}, seed=4)['b{l}'] = {checks.fmt(b)}; the docstring "
+                                    f"asks for bˡ = 0 (biases start at zero; only the weights are random)")
 
 
 @pytest.mark.public
@@ -190,6 +229,7 @@ def test_forward_values(mlp, rng):
                  rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.covered_by("forward matches the ReLU network's logits")
 @pytest.mark.points(1)
 @given(sizes=strategies.layer_sizes(), n=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_forward_any_depth(mlp, sizes, n, seed):
@@ -203,15 +243,18 @@ def test_forward_any_depth(mlp, sizes, n, seed):
 
 # -- backward ------------------------------------------------------------
 @pytest.mark.points(1.5)
-@pytest.mark.parametrize("key", [pytest.param("W1", marks=pytest.mark.public), "b1", "W2", "b2", "W3", "b3"])
+@pytest.mark.parametrize("key", [pytest.param("W1", marks=pytest.mark.public)] + [
+    pytest.param(k, marks=pytest.mark.covered_by("backward matches finite differences (every parameter)"))
+    for k in ("b1", "W2", "b2", "W3", "b3")])
 def test_backward_gradient(mlp, rng, key):
     """backward matches finite differences ({key})"""
     params, X, y = away_from_kinks(rng, SMALL, n=4)
     grads = student_grads(mlp, params, X, y)
-    checks.gradient(key, grads[key], numeric_grad(params, X, y, key), "backward(params, cache, y)",
-                    GRAD_LIMIT, batch=X.shape[0])
+    checks.gradient(key, gradient_of(grads, key, params), numeric_grad(params, X, y, key),
+                    "backward(params, cache, y)", GRAD_LIMIT, batch=X.shape[0])
 
 
+@pytest.mark.covered_by("backward matches finite differences (every parameter)")
 @pytest.mark.points(0.5)
 @pytest.mark.parametrize("layers", [1, 4])
 def test_backward_any_depth(mlp, rng, layers):
@@ -219,17 +262,18 @@ def test_backward_any_depth(mlp, rng, layers):
     sizes = {1: (4, 3), 4: (3, 4, 5, 4, 2)}[layers]
     params, X, y = away_from_kinks(rng, sizes, n=3)
     grads = student_grads(mlp, params, X, y)
-    for key in params:
+    for key in present(grads, params, f"backward(params, cache, y) for layer sizes {sizes}"):
         checks.gradient(key, grads[key], numeric_grad(params, X, y, key),
                         f"backward(params, cache, y) for layer sizes {sizes}", GRAD_LIMIT, batch=3)
 
 
+@pytest.mark.covered_by("backward matches finite differences (every parameter)")
 @pytest.mark.points(2)
 def test_backward_mnist_directional(mlp, rng):
     """backward on the 784-128-256-10 net matches directional finite differences"""
     params, X, y = away_from_kinks(rng, MNIST, n=6, margin=1e-4, x_scale=0)
     grads = student_grads(mlp, params, X, y)
-    for key in params:
+    for key in present(grads, params):
         got = checks.array(grads[key], f"backward(params, cache, y)['{key}']", shape=params[key].shape)
         analytic, numeric = [], []
         for _ in range(3):
@@ -247,6 +291,7 @@ def test_backward_mnist_directional(mlp, rng):
                         DIRECTIONAL_LIMIT, batch=6)
 
 
+@pytest.mark.visible
 @pytest.mark.points(1)
 def test_backward_is_backpropagation(mlp, rng):
     """backward computes gradients by backpropagation, not by finite differences"""
@@ -254,11 +299,12 @@ def test_backward_is_backpropagation(mlp, rng):
     with checks.prerequisite("backward is checked with the cache your forward returns"):
         _, cache = forward_pair(mlp, params, X)
     grads, calls = mlp.call("backward", params, cache, y, _count_calls=True)
-    checks.mapping(grads, "backward(params, cache, y)", list(params))
+    checks.that(isinstance(grads, dict), f"backward(params, cache, y): expected a dict, got {checks.fmt(grads)}")
     checks.backprop_not_finite_differences(calls, "backward(params, cache, y)", 605)
 
 
 # -- SGD and fit -----------------------------------------------------------
+@pytest.mark.covered_by("sgd_step returns p − lr·dp", "sgd_step and forward leave their inputs unchanged")
 @pytest.mark.points(1)
 def test_sgd_step(mlp, rng):
     """sgd_step returns p − lr·dp for every parameter and leaves its inputs alone"""
@@ -269,12 +315,12 @@ def test_sgd_step(mlp, rng):
     new, (p_after, g_after, _), _ = mlp.call("sgd_step", params, grads, 0.1, _return_args=True)
     checks.mapping(new, "sgd_step(params, grads, lr=0.1)", list(params))
     for k in params:
-        checks.close(new[k], before_p[k] - 0.1 * before_g[k], f"sgd_step(params, grads, lr=0.1)['{k}']",
-                     rtol=1e-12, atol=1e-15)
-    for name, before, after in (("params", before_p, p_after), ("grads", before_g, g_after)):
-        changed = [k for k in before if not np.array_equal(before[k], after[k])]
-        checks.that(not changed, f"sgd_step modified {name}[{changed[0]!r}] in place; return new arrays "
-                                 f"(p - lr * g) instead" if changed else "")
+        try:
+            checks.close(new[k], before_p[k] - 0.1 * before_g[k], f"sgd_step(params, grads, lr=0.1)['{k}']",
+                         rtol=1e-12, atol=1e-15)
+        except checks.Failure as failure:
+            raise checks.Failure(str(failure) + checks.step_hint(before_p[k], before_g[k], new[k], 0.1)) from None
+    checks.unchanged("sgd_step(params, grads, lr)", ("params", "grads"), (before_p, before_g), (p_after, g_after))
 
 
 def _fit(mlp, X, y, timeout=120, **kwargs):
@@ -291,6 +337,43 @@ def _fit(mlp, X, y, timeout=120, **kwargs):
     return params, [checks.scalar(v, f"fit(...): history[{i}]") for i, v in enumerate(history)]
 
 
+def own_step(mlp, params, X, y, lr):
+    """What one step of the student's own forward, backward and sgd_step gives (None if they fail)."""
+    try:
+        _, cache = forward_pair(mlp, params, X)
+        grads = checks.mapping(mlp.backward(params, cache, y), "backward", list(params),
+                               {k: np.shape(v) for k, v in params.items()})
+        new = checks.mapping(mlp.sgd_step(params, grads, lr), "sgd_step", list(params),
+                             {k: np.shape(v) for k, v in params.items()})
+    except Exception:  # noqa: BLE001 -- their own tests say what is wrong with them
+        return None
+    return {k: np.asarray(new[k], dtype=np.float64) for k in params}
+
+
+def effective_factors(mlp, sizes, batch_sizes):
+    """{batch size b: c} when a step of the student's own backward and sgd_step on b rows is c times
+    a true gradient step (c = 1 when both are right; c = b for a backward that forgets the 1/N, -1 for
+    one with the wrong sign or an sgd_step that adds), or None when it is no such multiple. fit's
+    tests then judge fit's own loop with the student's step, and a wrong gradient costs its points
+    once, in the tests of backward and sgd_step."""
+    rng = np.random.default_rng(20241)
+    factors = {}
+    for b in batch_sizes:
+        params, X, y = away_from_kinks(rng, sizes, n=b)
+        new = own_step(mlp, params, X, y, 1.0)
+        if new is None:
+            return None
+        g = oracle.mlp_grads(params, X, y)
+        true = np.concatenate([g[k].ravel() for k in params])
+        step = np.concatenate([(params[k] - new[k]).ravel() for k in params])
+        c = float(step @ true) / float(true @ true)
+        if not np.isfinite(c) or abs(c) < 1e-12 or np.linalg.norm(step - c * true) > 1e-7 * np.linalg.norm(step):
+            return None
+        factors[b] = c
+    return factors
+
+
+@pytest.mark.covered_by("fit with one full batch takes one gradient step of your backward")
 @pytest.mark.points(2)
 def test_fit_full_batch_step(mlp, rng):
     """fit with batch_size ≥ N takes one full-batch gradient step per epoch"""
@@ -298,26 +381,97 @@ def test_fit_full_batch_step(mlp, rng):
     sizes, lr = (4, 5, 3), 0.3
     p0, _ = _fit(mlp, X, y, layer_sizes=sizes, epochs=1, batch_size=64, lr=0.0, seed=5)
     p1, history = _fit(mlp, X, y, layer_sizes=sizes, epochs=1, batch_size=64, lr=lr, seed=5)
-    for key in p0:
-        checks.gradient(key, (p0[key] - p1[key]) / lr, numeric_grad(p0, X, y, key),
-                        "fit(X, y, layer_sizes=(4, 5, 3), epochs=1, batch_size=64, lr=0.3), read as (p0 - p1) / lr,",
-                        1e-5, batch=7)
+    try:
+        for key in p0:
+            checks.gradient(key, (p0[key] - p1[key]) / lr, numeric_grad(p0, X, y, key),
+                            "fit(X, y, layer_sizes=(4, 5, 3), epochs=1, batch_size=64, lr=0.3), read as "
+                            "(p0 - p1) / lr,", 1e-5, batch=7)
+    except checks.Failure:
+        # fit may be right about a wrong backward or sgd_step: those lose their points in their tests.
+        mine = own_step(mlp, p0, X, y, lr)
+        if mine is None or not all(np.allclose(p1[k], mine[k], rtol=1e-7, atol=1e-10) for k in p0) \
+                or all(np.array_equal(p1[k], p0[k]) for k in p0):
+            raise
     before, after = oracle.mlp_loss(p0, X, y), oracle.mlp_loss(p1, X, y)
-    checks.that(np.isclose(history[0], before, rtol=1e-6) or np.isclose(history[0], after, rtol=1e-6),
+    checks.that(any(np.isclose(history[0], v, rtol=1e-6) for v in (before, after)) or any(
+        v is not None and np.isclose(history[0], v, rtol=1e-6)
+        for v in (own_loss(mlp, p0, X, y), own_loss(mlp, p1, X, y))),
                 f"fit(..., epochs=1, batch_size=64) on 7 rows: history[0] = {history[0]:.6g}, but the loss is "
                 f"{before:.6g} before the step and {after:.6g} after it")
 
 
-def sgd_epoch(params, X, y, order, batch_size, lr):
-    """One epoch of minibatch SGD in the given row order: (params, [(batch loss, batch size)])."""
+def starts_from_init_params(student, p0, args, seed, call, init_call):
+    """fit(..., lr=0) must return init_params(..., seed) (the docstring says where fit starts). Checked
+    only when init_params itself is deterministic: an unseeded one loses its points in its own test."""
+    try:
+        first, again = student.init_params(*args, seed=seed), student.init_params(*args, seed=seed)
+        deterministic = isinstance(first, dict) and isinstance(again, dict) and set(first) == set(p0) and all(
+            np.array_equal(first[k], again[k]) for k in first)
+    except Exception:  # noqa: BLE001 -- init_params's own tests say what is wrong with it
+        return
+    if deterministic and not _same_params(first, p0):
+        try:
+            unseeded = _same_params(student.init_params(*args), p0)
+        except Exception:  # noqa: BLE001
+            unseeded = False
+        why = checks.hint("seed_not_passed") if unseeded else "and not draw its own weights"
+        raise checks.Failure(f"{call} returned other parameters than {init_call}: fit should start from "
+                             f"init_params with the same seed ({why})")
+
+
+def varies_with_seed(student, args, a, b):
+    """Does the student's init_params(*args, seed) differ between seeds a and b?"""
+    try:
+        first, second = student.init_params(*args, seed=a), student.init_params(*args, seed=b)
+        return isinstance(first, dict) and isinstance(second, dict) and not _same_params(first, second)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _same_params(a, b):
+    return isinstance(a, dict) and set(a) == set(b) and all(
+        np.shape(a[k]) == np.shape(b[k]) and np.array_equal(a[k], b[k]) for k in b)
+
+
+def sgd_epoch(params, X, y, order, batch_size, lr, factors=None):
+    """One epoch of minibatch SGD in the given row order: (params, [(batch loss, batch size)]).
+    factors: {batch size: c}, steps c times the true gradient's (see effective_factors)."""
     p = dict(params)
     losses = []
     for start in range(0, len(order), batch_size):
         idx = list(order[start:start + batch_size])
-        losses.append((oracle.mlp_loss(p, X[idx], y[idx]), len(idx)))
+        losses.append((oracle.mlp_loss(p, X[idx], y[idx]), len(idx), p, idx))
         g = oracle.mlp_grads(p, X[idx], y[idx])
-        p = {k: p[k] - lr * g[k] for k in p}
+        c = factors[len(idx)] if factors else 1.0
+        p = {k: p[k] - lr * c * g[k] for k in p}
     return p, losses
+
+
+def own_loss(mlp, params, X, y):
+    """The loss the student's own forward and cross_entropy give, or None."""
+    try:
+        logits, _ = forward_pair(mlp, params, X)
+        return checks.scalar(mlp.cross_entropy(logits, y), "cross_entropy")
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def history_matches(value, mlp, X, y, losses, start, end):
+    """Is a recorded history entry the epoch's mean loss: of the batch losses (plain or weighted by batch
+    size) or the loss on all rows before or after the epoch, computed by the grader or, failing that, by
+    the student's own forward and cross_entropy? A wrong loss is then cross_entropy's or forward's
+    mistake, charged by their tests, not by fit's (a mistake costs its points once)."""
+    values, sizes = np.array([l[0] for l in losses]), np.array([l[1] for l in losses])
+    accepted = [values.mean(), (values * sizes).sum() / sizes.sum(), oracle.mlp_loss(start, X, y),
+                oracle.mlp_loss(end, X, y)]
+    if any(np.isclose(value, v, rtol=1e-6) for v in accepted):
+        return True
+    own = [own_loss(mlp, p, X[idx], y[idx]) for _, _, p, idx in losses]
+    if any(v is None for v in own):
+        return False
+    own = np.array(own)
+    mine = [own.mean(), (own * sizes).sum() / sizes.sum(), own_loss(mlp, start, X, y), own_loss(mlp, end, X, y)]
+    return any(v is not None and np.isclose(value, v, rtol=1e-6) for v in mine)
 
 
 def batchings(n, batch_size):
@@ -330,12 +484,26 @@ def batchings(n, batch_size):
             yield perm
 
 
+def find_epoch(p0, p1, X, y, factors, candidates=None):
+    """(order, batch losses) of the epoch from p0 that gives p1: minibatch SGD with the true gradient,
+    or else with the student's own step (effective_factors), over any order of the rows; or None."""
+    for f in (None, factors) if factors and any(c != 1.0 for c in factors.values()) else (None,):
+        for order in candidates or batchings(len(y), 2):
+            p, losses = sgd_epoch(p0, X, y, order, 2, 0.5, f)
+            if all(np.allclose(p[k], p1[k], rtol=1e-7, atol=1e-10) for k in p):
+                return order, losses, f
+    return None
+
+
+@pytest.mark.covered_by("fit reshuffles every epoch and records each epoch's mean loss")
 @pytest.mark.points(2)
 def test_fit_shuffled_minibatch_epoch(mlp, rng):
     """fit's epoch is minibatch SGD over a fresh shuffle of all rows, and history holds the epoch's mean loss"""
     X, y = rng.normal(size=(5, 4)), np.array([0, 1, 2, 1, 0])
     kw = dict(layer_sizes=(4, 5, 3), epochs=1, batch_size=2)
     call = "fit(X, y, layer_sizes=(4, 5, 3), epochs=1, batch_size=2, lr=0.5) on 5 rows"
+    # fit is judged with the student's own step where that step is a multiple of the true one.
+    factors = effective_factors(mlp, (4, 5, 3), (1, 2))
     orders, starts = [], []
     for seed in (0, 1, 2):
         p0, _ = _fit(mlp, X, y, lr=0.0, seed=seed, **kw)
@@ -345,40 +513,36 @@ def test_fit_shuffled_minibatch_epoch(mlp, rng):
         checks.that(all(np.array_equal(p1[k], again[k]) for k in p1),
                     f"{call} gave different results on two calls with seed={seed}: seed the shuffling "
                     f"generator (np.random.default_rng(seed))")
-        match = None
-        for order in batchings(5, 2):
-            p, losses = sgd_epoch(p0, X, y, order, 2, 0.5)
-            if all(np.allclose(p[k], p1[k], rtol=1e-7, atol=1e-10) for k in p):
-                match = order, losses
-                break
+        match = find_epoch(p0, p1, X, y, factors)
         checks.that(match is not None,
                     f"{call}, seed={seed}: the result is not minibatch SGD over any order of the rows. Each "
-                    f"epoch should shuffle X and y together and visit every row once, in batches of 2, 2 "
-                    f"and 1 (the last batch is smaller), with one step per batch")
-        order, losses = match
+                    f"epoch should shuffle the rows (X and y together) and visit every row once, in batches "
+                    f"of 2, 2 and 1 (the last batch is smaller), with one step per batch")
+        order, losses, used = match
         orders.append(order)
-        values, sizes = np.array([l for l, _ in losses]), np.array([n for _, n in losses])
-        accepted = {"the mean of the batch losses": values.mean(),
-                    "the batch losses weighted by batch size": (values * sizes).sum() / sizes.sum(),
-                    "the loss on all rows before the epoch": oracle.mlp_loss(p0, X, y),
-                    "the loss on all rows after the epoch": oracle.mlp_loss(p1, X, y)}
-        checks.that(any(np.isclose(history[0], v, rtol=1e-6) for v in accepted.values()),
+        values = np.array([l[0] for l in losses])
+        checks.that(history_matches(history[0], mlp, X, y, losses, p0, p1),
                     f"{call}, seed={seed}: history[0] = {history[0]:.6g}, but this epoch's batch losses were "
-                    f"{checks.fmt(values)} (mean {values.mean():.6g}); history should hold the epoch's mean loss")
+                    f"{checks.fmt(values)} (mean {values.mean():.6g}); {checks.hint('epoch_mean_loss')}")
     checks.that(any(tuple(o) != tuple(range(5)) for o in orders),
                 f"{call}: for seeds 0, 1 and 2 every epoch visited the rows in their original order; "
-                f"shuffle them each epoch")
-    checks.that(any(not np.array_equal(starts[0][k], other[k]) for other in starts[1:] for k in other),
-                f"fit(X, y, layer_sizes=(4, 5, 3), lr=0) returned the same parameters for seeds 0, 1 and 2: "
-                f"fit should start from init_params(layer_sizes, seed)")
-    _two_epochs(mlp, X, y, starts, orders)
+                f"{checks.hint('never_shuffles')}")
+    if varies_with_seed(mlp, ((4, 5, 3),), 0, 1):      # else init_params's own test charges it
+        checks.that(any(not np.array_equal(starts[0][k], other[k]) for other in starts[1:] for k in other),
+                    f"fit(X, y, layer_sizes=(4, 5, 3), lr=0) returned the same parameters for seeds 0, 1 and 2: "
+                    f"fit should start from init_params(layer_sizes, seed); {checks.hint('seed_not_passed')}")
+    for seed, p0 in zip((0, 1, 2), starts):
+        starts_from_init_params(mlp, p0, ((4, 5, 3),), seed,
+                                f"fit(X, y, layer_sizes=(4, 5, 3), lr=0, seed={seed})",
+                                f"init_params((4, 5, 3), seed={seed})")
+    _two_epochs(mlp, X, y, starts, orders, factors)
 
 
 def batching(order, batch_size=2):
     return tuple(frozenset(order[i:i + batch_size]) for i in range(0, len(order), batch_size))
 
 
-def _two_epochs(mlp, X, y, starts, first_orders):
+def _two_epochs(mlp, X, y, starts, first_orders, factors=None):
     """Epoch 2 is SGD from where epoch 1 ended, over a shuffle of its own; history[1] is its mean loss.
 
     Epoch 1 is looked for first in the order that epochs=1 used with the same seed, then in every
@@ -391,12 +555,15 @@ def _two_epochs(mlp, X, y, starts, first_orders):
         p2, history = _fit(mlp, X, y, layer_sizes=(4, 5, 3), epochs=2, batch_size=2, lr=0.5, seed=seed)
         match = None
         candidates = [first] + [o for o in batchings(5, 2) if batching(o) != batching(first)]
-        for o1 in candidates:
-            p1, _ = sgd_epoch(p0, X, y, o1, 2, 0.5)
-            for o2 in batchings(5, 2):
-                p, losses = sgd_epoch(p1, X, y, o2, 2, 0.5)
-                if all(np.allclose(p[k], p2[k], rtol=1e-7, atol=1e-10) for k in p):
-                    match = o1, o2, p1, losses
+        for f in (None, factors) if factors and any(c != 1.0 for c in factors.values()) else (None,):
+            for o1 in candidates:
+                p1, _ = sgd_epoch(p0, X, y, o1, 2, 0.5, f)
+                for o2 in batchings(5, 2):
+                    p, losses = sgd_epoch(p1, X, y, o2, 2, 0.5, f)
+                    if all(np.allclose(p[k], p2[k], rtol=1e-7, atol=1e-10) for k in p):
+                        match = o1, o2, p1, losses
+                        break
+                if match:
                     break
             if match:
                 break
@@ -405,15 +572,13 @@ def _two_epochs(mlp, X, y, starts, first_orders):
                     f"of all the rows, the second starting where the first ended")
         o1, o2, p1, losses = match
         reshuffled |= batching(o1) != batching(o2)
-        values, sizes = np.array([l for l, _ in losses]), np.array([n for _, n in losses])
-        accepted = (values.mean(), (values * sizes).sum() / sizes.sum(),
-                    oracle.mlp_loss(p1, X, y), oracle.mlp_loss(p2, X, y))
-        checks.that(any(np.isclose(history[1], v, rtol=1e-6) for v in accepted),
+        values = np.array([l[0] for l in losses])
+        checks.that(history_matches(history[1], mlp, X, y, losses, p1, p2),
                     f"{call}, seed={seed}: history[1] = {history[1]:.6g}, but the second epoch's batch losses "
                     f"were {checks.fmt(values)} (mean {values.mean():.6g}); each entry of history should "
-                    f"hold its own epoch's mean loss (start a new list of batch losses every epoch)")
+                    f"hold its own epoch's mean loss ({checks.hint('history_per_epoch')})")
     checks.that(reshuffled, f"{call}: for seeds 0, 1 and 2 the second epoch used the same minibatches as the "
-                            f"first; shuffle the rows again at the start of every epoch")
+                            f"first; {checks.hint('shuffles_once')}")
 
 
 @lru_cache(maxsize=1)
@@ -423,6 +588,41 @@ def mnist():
     return Xtr, ytr, Xte, yte
 
 
+def training_diagnosis(mlp):
+    """What most likely keeps fit from learning, checked on small problems in the order fit uses
+    them: backward, then sgd_step, then fit's own step. The accuracy test's hint names it instead
+    of guessing (another test has then already said what is wrong in detail)."""
+    rng = np.random.default_rng(3141)
+    params, X, y = away_from_kinks(rng, SMALL, n=4)
+    try:
+        grads = student_grads(mlp, params, X, y)
+        for key in params:
+            checks.gradient(key, gradient_of(grads, key, params), numeric_grad(params, X, y, key), "backward",
+                            GRAD_LIMIT)
+    except Exception:  # noqa: BLE001 -- any failure of backward is the likely cause
+        return f"Likely cause: {checks.hint('backward_first')} (see the tests of backward)"
+    try:
+        new = checks.mapping(mlp.sgd_step(params, grads, 0.1), "sgd_step", list(params))
+        ok = all(np.allclose(np.asarray(new[k], dtype=np.float64), params[k] - 0.1 * np.asarray(grads[k]),
+                             rtol=1e-9, atol=1e-12) for k in params)
+    except Exception:  # noqa: BLE001
+        ok = False
+    if not ok:
+        return f"Likely cause: {checks.hint('sgd_step_first')} (see the test of sgd_step)"
+    Xf, yf = rng.normal(size=(7, 4)), np.array([0, 1, 2, 0, 1, 2, 1])
+    try:
+        p0, _ = _fit(mlp, Xf, yf, layer_sizes=(4, 5, 3), epochs=1, batch_size=64, lr=0.0, seed=5)
+        p1, _ = _fit(mlp, Xf, yf, layer_sizes=(4, 5, 3), epochs=1, batch_size=64, lr=0.3, seed=5)
+        mine = own_step(mlp, p0, Xf, yf, 0.3)
+        ok = mine is not None and all(np.allclose(p1[k], mine[k], rtol=1e-7, atol=1e-10) for k in p0)
+    except Exception:  # noqa: BLE001
+        ok = False
+    if not ok:
+        return f"Likely cause: {checks.hint('fit_step_first')}"
+    return "Check the initialisation scale (He: N(0, 2 / fan_in)) and the shuffling (X and y together)"
+
+
+@pytest.mark.covered_by("fit reaches ≥ 85% test accuracy on the bundled MNIST sample (seed 0)")
 @pytest.mark.points(3)
 def test_fit_mnist_accuracy(mlp, record_property):
     """fit with the defaults reaches ≥ 85% test accuracy on the bundled MNIST sample (median of 3 seeds)"""
@@ -440,9 +640,10 @@ def test_fit_mnist_accuracy(mlp, record_property):
     checks.that(median >= 0.85, f"fit(X_train, y_train) with the defaults (5 epochs, batch 64, lr 0.1) reaches "
                                 f"{', '.join(f'{a:.1%}' for a in accs)} test accuracy for seeds 0-2 "
                                 f"(median {median:.1%}); expected a median of at least 85%. "
-                                f"Check the shuffling (X and y together) and the initialisation scale")
+                                + (training_diagnosis(mlp) if median < 0.85 else ""))
 
 
+@pytest.mark.covered_by("fit reaches ≥ 85% test accuracy on the bundled MNIST sample (seed 0)")
 @pytest.mark.points(0.5)
 def test_predict(mlp, rng):
     """predict returns the integer label of the largest logit"""
@@ -454,23 +655,24 @@ def test_predict(mlp, rng):
                                                f"got {checks.fmt(got)}")
 
 
+@pytest.mark.visible
 @pytest.mark.points(0.5)
 def test_no_input_mutation(mlp, rng):
     """no function modifies its inputs"""
     params, X, y = away_from_kinks(rng, SMALL, n=4)
     logits = oracle.mlp_forward(params, X)
-    cases = [("softmax", (logits,), {}), ("cross_entropy", (logits, y), {}), ("forward", (params, X), {}),
-             ("predict", (params, X), {}),
-             ("fit", (X, y), {"layer_sizes": SMALL, "epochs": 1, "batch_size": 2})]
-    for name, args, kwargs in cases:
+    cases = [("softmax", "logits", (logits,), {}), ("cross_entropy", "logits, y", (logits, y), {}),
+             ("forward", "params, X", (params, X), {}), ("predict", "params, X", (params, X), {}),
+             ("fit", "X, y", (X, y), {"layer_sizes": SMALL, "epochs": 1, "batch_size": 2})]
+    calls = Calls()
+    for name, names, args, kwargs in cases:
         copies = [({k: v.copy() for k, v in a.items()} if isinstance(a, dict) else a.copy()) for a in args]
-        _, after, _ = mlp.call(name, *copies, _return_args=True, **kwargs)
-        for i, (b, a) in enumerate(zip(args, after)):
-            same = (all(np.array_equal(b[k], a.get(k)) for k in b) if isinstance(b, dict)
-                    else np.array_equal(b, a))
-            checks.that(same, f"{name}(...) modified its argument number {i + 1} in place; work on a copy")
-    _, cache = forward_pair(mlp, params, X)
-    _, after, _ = mlp.call("backward", {k: v.copy() for k, v in params.items()}, cache, y.copy(),
-                           _return_args=True)
-    checks.that(all(np.array_equal(params[k], after[0][k]) for k in params) and np.array_equal(y, after[2]),
-                "backward(...) modified params or y in place; work on copies")
+        after = calls.after(mlp, name, *copies, **kwargs)
+        if after is not None:
+            checks.unchanged(f"{name}({names})", names.split(", "), args, after)
+    if calls.after(mlp, "forward", params, X) is not None:
+        _, cache = forward_pair(mlp, params, X)
+        after = calls.after(mlp, "backward", {k: v.copy() for k, v in params.items()}, cache, y.copy())
+        if after is not None:
+            checks.unchanged("backward(params, cache, y)", ("params", "cache", "y"), (params, None, y), after)
+    calls.finish()

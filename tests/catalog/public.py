@@ -36,6 +36,12 @@ def verdicts(workdir, cases_dir=None, selected=None, prepare=None):
     cases_dir: the public cases to use (default: the committed assignment/public_tests).
     selected: the entry names to run (default: all). prepare(runner): called with each
     package's check module before its cases run."""
+    return {name: {title: passed for title, (passed, _) in cases.items()}
+            for name, cases in outcomes(workdir, cases_dir, selected, prepare).items()}
+
+
+def outcomes(workdir, cases_dir=None, selected=None, prepare=None):
+    """{entry name: {case title: (passed?, message)}}, as verdicts() runs them."""
     workdir = Path(workdir)
     cases_dir = Path(cases_dir or ROOT / "assignment" / "public_tests")
     os.environ.setdefault("MLP_KIT_DATA", str(ROOT / "data" / "mnist5k"))
@@ -57,7 +63,7 @@ def verdicts(workdir, cases_dir=None, selected=None, prepare=None):
             if prepare is not None:
                 prepare(runner)
             result = runner.run_part(part, cases_dir, package=package)
-            out[name] = {r["title"]: r["passed"] for r in result["results"]}
+            out[name] = {r["title"]: (r["passed"], r["message"]) for r in result["results"]}
     finally:
         sys.path.remove(str(workdir))
     return out

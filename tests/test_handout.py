@@ -1,0 +1,117 @@
+"""The handout README's steps, as a student runs them on a fresh machine (issue 12).
+
+The handout is built as `make dist` builds it (grader.release.build_handout),
+and every command of its README's ```sh blocks runs, in order, in one bash
+session: a new virtual environment, `make install`, `make check` (here and
+from inside assignment/), `make submission`, `make train`. Two stand-ins keep
+it cheap and offline: the venv is made with --system-site-packages, so that
+`make install` finds the pinned packages installed (CI installs them with
+`make install` first), and `make notebook`, which starts a server, runs as
+`python -m jupyterlab --version` (JupyterLab is importable from the venv).
+Measured on 2 cores: about 12 s for the whole file (the five make check runs
+are most of the rest; the venv and pip's resolution take about 5-7 s).
+
+The README's list of commands is pinned: a new step must be added here too.
+"""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import release
+from grader.grade import ROOT
+from solutions import submit
+
+README_COMMANDS = [
+    "python3 -m venv .venv",
+    ". .venv/bin/activate",
+    "make install",
+    "make notebook",
+    "make check",
+    'make check ARGS="mlp -v"',
+    "make submission",
+    "make train",
+]
+STAND_INS = {
+    "python3 -m venv .venv": f"{sys.executable} -m venv --system-site-packages .venv",
+    "make notebook": "python -m jupyterlab --version",
+}
+# Beyond the README's blocks, what its text promises: the check works from inside assignment/ too.
+INSIDE = ["cd assignment && make check", "cd assignment && python3 check.py warmup"]
+MARK = "=== step"
+
+
+def readme_commands(text):
+    blocks = re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M)
+    return [line.split("  #")[0].strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def steps(tmp_path_factory):
+    """{command: (exit status, output)} of every step, run in one bash session in a fresh handout."""
+    handout = release.build_handout(tmp_path_factory.mktemp("handout") / "handout")
+    commands = readme_commands((handout / "README.md").read_text(encoding="utf-8"))
+    script = ["set -u"]
+    for i, command in enumerate(commands + INSIDE):
+        run = STAND_INS.get(command, command)
+        script += [f'echo "{MARK} {i}"', f"( {run} ) 2>&1; echo \"{MARK} {i} status $?\""]
+        if command.startswith(". "):
+            script[-1] = f"{run} 2>&1; echo \"{MARK} {i} status $?\""        # activation must last
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-c", "\n".join(script)], cwd=handout,
+                          capture_output=True, text=True, timeout=600,
+                          env={"PATH": "/usr/local/bin:/usr/bin:/bin:" + str(Path(sys.executable).parent),
+                               "HOME": str(handout), "LANG": "C.UTF-8", "MPLBACKEND": "Agg"})
+    out = {}
+    for i, command in enumerate(commands + INSIDE):
+        m = re.search(rf"^{MARK} {i}\n(.*?)^{MARK} {i} status (\d+)$", proc.stdout, re.S | re.M)
+        assert m, f"step {command!r} did not run:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+        out[command] = (int(m.group(2)), m.group(1))
+    return commands, out, handout
+
+
+def test_the_readme_documents_these_steps(steps):
+    commands, _, _ = steps
+    assert commands == README_COMMANDS
+
+
+def test_every_step_succeeds_in_a_fresh_virtual_environment(steps):
+    _, out, handout = steps
+    # python3 check.py reports failing public tests by its status (for scripts); make check does not.
+    expected = {c: 1 if c.endswith("check.py warmup") else 0 for c in out}
+    failed = {c: (status, o[-1500:]) for c, (status, o) in out.items() if status != expected[c]}
+    assert not failed, failed
+    assert (handout / ".venv" / "bin" / "python").is_file()
+    assert "Requirement already satisfied: jupyterlab==" in out["make install"][1], out["make install"][1]
+    assert re.fullmatch(r"\s*4\.\d+\.\d+\s*", out["make notebook"][1]), out["make notebook"][1]
+
+
+def test_make_check_ends_with_its_summary_from_either_folder(steps):
+    _, out, _ = steps
+    for command in ("make check", 'make check ARGS="mlp -v"', "cd assignment && make check"):
+        text = out[command][1]
+        last = text.rstrip().splitlines()[-1]
+        assert re.match(r"0 of \d+ public tests passed\. The grader's \d+ tests \(\d+ points\) run when you submit",
+                        last), (command, last)
+        assert "make: ***" not in text and "No rule to make target" not in text, (command, text[-500:])
+    assert "0 of 14 public tests passed" in out['make check ARGS="mlp -v"'][1]
+    assert out["cd assignment && python3 check.py warmup"][1].rstrip().endswith(
+        "0 of 3 public tests passed. (The warm-up is not graded.) Use -v to see every failure.")
+
+
+def test_make_submission_counts_the_todo_functions_before_upload(steps):
+    _, out, handout = steps
+    text = out["make submission"][1]
+    todo = sum(len(submit.STUB.findall((ROOT / "assignment" / f"{p}.py").read_text(encoding="utf-8")))
+               for p in submit.PARTS)
+    assert todo == 27
+    assert f"Not finished: {todo} function(s) still TODO" in text, text
+    assert text.index(f"{todo} function(s) still TODO") < text.index("Upload"), text
+    assert (handout / "submission.zip").is_file()
+
+
+def test_make_train_says_what_to_finish_first(steps):
+    _, out, _ = steps
+    text = out["make train"][1]
+    assert "is not implemented yet" in text and "make: ***" not in text, text
