@@ -61,7 +61,8 @@ def _policy(root):
 
 
 def public_summary(engine):
-    """The public tests' results, per part, from the engine's per-test records."""
+    """The results of the tests students see now, per part, from the engine's per-test records: the
+    public tests, and the hidden tests whose topic no public check covers (grader.judge.visibility_of)."""
     lines, passed_all = [], True
     by_part = {}
     for t in engine["tests"]:
@@ -70,11 +71,12 @@ def public_summary(engine):
         public = [t for t in tests if t.get("visibility") == "visible"]
         failed = [t for t in public if t.get("status") != "passed"]
         passed_all &= not failed
-        lines.append(f"{part}: {len(public) - len(failed)} of {len(public)} public tests passed")
+        lines.append(f"{part}: {len(public) - len(failed)} of {len(public)} visible tests passed")
         for t in failed:
             lines.append(f"    {t['name']}: " + (t.get("output") or "failed").replace("\n", "\n    "))
     hidden = sum(1 for t in engine["tests"] if t.get("visibility") != "visible")
-    lines.append(f"\nThe score also counts {hidden} hidden tests; their results are not part of this summary.")
+    lines.append(f"\nVisible tests: the public ones, and hidden ones whose topic no public check covers. The score "
+                 f"also counts {hidden} hidden tests; their results are not part of this summary.")
     return "\n".join(lines), passed_all
 
 
