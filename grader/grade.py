@@ -19,17 +19,26 @@ import sys
 import tempfile
 import time
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import preflight
 from .sandbox.client import Limits, orphan_guard
 from .sandbox.stage import PARTS
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_FILE_BYTES = 1 << 20
 SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
-GRADEBOOK_COLUMNS = ["submission", *PARTS, "total", "status"]
+GRADEBOOK_COLUMNS = ["submission", *PARTS, "total", "status", "sandbox"]
+# What grade() writes into the output folder: no submission may take these names.
+RESERVED_NAMES = {"gradebook.csv", "logs", "report.html", "report", "results.json"}
+try:
+    import lzma
+    _ARCHIVE_ERRORS = (zlib.error, lzma.LZMAError)
+except ImportError:                  # a Python built without lzma
+    _ARCHIVE_ERRORS = (zlib.error,)
 PART_WEIGHT = {"mlp": 4, "two_layer_net": 3, "activations": 2, "logistic_regression": 1}
 
 
@@ -43,8 +52,10 @@ class Submission:
 
 def _safe_name(text):
     # Letters and digits of any script stay (a class list of 张伟 and 李娜 must stay tellable apart).
-    name = re.sub(r"[^\w.-]+", "_", text).strip("._") or "submission"
-    return name[:80]
+    name = re.sub(r"[^\w.-]+", "_", text).strip("._-") or "submission"
+    name = name[:80]
+    # A name the output folder needs for itself (a folder called gradebook.csv) gets a prefix.
+    return f"submission-{name}" if name.lower() in RESERVED_NAMES else name
 
 
 def _candidates(names):
@@ -79,7 +90,8 @@ def stage_submission(path, workdir, name=None, slot=None):
     dest.mkdir(parents=True, exist_ok=True)
     try:
         _take_files(sub, path, zipped, dest)
-    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError,
+            *_ARCHIVE_ERRORS) as exc:                  # a corrupt deflate or LZMA stream, too
         sub.files = {}
         for part in PARTS:
             sub.problems[part] = f"{path.name} could not be read ({type(exc).__name__}: {str(exc)[:200]})"
@@ -122,11 +134,16 @@ def _take_files(sub, path, zipped, dest):
             sub.problems[part] = f"{path.name} is neither a folder nor a zip file"
 
 
+_SANDBOX = {}      # the preflight's verified backend, passed to every judge
+
+
 def _judge_env():
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+    if _SANDBOX.get("backend"):
+        env["GRADER_SANDBOX"] = _SANDBOX["backend"]
     return env
 
 
@@ -138,18 +155,33 @@ def run_judge(part, student_file, results_path, limits, mode="hidden", collect_o
         cmd += ["--student", str(student_file)]
     if collect_only:
         cmd.append("--collect-only")
-    # The judge itself is bounded too: the part budget, one worker start per
-    # test at most, and slack for pytest and the finite differences.
-    timeout = limits.for_part(part) + limits.start_seconds + 120
+    # The judge itself is bounded too: the part's backstop (which grows with its number of tests, known
+    # once the judge has collected them), the worker starts, and slack for pytest and the finite
+    # differences.
     ended = "ok"
+    start = time.monotonic()
+    timeout = limits.for_part(part) + limits.start_seconds + 120
+    tests = None
     with open(log or os.devnull, "ab") as logf:
-        try:
-            proc = subprocess.run(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
-                                  stdin=subprocess.DEVNULL, timeout=timeout)
-            if proc.returncode not in (0, 1):
-                ended = f"judge exited with status {proc.returncode}"
-        except subprocess.TimeoutExpired:
-            ended = f"judge did not finish within {timeout:.0f} s"
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
+                                stdin=subprocess.DEVNULL)
+        while True:
+            try:
+                code = proc.wait(timeout=0.5)
+                if code not in (0, 1):
+                    ended = f"judge exited with status {code}"
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if tests is None:
+                tests = _collected_count(results_path)
+                if tests is not None:
+                    timeout = limits.for_part(part, tests) + limits.start_seconds + 120
+            if time.monotonic() - start > timeout:
+                proc.kill()
+                proc.wait()
+                ended = f"judge did not finish within {timeout:.0f} s"
+                break
     records = []
     if Path(results_path).exists():
         for line in Path(results_path).read_text(encoding="utf-8").splitlines():
@@ -158,6 +190,17 @@ def run_judge(part, student_file, results_path, limits, mode="hidden", collect_o
             except ValueError:
                 pass
     return records, ended
+
+
+def _collected_count(results_path):
+    """How many tests a running judge collected (its first record), or None before it has."""
+    try:
+        with open(results_path, encoding="utf-8") as f:
+            first = f.readline()
+        record = json.loads(first)
+        return len(record["tests"]) if record.get("type") == "collected" else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 _COLLECTED = {}
@@ -202,10 +245,10 @@ def grade_part(sub, part, limits, workdir, mode="hidden", log_dir=None):
                       ("name", "score", "max_score", "status", "output", "visibility")})
     status = "grader error" if ended != "ok" else done.get("status", "grader error")
     return {"part": part, "tests": tests, "status": status, "sandboxed": done.get("sandboxed"),
-            "seconds": round(time.monotonic() - start, 2)}
+            "sandbox": done.get("sandbox"), "seconds": round(time.monotonic() - start, 2)}
 
 
-def results_json(sub, part_results):
+def results_json(sub, part_results, sandbox=None):
     tests = [t for p in part_results for t in p["tests"]]
     score = sum(t["score"] for t in tests)
     max_score = sum(t["max_score"] for t in tests)
@@ -222,14 +265,22 @@ def results_json(sub, part_results):
         "extra_data": {"submission": sub.name, "parts": {
             p["part"]: {"score": round(sum(t["score"] for t in p["tests"]), 4),
                         "max_score": round(sum(t["max_score"] for t in p["tests"]), 4),
-                        "status": p["status"], "seconds": p["seconds"]} for p in part_results}},
+                        "status": p["status"], "seconds": p["seconds"]} for p in part_results},
+            "sandbox": sandbox or {"backend": _part_backend(part_results)}},
     }
+
+
+def _part_backend(part_results):
+    """The backend the judges used (the same for every part of a batch), or "none"."""
+    used = {p.get("sandbox") for p in part_results if p.get("sandbox")}
+    return used.pop() if len(used) == 1 else ("none" if not used else "mixed: " + ", ".join(sorted(used)))
 
 
 def gradebook_row(name, result):
     parts = result["extra_data"]["parts"]
     bad = [f"{p}: {parts[p]['status']}" for p in PARTS if p in parts and parts[p]["status"] != "ok"]
-    row = {"submission": name, "total": _num(result["score"]), "status": "ok" if not bad else "; ".join(bad)}
+    row = {"submission": name, "total": _num(result["score"]), "status": "ok" if not bad else "; ".join(bad),
+           "sandbox": (result["extra_data"].get("sandbox") or {}).get("backend", "")}
     for p in PARTS:
         row[p] = _num(parts[p]["score"]) if p in parts else ""
     return row
@@ -251,17 +302,23 @@ def write_gradebook(out_dir, rows):
 def format_gradebook(rows, max_scores):
     header = GRADEBOOK_COLUMNS
     table = [header, ["(max)", *[_num(max_scores.get(p, "")) for p in PARTS],
-                      _num(sum(max_scores.values())), ""]]
+                      _num(sum(max_scores.values())), "", ""]]
     table += [[row[c] for c in header] for row in rows]
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)
 
 
-def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names=None, quiet=False):
-    """Grade every submission in `paths`; returns {name: results dict}."""
+def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names=None, quiet=False,
+          allow_unsandboxed=False):
+    """Grade every submission in `paths`; returns {name: results dict}.
+
+    Raises preflight.GradingRefused (nothing graded) when no sandbox works on this host and
+    `allow_unsandboxed` is false, or when the reference does not grade correctly here."""
     limits = limits or Limits()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    sandbox = preflight.check(allow_unsandboxed, out_dir, limits)
+    _SANDBOX["backend"] = sandbox["backend"]
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
     log_dir = out_dir / "logs"
     log_dir.mkdir(exist_ok=True)
@@ -288,7 +345,7 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
             by_sub[name].sort(key=lambda r: parts.index(r["part"]))
         results, rows = {}, []
         for s in subs:
-            res = results_json(s, by_sub[s.name])
+            res = results_json(s, by_sub[s.name], sandbox)
             sub_dir = out_dir / s.name
             sub_dir.mkdir(exist_ok=True)
             (sub_dir / "results.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n",
@@ -296,15 +353,16 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
             results[s.name] = res
             rows.append(gradebook_row(s.name, res))
         write_gradebook(out_dir, rows)
-        if any(r.get("sandboxed") is False for r in done):
-            print("warning: the namespace sandbox (unshare) was not available, so student code ran as a "
-                  "plain child process: scores are still decided by the judge, but student code could "
-                  "write files or signal processes (see docs/threat-model.md)", file=sys.stderr)
+        if sandbox["backend"] == "none":
+            print("warning: graded WITHOUT a sandbox (--allow-unsandboxed): student code could read other "
+                  "submissions, the reference and the outputs, and run classmates' code. Every result says "
+                  "sandbox \"none\". Only for a batch you trust (see docs/threat-model.md)", file=sys.stderr)
         if not quiet:
             first = results[subs[0].name]["extra_data"]["parts"] if subs else {}
             max_scores = {p: first[p]["max_score"] for p in parts if p in first}
             print(format_gradebook(rows, max_scores))
-            print(f"\nwrote {out_dir / 'gradebook.csv'} and {len(subs)} results.json file(s) under {out_dir}/")
+            print(f"\nsandbox: {sandbox['backend']} ({'; '.join(sandbox['enforces'])})")
+            print(f"wrote {out_dir / 'gradebook.csv'} and {len(subs)} results.json file(s) under {out_dir}/")
         return results
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
