@@ -103,16 +103,40 @@ def mapped_files():
     except OSError:
         pass
     files.add(_real(sys.executable))
+    files.add(os.path.abspath(sys.executable))      # the name it runs by (a venv's or pyenv's symlink)
     return sorted(files)
 
 
 def loader_folders():
-    """The dynamic loader's trusted system folders."""
+    """The dynamic loader's trusted system folders: {name: real path} (on a merged-/usr system,
+    /lib/x86_64-linux-gnu is /usr/lib/x86_64-linux-gnu, and ld.so.cache names the former)."""
     multiarch = sysconfig.get_config_var("MULTIARCH") or ""
     folders = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"]
     if multiarch:
         folders += [f"/lib/{multiarch}", f"/usr/lib/{multiarch}"]
-    return {_real(f) for f in folders if os.path.isdir(f)}
+    return {f: _real(f) for f in folders if os.path.isdir(f)}
+
+
+def elf_interpreter(path):
+    """The program interpreter (PT_INTERP) named in a 64-bit little-endian ELF executable, or None:
+    the dynamic loader that exec needs, by the name the executable gives it (/lib64/ld-linux-...)."""
+    import struct
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+                return None
+            phoff, = struct.unpack_from("<Q", head, 32)
+            phentsize, phnum = struct.unpack_from("<HH", head, 54)
+            for i in range(phnum):
+                f.seek(phoff + i * phentsize)
+                p_type, _, p_offset, _, _, p_filesz = struct.unpack("<IIQQQQ", f.read(40))
+                if p_type == 3:
+                    f.seek(p_offset)
+                    return f.read(p_filesz).rstrip(b"\0").decode()
+    except (OSError, struct.error, UnicodeDecodeError):
+        return None
+    return None
 
 
 def runtime(packages=("numpy",)):
@@ -141,8 +165,13 @@ def runtime(packages=("numpy",)):
     files = mapped_files() + [_real(f) for f in LOADER_FILES if os.path.exists(f)]
     for path in files:
         folder = os.path.dirname(path)
-        if folder in system:
-            roots.add(folder)
+        for name, real in system.items():
+            if real == folder:
+                roots.add(real)
+                roots.add(name)          # by the names the loader's cache and executables use too
+    interpreter = elf_interpreter(_real(sys.executable))
+    if interpreter and os.path.exists(interpreter):
+        files.append(interpreter)
     read, listable = [], []
     for root in sorted(roots):
         allowed, expanded = expand(root, excluded)
@@ -152,6 +181,7 @@ def runtime(packages=("numpy",)):
     for path in files:
         if not any(_beneath(path, r) for r in read) and not any(_beneath(path, e) for e in excluded):
             read.append(path)
+    read += [r for r in roots if r not in read and any(r == n for n in system)]
     rules.read = _outermost(read)
     rules.listable = sorted(set(listable))
     rules.devices = [d for d in DEVICES if os.path.exists(d)]

@@ -159,7 +159,8 @@ def describe_exception(exc, student_path):
 
 
 REMOTE_ERRORS = {e.__name__: e for e in (ValueError, TypeError, FloatingPointError, ZeroDivisionError,
-                                          OverflowError, IndexError, KeyError, ArithmeticError, MemoryError)}
+                                          OverflowError, IndexError, KeyError, ArithmeticError, MemoryError,
+                                          AttributeError)}
 
 
 class Server:
