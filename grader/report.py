@@ -230,7 +230,8 @@ def _summary(batch, totals, max_total, trouble):
     return (f"<h1>Grading report: {e(batch.folder.name)}</h1>"
             f"<p>{len(totals)} submissions; total score mean {statistics.fmean(totals):.1f}, median "
             f"{statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g} (of {max_total:g}). "
-            f"{problems_text}</p>")
+            f"{problems_text}</p>"
+            f"<p>Sandbox: {e(', '.join(sorted({(r.get('extra_data', {}).get('sandbox') or {}).get('backend', 'unknown') for r in batch.results.values()})))}.</p>")
 
 
 def _parts_section(scores):

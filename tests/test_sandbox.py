@@ -220,18 +220,27 @@ def _frame(header):
 
 
 def _recv(data, max_header=protocol.MAX_REPLY_HEADER):
-    r, w = os.pipe()
+    """Channel.recv on `data`, written by a thread (the reader may refuse it before reading it all)."""
     import threading
-    writer = threading.Thread(target=lambda: (os.write(w, data) if len(data) < 65536 else
-                                              [os.write(w, data[i:i + 65536]) for i in range(0, len(data), 65536)],
-                                              os.close(w)))
+    r, w = os.pipe()
+
+    def write():
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(w, view[:65536]):]
+        except OSError:              # the reader gave up and closed its end
+            pass
+        finally:
+            os.close(w)
+    writer = threading.Thread(target=write, daemon=True)
     writer.start()
     try:
         return protocol.Channel(r, None, max_payload=protocol.MAX_REPLY, max_header=max_header).recv(
             deadline=time.monotonic() + 30)
     finally:
-        writer.join()
         os.close(r)
+        writer.join(timeout=30)
 
 
 @pytest.mark.parametrize("n, problem", [(7_000_000, "header too large"), (1_600_000, "too large")])

@@ -299,6 +299,12 @@ class Worker:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
+        for fd in (req_w, resp_w):      # 1 MiB pipes: a minibatch-sized array crosses in one write
+            try:
+                import fcntl
+                fcntl.fcntl(fd, 1031, 1 << 20)      # F_SETPIPE_SZ
+            except OSError:
+                pass
         keep = [req_r, resp_w, self.arena.fd]
         # The CPU limit is a backstop for a worker whose judge is gone: the part's
         # whole budget, and then the kernel stops it.
