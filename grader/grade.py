@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import preflight
 from .sandbox.client import Limits, orphan_guard
-from .sandbox.stage import PARTS
+from .sandbox.stage import PARTS, REMOTE
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_FILE_BYTES = 1 << 20
@@ -147,12 +147,16 @@ def _judge_env():
     return env
 
 
-def run_judge(part, student_file, results_path, limits, mode="hidden", collect_only=False, log=None):
-    """Run one judge process; return (records, how it ended)."""
+def run_judge(part, student_file, results_path, limits, mode="hidden", collect_only=False, log=None, own=None):
+    """Run one judge process; return (records, how it ended). `own`: {module: file} of the same
+    submission's modules the part may import (used only where they behave like the reference)."""
     cmd = orphan_guard() + [sys.executable, "-m", "grader.judge", "--part", part, "--results", str(results_path),
            "--mode", mode, "--limits", json.dumps(asdict(limits))]
     if student_file:
         cmd += ["--student", str(student_file)]
+    for module, path in (own or {}).items():
+        if path:
+            cmd += ["--own", f"{module}={path}"]
     if collect_only:
         cmd.append("--collect-only")
     # The judge itself is bounded too: the part's backstop (which grows with its number of tests, known
@@ -229,7 +233,8 @@ def grade_part(sub, part, limits, workdir, mode="hidden", log_dir=None):
     out = Path(workdir) / f"{sub.name}-{part}.jsonl"
     out.unlink(missing_ok=True)
     log = Path(log_dir) / f"{sub.name}-{part}.log" if log_dir else None
-    records, ended = run_judge(part, sub.files[part], out, limits, mode, log=log)
+    records, ended = run_judge(part, sub.files[part], out, limits, mode, log=log,
+                               own={m: sub.files.get(m) for m in REMOTE.get(part, ())})
     canonical = next((r["tests"] for r in records if r.get("type") == "collected"), None)
     if canonical is None:           # the judge died before collecting: ask a fresh one
         canonical = collected_tests(part, limits, workdir)
@@ -245,7 +250,8 @@ def grade_part(sub, part, limits, workdir, mode="hidden", log_dir=None):
                       ("name", "score", "max_score", "status", "output", "visibility")})
     status = "grader error" if ended != "ok" else done.get("status", "grader error")
     return {"part": part, "tests": tests, "status": status, "sandboxed": done.get("sandboxed"),
-            "sandbox": done.get("sandbox"), "seconds": round(time.monotonic() - start, 2)}
+            "sandbox": done.get("sandbox"), "dependencies": done.get("dependencies"),
+            "seconds": round(time.monotonic() - start, 2)}
 
 
 def results_json(sub, part_results, sandbox=None):
@@ -265,7 +271,9 @@ def results_json(sub, part_results, sandbox=None):
         "extra_data": {"submission": sub.name, "parts": {
             p["part"]: {"score": round(sum(t["score"] for t in p["tests"]), 4),
                         "max_score": round(sum(t["max_score"] for t in p["tests"]), 4),
-                        "status": p["status"], "seconds": p["seconds"]} for p in part_results},
+                        "status": p["status"], "seconds": p["seconds"],
+                        **({"dependencies": p["dependencies"]} if p.get("dependencies") else {})}
+                     for p in part_results},
             "sandbox": sandbox or {"backend": _part_backend(part_results)}},
     }
 

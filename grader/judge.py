@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from . import context
+from . import context, dependencies
 from .redact import LAST_RESORT, Redactor
 from .sandbox import client
 from .sandbox.client import Limits, SandboxFailure, StudentAbort, StudentError, StudentModule
@@ -135,17 +135,19 @@ def reference_functions(part):
                      for name in public_functions(module)} for module in REMOTE.get(part, ())}
 
 
-def run(part, student_file, results_path, mode="hidden", limits=None, collect_only=False):
+def run(part, student_file, results_path, mode="hidden", limits=None, collect_only=False, own=None):
     """Grade one part; returns pytest's exit code. Records go to results_path."""
     if part not in PARTS:
         raise SystemExit(f"unknown part {part!r}; expected one of {PARTS}")
     limits = limits or Limits()
     with tempfile.TemporaryDirectory(prefix=f"grade-{part}-") as tmp, \
             open(results_path, "a", encoding="utf-8") as out:
-        root = stage_package(part, student_file, Path(tmp) / "pkg")
+        own = {m: f for m, f in (own or {}).items() if f and os.path.exists(f) and m in REMOTE.get(part, ())}
+        root = stage_package(part, student_file, Path(tmp) / "pkg", own=own)
         client.adopt_orphans()
         student = StudentModule(part, root, limits, remote=reference_functions(part),
-                                clean=Redactor.default().clean)
+                                clean=Redactor.default().clean,
+                                own={m: dependencies.CHECKS[m] for m in own if m in dependencies.CHECKS})
         context.PART, context.MODE, context.STUDENT = part, mode, student
         collector = Collector(part, out, Redactor.default(LAST_RESORT), student)
         # Only the plugins grading needs: third-party pytest plugins installed on
@@ -164,6 +166,7 @@ def run(part, student_file, results_path, mode="hidden", limits=None, collect_on
             student.close()
         collector.write({"type": "done", "exit": int(code), "status": student.status(),
                          "sandbox": student.backend, "sandboxed": student.sandboxed,
+                         "dependencies": student.dependency_modes(),
                          "seconds_used": round(student.used, 3)})
         return int(code)
 
@@ -176,10 +179,13 @@ def main(argv=None):
     parser.add_argument("--mode", choices=("hidden", "public"), default="hidden")
     parser.add_argument("--limits", default="{}", help="JSON overrides for grader.sandbox.client.Limits")
     parser.add_argument("--collect-only", action="store_true")
+    parser.add_argument("--own", action="append", default=[],
+                        help="MODULE=FILE: the student's own module that the part may import")
     args = parser.parse_args(argv)
     limits = Limits(**json.loads(args.limits))
     student = args.student if args.student and os.path.exists(args.student) else None
-    run(args.part, student, args.results, args.mode, limits, args.collect_only)
+    own = dict(spec.split("=", 1) for spec in args.own if "=" in spec)
+    run(args.part, student, args.results, args.mode, limits, args.collect_only, own=own)
     return 0
 
 

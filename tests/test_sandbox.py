@@ -161,6 +161,34 @@ def look(x):
     np.testing.assert_allclose(got["value"], 0.5)
 
 
+def test_own_activations_are_used_only_when_they_behave_like_the_reference(tmp_path):
+    """The fast path (the student's own activations.py inside the worker) is the same numbers as the
+    reference, or not taken: a buggy activations.py never costs another part, and inside the
+    backpropagation check the judge serves (and counts) the activations anyway."""
+    from grader.grade import grade
+    from tests.hostile import ATTACKS, build
+    subs = {}
+    for name, activations in (("own", ROOT / "solutions" / "activations.py"),
+                              ("buggy", ROOT / "grader" / "examples" / "partial" / "activations.py"),
+                              ("broken", None)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "two_layer_net.py").write_text((ROOT / "solutions" / "two_layer_net.py").read_text())
+        (folder / "activations.py").write_text(activations.read_text() if activations else "import os\nos._exit(3)\n")
+        subs[name] = folder
+    forger = build(next(a for a in ATTACKS if a.name == "forge_instrumentation"), "solutions", tmp_path / "forger")
+    (forger / "activations.py").write_text((ROOT / "solutions" / "activations.py").read_text())
+    results = grade([*map(str, subs.values()), str(forger)], tmp_path / "out", jobs=2, parts=("two_layer_net",),
+                    quiet=True)
+    modes = {n: r["extra_data"]["parts"]["two_layer_net"].get("dependencies") for n, r in results.items()}
+    assert modes == {"own": {"activations": "own"}, "buggy": {"activations": "reference"},
+                     "broken": {"activations": "reference"}, "forger": {"activations": "own"}}, modes
+    assert [results[n]["score"] for n in ("own", "buggy", "broken")] == [25, 25, 25]
+    fails = {t["name"]: t["output"] for t in results["forger"]["tests"] if t["status"] != "passed"}
+    flagged = "two_layer_net: backward computes gradients by backpropagation, not by finite differences"
+    assert "looks like finite differences" in fails.get(flagged, ""), fails
+
+
 def test_calls_to_the_reference_are_counted_by_the_judge(tmp_path):
     """The worker's own counters are reachable by student code; the stub calls the judge serves are not."""
     source = '''

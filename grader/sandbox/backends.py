@@ -192,7 +192,9 @@ class UidSlot:
     def __init__(self):
         self.uid = self.gid = None
         self._fd = None
-        folder = os.path.join(tempfile.gettempdir(), "mlp-kit-sandbox-uids")
+        # One fixed place for every process of the machine (not $TMPDIR, which may differ between them).
+        folder = "/tmp/mlp-kit-sandbox-uids" if os.path.isdir("/tmp") else os.path.join(
+            tempfile.gettempdir(), "mlp-kit-sandbox-uids")
         os.makedirs(folder, mode=0o700, exist_ok=True)
         start = os.getpid() % UID_SLOTS
         for i in range(UID_SLOTS):

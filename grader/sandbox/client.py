@@ -18,6 +18,7 @@ uses the one the process was told to (GRADER_SANDBOX) or the best this host
 offers, and verify() proves it before anything untrusted runs.
 """
 import collections
+import contextlib
 import math
 import mmap
 import os
@@ -545,11 +546,19 @@ class StudentModule:
     modules; they run here, never in the worker. clean: applied to every student-made string that
     goes into a message (the kit passes its filter for hidden code)."""
 
-    def __init__(self, part, package_root, limits=None, remote=None, clean=None, backend=None):
+    def __init__(self, part, package_root, limits=None, remote=None, clean=None, backend=None, own=None):
         self.part = part
         self.package_root = Path(package_root)
         self.limits = limits or Limits()
         self.remote = remote or {}
+        # own: {module: check(call) -> None or a problem}: modules of `remote` staged from the student's
+        # own file. Each is used as it is (fast: no call leaves the worker) once check() finds it behaves
+        # like the reference; otherwise, and inside remote_dependencies(), the judge serves the reference.
+        self.own = dict(own or {})
+        self.own_ok = set(self.own) & set(self.remote)
+        self.own_verified = set()
+        self.own_notes = {}
+        self._force_remote = False
         self.clean = clean
         self.backend = backend
         self.tests = 0                   # how many tests share the part's budget (set by the judge)
@@ -565,6 +574,33 @@ class StudentModule:
         self.timeouts = 0
         self.crashes = 0
         self.remote_calls = collections.Counter()    # stub calls served during the current call
+
+    def dependency_modes(self):
+        """{module: "own" or "reference"}: how the modules the part imports were provided."""
+        return {m: ("own" if m in self.own_ok else "reference") for m in self.remote}
+
+    def _stubbed(self):
+        return set(self.remote) if self._force_remote else set(self.remote) - self.own_ok
+
+    @contextlib.contextmanager
+    def remote_dependencies(self):
+        """Within the block, every module the part imports is served by the judge (a fresh worker if
+        needed), so that the judge sees and counts every call into them."""
+        switch = bool(set(self.remote) & self.own_ok)
+        if switch:
+            self._restart()
+        self._force_remote = True
+        try:
+            yield self
+        finally:
+            self._force_remote = False
+            if switch:
+                self._restart()
+
+    def _restart(self):
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
 
     @property
     def sandboxed(self):
@@ -629,7 +665,7 @@ class StudentModule:
         return value
 
     def call(self, name, *args, _timeout=None, _errstate=None, _return_args=False, _count_calls=False,
-             **kwargs):
+             _module=None, **kwargs):
         """Run <part>.<name>(*args, **kwargs) in the worker and return its value.
 
         _errstate: numpy error handling during the call (e.g. {"over": "raise"}).
@@ -654,6 +690,9 @@ class StudentModule:
             opts["count_calls"] = True
         self.calls += 1
         message = {"op": "call", "fn": name, "args": list(args), "kwargs": kwargs, "opts": opts}
+        if _module is not None:                       # a function of another module of the package
+            message.update(op="call_in", module=_module)
+            label = f"{_module}.{name}"
         arena = self.worker.arena if _return_args else None
         reply = self._request(message, timeout, label, arena=arena)
         kind = reply.get("kind")
@@ -748,6 +787,21 @@ class StudentModule:
         return self.limits.for_part(self.part, self.tests) - self.used
 
     def _ensure_started(self):
+        try:
+            self._start()
+        except (ImportFailed, StudentTimeout) as exc:
+            if not (set(self.remote) - self._stubbed()):
+                raise
+            # The student's own dependency may be what failed to import: never let it cost this part.
+            for module in set(self.remote) - self._stubbed():
+                self.own_ok.discard(module)
+                self.own_notes[module] = f"not used: {str(exc)[:200]}"
+            self.fatal = None
+            self.poison = None
+            self._restart()
+            self._start()
+
+    def _start(self):
         if self.fatal:
             raise self.fatal
         if self.worker is not None and self.worker.proc.poll() is None:
@@ -760,7 +814,8 @@ class StudentModule:
         if self.backend is None:
             self.backend = backend_for_process()
         start = time.monotonic()
-        names = {module: list(functions) for module, functions in self.remote.items()}
+        stubbed = self._stubbed()
+        names = {module: list(functions) for module, functions in self.remote.items() if module in stubbed}
         try:
             self.worker = Worker(self.part, self.package_root, self.limits, self.backend, names)
         except (OSError, RuntimeError, SandboxFailure) as exc:
@@ -813,6 +868,25 @@ class StudentModule:
             self.fatal = ImportFailed(f"{self.part}.py: the process running your code did not start properly")
             raise self.fatal
         self.functions = reply.get("functions") or {}
+        self._verify_own()
+
+    def _verify_own(self):
+        """Check, once, each of the student's own dependency modules in use; one that does not behave
+        like the reference is replaced by the judge's (a fresh worker)."""
+        pending = (set(self.remote) - self._stubbed()) - self.own_verified
+        for module in sorted(pending):
+            try:
+                problem = self.own[module](lambda fn, *a, **k: self.call(fn, *a, _module=module, **k))
+            except (StudentError, StudentAbort) as exc:
+                problem = str(exc)
+            self.poison = None
+            if problem:
+                self.own_ok.discard(module)
+                self.own_notes[module] = str(problem)[:300]
+                self._restart()
+                self._ensure_started()
+                return
+            self.own_verified.add(module)
 
     def _budget_message(self):
         return (f"the time limit for all of {self.part} ({self.limits.for_part(self.part, self.tests):.0f} s) "

@@ -31,11 +31,13 @@ def public_functions(module):
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
 
 
-def stage_package(part, student_file, dest):
+def stage_package(part, student_file, dest, own=None):
     """Write dest/assignment/ for grading `part` with `student_file`.
 
     `student_file` may be None (nothing submitted): the package then lacks
-    the module, and importing it fails with a clear message.
+    the module, and importing it fails with a clear message. `own`: {module:
+    file} of the same student's modules that `part` may import (REMOTE); they
+    are staged as they are, and used only if they behave like the reference.
     """
     pkg = Path(dest) / "assignment"
     pkg.mkdir(parents=True, exist_ok=True)
@@ -46,6 +48,9 @@ def stage_package(part, student_file, dest):
             shutil.copyfile(src, pkg / f"{name}.py")
     if student_file is not None:
         shutil.copyfile(student_file, pkg / f"{part}.py")
+    for module, path in (own or {}).items():
+        if module in REMOTE.get(part, ()) and path is not None:
+            shutil.copyfile(path, pkg / f"{module}.py")
     for path in [Path(dest), pkg, *pkg.iterdir()]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return Path(dest)

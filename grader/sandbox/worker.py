@@ -164,7 +164,8 @@ REMOTE_ERRORS = {e.__name__: e for e in (ValueError, TypeError, FloatingPointErr
 
 
 class Server:
-    def __init__(self, channel, student_path, np, protocol, arena=None):
+    def __init__(self, channel, student_path, np, protocol, arena=None, package="assignment"):
+        self.package = package
         self.channel = channel
         self.module = None
         self.student_path = student_path
@@ -249,16 +250,27 @@ class Server:
                 self.channel.send(self.call(request), store_handle=self.store)
             elif op == "probe":
                 self.channel.send({"kind": "ok", "value": probe(request.get("value") or {})})
+            elif op == "call_in":
+                self.channel.send(self.call(request, self.package_module(request.get("module"))),
+                                  store_handle=self.store)
             elif op == "exit":
                 return
             else:
                 self.channel.send({"kind": "error", "error": {"type": "ProtocolError",
                                    "message": "unknown op", "frames": [], "not_implemented": False}})
 
-    def call(self, request):
+    def package_module(self, name):
+        """Another module of the package (the student's own dependency), imported on first use."""
+        import importlib
+        try:
+            return importlib.import_module(f"{self.package}.{str(name)}")
+        except BaseException:         # noqa: BLE001 -- its failure is reported as a missing function
+            return None
+
+    def call(self, request, module=None):
         np = self.np
         name = request["fn"]
-        fn = getattr(self.module, name, None)
+        fn = getattr(module if module is not None else self.module, name, None)
         if fn is None or not callable(fn):
             return {"kind": "missing", "name": name}
         args = list(request.get("args") or ())
@@ -402,7 +414,7 @@ def main():
     sys.path.insert(1, os.path.join(root, args.package))
     sys.dont_write_bytecode = True
     student_path = os.path.join(root, args.package, f"{args.part}.py")
-    server = Server(channel, student_path, np, protocol, arena)
+    server = Server(channel, student_path, np, protocol, arena, args.package)
     remote = types.ModuleType("_sandbox_remote")
     remote.function = server.remote
     sys.modules["_sandbox_remote"] = remote
