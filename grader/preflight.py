@@ -17,13 +17,14 @@
 
 Both are done once per process (the host does not change between batches).
 """
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .sandbox import backends, client
-from .sandbox.client import Limits, SandboxFailure, StudentAbort, StudentError, StudentModule
+from .sandbox.client import SandboxFailure, StudentAbort, StudentError
 from .sandbox.stage import stage_package
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,7 @@ _DONE = {}
 
 def check(allow_unsandboxed=False, out_dir=None, limits=None):
     """The sandbox description for results.json, after both checks; raises GradingRefused."""
+    from .judge import reference_functions
     key = bool(allow_unsandboxed)
     if key in _DONE:
         return _DONE[key]
@@ -52,8 +54,26 @@ def check(allow_unsandboxed=False, out_dir=None, limits=None):
             canaries.append(out_canary)
         except OSError:
             out_canary = None
+    env_problem = {}
     try:
-        backend, notes = client.choose([str(c) for c in canaries if c.exists()], allow_none=allow_unsandboxed)
+        with tempfile.TemporaryDirectory(prefix="grade-preflight-") as tmp:
+            root = stage_package("mlp", ROOT / "solutions" / "mlp.py", Path(tmp) / "pkg")
+            module = ("mlp", root, reference_functions("mlp"))
+            backend, notes = None, []
+            for candidate in backends.candidates():
+                if candidate == "none" and not allow_unsandboxed:
+                    break
+
+                def environment(student, candidate=candidate):
+                    env_problem[candidate] = environment_problem(student)
+                    return None
+                # One worker per candidate: canaries first, then the reference through it.
+                problem = client.verify(candidate, [str(c) for c in canaries if c.exists()], module,
+                                        then=environment)
+                if problem is None:
+                    backend = candidate
+                    break
+                notes.append(f"{candidate}: {problem}")
     finally:
         if out_canary is not None:
             out_canary.unlink(missing_ok=True)
@@ -64,12 +84,12 @@ def check(allow_unsandboxed=False, out_dir=None, limits=None):
             f"the grader's rights and could read other submissions, the reference and the outputs. Fix: "
             f"{backends.FIXES}. To grade a batch you trust anyway, pass --allow-unsandboxed "
             f"(make grade ALLOW_UNSANDBOXED=1); every result then says sandbox \"none\".")
-    problem = environment_problem(backend, limits)
+    problem = env_problem.get(backend)
     if problem:
         raise GradingRefused(
             f"refusing to grade: the environment check failed ({problem}). The reference itself does not "
             f"grade correctly in a {backend} worker on this machine, so every student would be marked "
-            f"wrong for the machine's fault. Check that numpy is installed for {__import__('sys').executable} "
+            f"wrong for the machine's fault. Check that numpy is installed for {sys.executable} "
             f"and importable (python -c 'import numpy'), then run `make grade` on the bundled examples.")
     info = backends.describe(backend)
     info["verified"] = "canary files outside the allowlist unreadable; reference graded correctly"
@@ -79,11 +99,10 @@ def check(allow_unsandboxed=False, out_dir=None, limits=None):
     return info
 
 
-def environment_problem(backend, limits=None):
-    """None if the reference MLP, run in a `backend` worker, gives the reference's own values."""
+def environment_problem(student):
+    """None if the reference MLP, run in `student` (a worker of the reference mlp.py, whose activations
+    the judge serves), gives the reference's own values."""
     from solutions import mlp
-    from .judge import reference_functions
-    limits = limits or Limits()
     rng = np.random.default_rng(20261201)
     sizes = (12, 8, 6, 4)
     X = rng.normal(size=(5, 12))
@@ -95,24 +114,16 @@ def environment_problem(backend, limits=None):
     expected["forward"] = logits
     expected["cross_entropy"] = mlp.cross_entropy(logits, y)
     expected["backward"] = mlp.backward(params, cache, y)
-    with tempfile.TemporaryDirectory(prefix="grade-preflight-") as tmp:
-        root = stage_package("mlp", ROOT / "solutions" / "mlp.py", Path(tmp) / "pkg")
-        student = StudentModule("mlp", root, Limits(call_seconds=max(limits.call_seconds, 20),
-                                                     start_seconds=max(limits.start_seconds, 30),
-                                                     memory_bytes=limits.memory_bytes),
-                                remote=reference_functions("mlp"), backend=backend)
-        got = {}
-        try:
-            got["init_params"] = student.init_params(sizes, seed=3)
-            got["forward"], worker_cache = student.forward(got["init_params"], X)
-            got["cross_entropy"] = student.cross_entropy(got["forward"], y)
-            got["backward"] = student.backward(got["init_params"], worker_cache, y)
-        except SandboxFailure as exc:
-            return str(exc)
-        except (StudentError, StudentAbort) as exc:
-            return f"the reference mlp.py, run in a worker, failed: {exc}"
-        finally:
-            student.close()
+    got = {}
+    try:
+        got["init_params"] = student.init_params(sizes, seed=3)
+        got["forward"], worker_cache = student.forward(got["init_params"], X)
+        got["cross_entropy"] = student.cross_entropy(got["forward"], y)
+        got["backward"] = student.backward(got["init_params"], worker_cache, y)
+    except SandboxFailure as exc:
+        return str(exc)
+    except (StudentError, StudentAbort) as exc:
+        return f"the reference mlp.py, run in a worker, failed: {exc}"
     for name in ("init_params", "forward", "cross_entropy", "backward"):
         a, b = expected[name], got[name]
         if isinstance(a, dict):

@@ -213,14 +213,33 @@ class UidSlot:
 
     def release(self):
         if self._fd is not None:
-            kill_uid(self.uid)
             os.close(self._fd)
             self._fd = None
+
+
+def uid_processes(uid):
+    """The pids whose real uid is `uid` (from /proc/*/status: /proc/PID itself belongs to root once a
+    process has changed its uid)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/status", "rb") as f:
+                    for line in f:
+                        if line.startswith(b"Uid:"):
+                            if int(line.split()[1]) == uid:
+                                found.append(int(name))
+                            break
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
 
 
 def kill_uid(uid):
     """SIGKILL every process of `uid` (as root): a child takes that uid and calls kill(-1) until
     nothing is left, which reaches each process whatever its session, group or parent."""
+    if not uid_processes(uid):
+        return
     pid = os.fork()
     if pid == 0:
         try:

@@ -479,32 +479,36 @@ def backend_for_process():
     return _VERIFIED["auto"]
 
 
-def choose(canaries=(), allow_none=True):
-    """(backend, notes): the first candidate that passes verify(); notes say why others did not."""
+def choose(canaries=(), allow_none=True, module=None):
+    """(backend, notes): the first candidate that passes verify(); notes say why others did not.
+    `module`: (part, package root, remote) of a module to verify with, else a trivial one."""
     notes = []
     for backend in backends.candidates():
         if backend == "none":
             if allow_none:
                 return "none", notes
             break
-        problem = verify(backend, canaries)
+        problem = verify(backend, canaries, module)
         if problem is None:
             return backend, notes
         notes.append(f"{backend}: {problem}")
     return None, notes
 
 
-def verify(backend, canaries=()):
+def verify(backend, canaries=(), module=None, then=None):
     """None if a worker under `backend` starts, imports numpy, can write its scratch space, cannot
     read a canary file outside its allowlist (nor `canaries`) and cannot write beside it; otherwise
-    what went wrong."""
+    what went wrong. `module`: (part, package root, remote) to start the worker with (the caller's
+    own check can then use the same worker: `then(student_module)` -> None or a problem)."""
     with tempfile.TemporaryDirectory(prefix="sandbox-verify-") as tmp:
-        pkg = Path(tmp) / "pkg" / "assignment"
-        pkg.mkdir(parents=True)
-        (pkg / "__init__.py").write_text("")
-        (pkg / "canary_check.py").write_text("import numpy\n")
-        for path in (Path(tmp), Path(tmp) / "pkg", pkg, pkg / "__init__.py", pkg / "canary_check.py"):
-            path.chmod(0o755 if path.is_dir() else 0o644)
+        if module is None:
+            pkg = Path(tmp) / "pkg" / "assignment"
+            pkg.mkdir(parents=True)
+            (pkg / "__init__.py").write_text("")
+            (pkg / "canary_check.py").write_text("import numpy\n")
+            for path in (Path(tmp), Path(tmp) / "pkg", pkg, pkg / "__init__.py", pkg / "canary_check.py"):
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            module = ("canary_check", Path(tmp) / "pkg", {})
         canary = Path(tmp) / "canary.txt"
         canary.write_text("secret")
         canary.chmod(0o644)
@@ -515,28 +519,31 @@ def verify(backend, canaries=()):
             cwd_canary = [str(here)]
         except OSError:
             cwd_canary = []
-        module = StudentModule("canary_check", Path(tmp) / "pkg", Limits(start_seconds=30), backend=backend)
+        part, root, remote = module
+        student = StudentModule(part, root, Limits(start_seconds=30), remote=remote, backend=backend)
         try:
-            module._ensure_started()
-            got = module.probe(read=[str(canary), *cwd_canary, *map(str, canaries)], write=[tmp, "/tmp"],
-                               scratch=True)
+            student._ensure_started()
+            got = student.probe(read=[str(canary), *cwd_canary, *map(str, canaries)], write=[tmp, "/tmp"],
+                                scratch=True)
+            problem = None
+            if backend != "none":
+                if got["readable"]:
+                    problem = f"a worker could read {got['readable'][0]}, outside its allowlist"
+                elif tmp in got["writable"]:
+                    problem = f"a worker could write in {tmp}"
+                elif not got.get("scratch"):
+                    problem = "a worker could not write in its scratch space"
+            if problem is None and then is not None:
+                problem = then(student)
         except SandboxFailure as exc:
             return str(exc)
         except (StudentError, StudentAbort) as exc:
             return f"a worker did not start: {exc}"
         finally:
-            module.close()
+            student.close()
             for path in cwd_canary:
                 Path(path).unlink(missing_ok=True)
-        if backend == "none":
-            return None
-        if got["readable"]:
-            return f"a worker could read {got['readable'][0]}, outside its allowlist"
-        if tmp in got["writable"]:
-            return f"a worker could write in {tmp}"
-        if not got.get("scratch"):
-            return "a worker could not write in its scratch space"
-    return None
+    return problem
 
 
 class StudentModule:
@@ -584,18 +591,22 @@ class StudentModule:
 
     @contextlib.contextmanager
     def remote_dependencies(self):
-        """Within the block, every module the part imports is served by the judge (a fresh worker if
-        needed), so that the judge sees and counts every call into them."""
-        switch = bool(set(self.remote) & self.own_ok)
-        if switch:
-            self._restart()
+        """Within the block, every module the part imports is served by the judge, so that the judge
+        sees and counts every call into them. If the worker runs the student's own modules, the block
+        gets a worker of its own, and the first one carries on afterwards."""
+        if not (set(self.remote) & self.own_ok) or self._force_remote:
+            yield self
+            return
+        kept, self.worker = self.worker, None
         self._force_remote = True
         try:
             yield self
         finally:
             self._force_remote = False
-            if switch:
-                self._restart()
+            self._restart()
+            self.worker = kept if kept is not None and kept.proc.poll() is None else None
+            if kept is not None and self.worker is None:
+                kept.kill()
 
     def _restart(self):
         if self.worker is not None:
