@@ -359,3 +359,39 @@ def test_a_python_installed_under_tmp_grades_correctly(tmp_path_factory):
 
 def tempfile_dir():
     return "/tmp" if os.path.isdir("/tmp") else __import__("tempfile").gettempdir()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not backends.available("namespaces") or
+                    not os.path.realpath(sys.executable).startswith("/root/"),
+                    reason="needs root, and a Python under /root (mode 0700) to reproduce the case")
+def test_landlock_with_a_uid_of_its_own(tmp_path):
+    """Landlock as root where other users can read the Python installation (Gradescope, Docker images):
+    each worker runs as a uid of its own, forked memory still counts, nothing survives. Reproduced here
+    in a private mount namespace where /root is a 0755 tmpfs holding this machine's ~/.pyenv."""
+    from tests.hostile import ATTACKS, build
+    attacks = {a.name: a for a in ATTACKS}
+    subs = [build(attacks[n], "solutions", tmp_path / f"reference-{n}") for n in ("fork_memory", "forked_survivor")]
+    pyenv = os.path.realpath(sys.executable).split("/")[2]          # .pyenv
+    out = tmp_path / "out"
+    script = (f"set -e; mkdir -p {tmp_path}/rootsave; mount --bind /root {tmp_path}/rootsave; "
+              f"mount -t tmpfs -o mode=0755 tmpfs /root; mkdir /root/{pyenv}; "
+              f"mount --bind {tmp_path}/rootsave/{pyenv} /root/{pyenv}; "
+              f"exec {sys.executable} -m grader grade --out {out} --parts activations -j 2 -- "
+              f"{ROOT / 'solutions'} {' '.join(map(str, subs))}")
+    proc = subprocess.run(["unshare", "--mount", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "GRADER_SANDBOX": "landlock"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}
+    assert {r["extra_data"]["sandbox"]["backend"] for r in results.values()} == {"landlock"}
+    assert {r["extra_data"]["sandbox"].get("uid") for r in results.values()} == {"one per worker"}
+    assert results["solutions"]["score"] == 20 and results["reference-forked_survivor"]["score"] == 20
+    assert all("together used more than 4 GiB" in t["output"] for t in results["reference-fork_memory"]["tests"])
+    time.sleep(0.5)
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and _marked(p)], "a forked child survived"
+
+
+def _marked(pid):
+    try:
+        return b"HOSTILE_SURVIVOR_MARK" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
