@@ -26,6 +26,7 @@ EXAMPLES = {
 
 def cmd_grade(args):
     from .grade import grade
+    from .preflight import GradingRefused
     limits = Limits(**json.loads(args.limits)) if args.limits else Limits()
     if args.submissions:
         paths, names = args.submissions, None
@@ -39,7 +40,11 @@ def cmd_grade(args):
     from .grade import BatchInterrupted
     try:
         grade(paths, args.out, jobs=args.jobs, limits=limits, mode=args.mode,
-              parts=tuple(args.parts) if args.parts else PARTS, names=names, force=args.force)
+              parts=tuple(args.parts) if args.parts else PARTS, names=names, force=args.force,
+              allow_unsandboxed=args.allow_unsandboxed)
+    except GradingRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except BatchInterrupted as stop:
         print(stop.summary, file=sys.stderr)
         return 130
@@ -59,6 +64,17 @@ def cmd_gradebook(args):
     return 0 if rows else 1
 
 
+def option_like_paths(argv):
+    """Arguments of `grade` that look like options but name existing files or folders (a shell's
+    `grade *` over a folder holding a submission called --parts=mlp)."""
+    if not argv or argv[0] != "grade":
+        return []
+    rest = argv[1:]
+    if "--" in rest:
+        rest = rest[:rest.index("--")]
+    return [a for a in rest if a.startswith("-") and a != "-" and os.path.exists(a)]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +88,8 @@ def main(argv=None):
     g.add_argument("--limits", help='JSON overrides of the limits, e.g. {"part_seconds": 60}')
     g.add_argument("--force", action="store_true",
                    help="grade again submissions whose results.json is up to date (same files, same kit)")
+    g.add_argument("--allow-unsandboxed", action="store_true",
+                   help="grade even where no sandbox works (only for submissions you trust)")
     g.set_defaults(fn=cmd_grade)
     b = sub.add_parser("gradebook", help="rebuild DIR/gradebook.csv from the results.json files in DIR")
     b.add_argument("dir")
@@ -99,6 +117,13 @@ def main(argv=None):
     a.add_argument("--check", action="store_true")
     a.set_defaults(fn=lambda args: __import__("grader.assign", fromlist=["main"]).main(
         ["--check"] if args.check else []))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    clash = option_like_paths(argv)
+    if clash:
+        print(f"error: {', '.join(repr(a) for a in clash[:5])} look{'s' if len(clash) == 1 else ''} like "
+              f"an option but name{'s' if len(clash) == 1 else ''} a file or folder here. Nothing was graded: "
+              f"put submissions after `--` (grade --out DIR -- *) or give them as ./NAME", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     return args.fn(args)
 

@@ -27,17 +27,26 @@ import tempfile
 import threading
 import time
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import preflight
 from .sandbox.client import Limits, orphan_guard
-from .sandbox.stage import PARTS
+from .sandbox.stage import PARTS, REMOTE
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_FILE_BYTES = 1 << 20
 SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
-GRADEBOOK_COLUMNS = ["submission", *PARTS, "total", "status"]
+GRADEBOOK_COLUMNS = ["submission", *PARTS, "total", "status", "sandbox"]
+# What grade() writes into the output folder: no submission may take these names.
+RESERVED_NAMES = {"gradebook.csv", "logs", "report.html", "report", "results.json"}
+try:
+    import lzma
+    _ARCHIVE_ERRORS = (zlib.error, lzma.LZMAError)
+except ImportError:                  # a Python built without lzma
+    _ARCHIVE_ERRORS = (zlib.error,)
 PART_WEIGHT = {"mlp": 4, "two_layer_net": 3, "activations": 2, "logistic_regression": 1}
 
 
@@ -51,8 +60,10 @@ class Submission:
 
 def _safe_name(text):
     # Letters and digits of any script stay (a class list of 张伟 and 李娜 must stay tellable apart).
-    name = re.sub(r"[^\w.-]+", "_", text).strip("._") or "submission"
-    return name[:80]
+    name = re.sub(r"[^\w.-]+", "_", text).strip("._-") or "submission"
+    name = name[:80]
+    # A name the output folder needs for itself (a folder called gradebook.csv) gets a prefix.
+    return f"submission-{name}" if name.lower() in RESERVED_NAMES else name
 
 
 def _candidates(names):
@@ -87,7 +98,8 @@ def stage_submission(path, workdir, name=None, slot=None):
     dest.mkdir(parents=True, exist_ok=True)
     try:
         _take_files(sub, path, zipped, dest)
-    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError,
+            *_ARCHIVE_ERRORS) as exc:                  # a corrupt deflate or LZMA stream, too
         sub.files = {}
         for part in PARTS:
             sub.problems[part] = f"{path.name} could not be read ({type(exc).__name__}: {str(exc)[:200]})"
@@ -149,11 +161,16 @@ def _inner_zip(folder):
     return folder / zips[0] if zips else None
 
 
+_SANDBOX = {}      # the preflight's verified backend, passed to every judge
+
+
 def _judge_env():
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+    if _SANDBOX.get("backend"):
+        env["GRADER_SANDBOX"] = _SANDBOX["backend"]
     return env
 
 
@@ -176,18 +193,25 @@ def _kill_running_judges():
             pass
 
 
-def run_judge(part, student_file, results_path, limits, mode="hidden", collect_only=False, log=None):
-    """Run one judge process; return (records, how it ended)."""
+def run_judge(part, student_file, results_path, limits, mode="hidden", collect_only=False, log=None, own=None):
+    """Run one judge process; return (records, how it ended). `own`: {module: file} of the same
+    submission's modules the part may import (used only where they behave like the reference)."""
     cmd = orphan_guard() + [sys.executable, "-m", "grader.judge", "--part", part, "--results", str(results_path),
            "--mode", mode, "--limits", json.dumps(asdict(limits))]
     if student_file:
         cmd += ["--student", str(student_file)]
+    for module, path in (own or {}).items():
+        if path:
+            cmd += ["--own", f"{module}={path}"]
     if collect_only:
         cmd.append("--collect-only")
-    # The judge itself is bounded too: the part budget, one worker start per
-    # test at most, and slack for pytest and the finite differences.
-    timeout = limits.for_part(part) + limits.start_seconds + 120
+    # The judge itself is bounded too: the part's backstop (which grows with its number of tests, known
+    # once the judge has collected them), the worker starts, and slack for pytest and the finite
+    # differences.
     ended = "ok"
+    start = time.monotonic()
+    timeout = limits.for_part(part) + limits.start_seconds + 120
+    tests = None
     with open(log or os.devnull, "ab") as logf:
         with _RUNNING_LOCK:
             if _STOP.is_set():
@@ -196,13 +220,23 @@ def run_judge(part, student_file, results_path, limits, mode="hidden", collect_o
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             _RUNNING.add(proc)
         try:
-            code = proc.wait(timeout=timeout)
-            if code not in (0, 1):
-                ended = f"judge exited with status {code}"
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            ended = f"judge did not finish within {timeout:.0f} s"
+            while True:
+                try:
+                    code = proc.wait(timeout=0.5)
+                    if code not in (0, 1):
+                        ended = f"judge exited with status {code}"
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if tests is None:
+                    tests = _collected_count(results_path)
+                    if tests is not None:
+                        timeout = limits.for_part(part, tests) + limits.start_seconds + 120
+                if time.monotonic() - start > timeout:
+                    proc.kill()
+                    proc.wait()
+                    ended = f"judge did not finish within {timeout:.0f} s"
+                    break
         finally:
             with _RUNNING_LOCK:
                 _RUNNING.discard(proc)
@@ -216,6 +250,17 @@ def run_judge(part, student_file, results_path, limits, mode="hidden", collect_o
             except ValueError:
                 pass
     return records, ended
+
+
+def _collected_count(results_path):
+    """How many tests a running judge collected (its first record), or None before it has."""
+    try:
+        with open(results_path, encoding="utf-8") as f:
+            first = f.readline()
+        record = json.loads(first)
+        return len(record["tests"]) if record.get("type") == "collected" else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 _COLLECTED = {}
@@ -244,7 +289,8 @@ def grade_part(sub, part, limits, workdir, mode="hidden", log_dir=None):
     out = Path(workdir) / f"{sub.name}-{part}.jsonl"
     out.unlink(missing_ok=True)
     log = Path(log_dir) / f"{sub.name}-{part}.log" if log_dir else None
-    records, ended = run_judge(part, sub.files[part], out, limits, mode, log=log)
+    records, ended = run_judge(part, sub.files[part], out, limits, mode, log=log,
+                               own={m: sub.files.get(m) for m in REMOTE.get(part, ())})
     canonical = next((r["tests"] for r in records if r.get("type") == "collected"), None)
     if canonical is None:           # the judge died before collecting: ask a fresh one
         canonical = collected_tests(part, limits, workdir)
@@ -262,10 +308,11 @@ def grade_part(sub, part, limits, workdir, mode="hidden", log_dir=None):
         tests.append(test)
     status = "grader error" if ended != "ok" else done.get("status", "grader error")
     return {"part": part, "tests": tests, "status": status, "sandboxed": done.get("sandboxed"),
+            "sandbox": done.get("sandbox"), "dependencies": done.get("dependencies"),
             "seconds": round(time.monotonic() - start, 2)}
 
 
-def results_json(sub, part_results, fingerprint=None):
+def results_json(sub, part_results, fingerprint=None, sandbox=None):
     tests = [t for p in part_results for t in p["tests"]]
     score = sum(t["score"] for t in tests)
     max_score = sum(t["max_score"] for t in tests)
@@ -276,8 +323,10 @@ def results_json(sub, part_results, fingerprint=None):
         p["part"]: {"score": round(sum(t["score"] for t in p["tests"]), 4),
                     "max_score": round(sum(t["max_score"] for t in p["tests"]), 4),
                     "status": p["status"], "seconds": p["seconds"],
-                    **({"sandboxed": p["sandboxed"]} if p.get("sandboxed") is not None else {})}
-        for p in part_results}}
+                    **({"sandboxed": p["sandboxed"]} if p.get("sandboxed") is not None else {}),
+                    **({"dependencies": p["dependencies"]} if p.get("dependencies") else {})}
+        for p in part_results},
+        "sandbox": sandbox or {"backend": _part_backend(part_results)}}
     if fingerprint:
         extra["fingerprint"] = fingerprint
     return {
@@ -289,6 +338,12 @@ def results_json(sub, part_results, fingerprint=None):
         "tests": tests,
         "extra_data": extra,
     }
+
+
+def _part_backend(part_results):
+    """The backend the judges used (the same for every part of a batch), or "none"."""
+    used = {p.get("sandbox") for p in part_results if p.get("sandbox")}
+    return used.pop() if len(used) == 1 else ("none" if not used else "mixed: " + ", ".join(sorted(used)))
 
 
 def sandbox_backend(result):
@@ -309,7 +364,8 @@ def sandbox_backend(result):
 def gradebook_row(name, result):
     parts = result["extra_data"]["parts"]
     bad = [f"{p}: {parts[p]['status']}" for p in PARTS if p in parts and parts[p]["status"] != "ok"]
-    row = {"submission": name, "total": _num(result["score"]), "status": "ok" if not bad else "; ".join(bad)}
+    row = {"submission": name, "total": _num(result["score"]), "status": "ok" if not bad else "; ".join(bad),
+           "sandbox": sandbox_backend(result)}
     for p in PARTS:
         row[p] = _num(parts[p]["score"]) if p in parts else ""
     return row
@@ -385,7 +441,7 @@ def rebuild_gradebook(out_dir, first=()):
 def format_gradebook(rows, max_scores):
     header = GRADEBOOK_COLUMNS
     table = [header, ["(max)", *[_num(max_scores.get(p, "")) for p in PARTS],
-                      _num(sum(max_scores.values())), ""]]
+                      _num(sum(max_scores.values())), "", ""]]
     table += [[row.get(c, "") for c in header] for row in rows]
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)
@@ -472,14 +528,20 @@ def _problem_line(name, res, sub):
 
 
 def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names=None, quiet=False,
-          force=False):
+          force=False, allow_unsandboxed=False):
     """Grade every submission in `paths`; returns {name: results dict}.
 
     Each submission's results.json and its gradebook row are written as soon as its last part is
     graded; out_dir/gradebook.csv keeps the rows of submissions graded earlier into the same folder.
     A submission whose files, parts, mode, limits and kit are those of its results.json already
-    there is not graded again (`force` grades it anyway). Ctrl-C kills the running judges, keeps
-    what was written and raises BatchInterrupted."""
+    there is not graded again (`force` grades it anyway; a result graded without a sandbox is kept
+    only while `allow_unsandboxed`). Ctrl-C kills the running judges, keeps what was written and
+    raises BatchInterrupted.
+
+    Before anyone is graded, the preflight (grader.preflight) picks the sandbox backend, verifies
+    it and grades the reference through it: it raises preflight.GradingRefused (nothing graded)
+    when no sandbox works on this host and `allow_unsandboxed` is false, or when the reference
+    does not grade correctly here."""
     limits = limits or Limits()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -502,7 +564,8 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
         for sub in subs:
             sub.fingerprint = fingerprint(sub, parts, mode, limits)
             previous = None if force else read_results_file(out_dir / sub.name / "results.json")
-            if previous is not None and previous["extra_data"].get("fingerprint") == sub.fingerprint:
+            if previous is not None and previous["extra_data"].get("fingerprint") == sub.fingerprint and \
+                    (allow_unsandboxed or sandbox_backend(previous) != "none"):
                 results[sub.name] = previous
                 skipped.append(sub.name)
             else:
@@ -510,6 +573,10 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
         if skipped and not quiet:
             print(f"{len(skipped)} submission(s) already graded with these files and this kit: kept "
                   f"(--force grades them again)", file=sys.stderr)
+        sandbox = None
+        if todo:
+            sandbox = preflight.check(allow_unsandboxed, out_dir, limits)
+            _SANDBOX["backend"] = sandbox["backend"]
         # Longest parts first, so that parallel jobs finish together.
         order = sorted(parts, key=lambda p: -PART_WEIGHT.get(p, 1))
         pending = {s.name: len(order) for s in todo}
@@ -534,7 +601,7 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
                 if pending[s.name]:
                     continue
                 part_results = sorted(by_sub.pop(s.name), key=lambda r: parts.index(r["part"]))
-                res = results_json(s, part_results, s.fingerprint)
+                res = results_json(s, part_results, s.fingerprint, sandbox)
                 sub_dir = out_dir / s.name
                 sub_dir.mkdir(exist_ok=True)
                 _write_atomic(sub_dir / "results.json", json.dumps(res, indent=2, ensure_ascii=False) + "\n")
@@ -572,22 +639,25 @@ def grade(paths, out_dir, jobs=1, limits=None, mode="hidden", parts=PARTS, names
         bar.close()
         pool.shutdown(wait=True)
         flush_gradebook()
-        if any(r.get("sandboxed") is False for r in done):
-            print("warning: the namespace sandbox (unshare) was not available, so student code ran as a "
-                  "plain child process: scores are still decided by the judge, but student code could "
-                  "write files or signal processes (see docs/threat-model.md)", file=sys.stderr)
+        if sandbox is not None and sandbox["backend"] == "none":
+            print("warning: graded WITHOUT a sandbox (--allow-unsandboxed): student code could read other "
+                  "submissions, the reference and the outputs, and run classmates' code. Every result says "
+                  "sandbox \"none\". Only for a batch you trust (see docs/threat-model.md)", file=sys.stderr)
         if not quiet:
             rows = [gradebook_row(s.name, results[s.name]) for s in subs]
             first = results[subs[0].name]["extra_data"]["parts"] if subs else {}
             max_scores = {p: first[p]["max_score"] for p in parts if p in first}
             print(format_gradebook(rows, max_scores))
             total = len(book)
+            if sandbox is not None:
+                print(f"\nsandbox: {sandbox['backend']} ({'; '.join(sandbox['enforces'])})")
             print(f"\nwrote {len(graded)} results.json file(s) under {out_dir}/"
                   + (f" ({len(skipped)} unchanged since they were graded: kept)" if skipped else "")
                   + f"; {out_dir / 'gradebook.csv'} lists {total} submission(s)")
         return {s.name: results[s.name] for s in subs}
     finally:
         _STOP.clear()
+        _SANDBOX.clear()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -440,7 +440,13 @@ def _summary(batch, totals, max_total, trouble):
     return (f"<h1>Grading report: {e(batch.folder.name)}</h1>"
             f"<p>{len(totals)} submissions (results of {e(batch.source)}); total score mean "
             f"{statistics.fmean(totals):.1f}, median {statistics.median(totals):g}, min {min(totals):g}, "
-            f"max {max(totals):g} (of {max_total:g}). {problems_text}</p>")
+            f"max {max(totals):g} (of {max_total:g}). {problems_text}</p>"
+            f"<p>Sandbox: {e(', '.join(sorted({_backend(r) for r in batch.results.values()})))}.</p>")
+
+
+def _backend(result):
+    sandbox = result.get("extra_data", {}).get("sandbox")
+    return str(sandbox.get("backend", "unknown")) if isinstance(sandbox, dict) else "unknown"
 
 
 def _parts_section(scores):

@@ -13,6 +13,7 @@ from grader.sandbox import protocol
 from grader.sandbox.client import (
     BadReturn, ImportFailed, Limits, MissingFunction, NotImplementedYet, StudentCrashed, StudentModule,
     StudentRaised, StudentTimeout)
+from grader.judge import reference_functions
 from grader.sandbox.stage import ROOT, stage_package
 
 REFERENCE = ROOT / "solutions"
@@ -115,7 +116,8 @@ def module(tmp_path, part, source, **limits):
     path = tmp_path / f"{part}.py"
     path.write_text(source)
     root = stage_package(part, path, tmp_path / "pkg")
-    return StudentModule(part, root, Limits(**{"call_seconds": 5, "start_seconds": 20, **limits}))
+    return StudentModule(part, root, Limits(**{"call_seconds": 5, "start_seconds": 20, **limits}),
+                         remote=reference_functions(part))
 
 
 @pytest.mark.parametrize("source, kind, message", [

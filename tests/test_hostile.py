@@ -3,20 +3,31 @@ damage, no leaks, and every broken input gets a clear message.
 
 Every attack is graded on top of the untouched starter (must score 0) and of
 the reference (must score no more than the reference), with tight limits so
-that the endless loops cost seconds, not minutes.
+that the endless loops cost seconds, not minutes, on two hosts:
+
+- native: this machine, where the namespace backend is used (CI runs as root);
+- docker: the same machine seen through Docker's default policy (no
+  CAP_SYS_ADMIN, a seccomp filter refusing unshare, mount and namespace
+  clones: tests/hostsim.py), where the grader falls back to Landlock.
 """
 import json
 import os
 import subprocess
+import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from grader.grade import ROOT, grade
 from grader.redact import Redactor
-from grader.sandbox.client import Limits, isolation_command
+from grader.sandbox import backends
+from grader.sandbox.client import Limits
 from tests.hostile import ATTACKS, Attack, build
+
+HOSTS = {"native": "namespaces", "docker": "landlock"}
+HOSTSIM = Path(__file__).resolve().parent / "hostsim.py"
 
 LIMITS = Limits(call_seconds=3.0, start_seconds=15.0, part_seconds=40.0)
 PART_MAX = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
@@ -58,11 +69,7 @@ def survivors():
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    # Several attacks would kill processes or write files outside a sandbox:
-    # refuse to run them on a machine where the namespace sandbox is missing.
-    assert isolation_command(), "the namespace sandbox (unshare) is needed to run hostile submissions safely"
-    assert not any(p.exists() for p in PROTECTED) and not survivors()
+def submissions(tmp_path_factory):
     src = tmp_path_factory.mktemp("hostile")
     groups = {}
     for attack in ATTACKS:
@@ -73,16 +80,44 @@ def graded(tmp_path_factory):
         path = build(Attack(name, part, "", code, at_import=code.startswith("raise")), "solutions",
                      src / f"broken-{name}")
         groups.setdefault(part, []).append((f"broken-{name}", path))
-    out = tmp_path_factory.mktemp("hostile-graded")
+    return groups
+
+
+def grade_on(host, paths, out, part, limits=LIMITS, extra=()):
+    """`python -m grader grade` on `host` (tests/hostsim.py); returns the process."""
+    cmd = [sys.executable, "-m", "grader", "grade", "--out", str(out), "-j", "2", "--parts", part,
+           "--limits", json.dumps(asdict(limits)), *extra, "--", *map(str, paths)]
+    if host != "native":
+        cmd = [sys.executable, str(HOSTSIM), host, "--"] + cmd
+    env = dict(os.environ)
+    env.pop("GRADER_SANDBOX", None)
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+
+
+@pytest.fixture(scope="module", params=list(HOSTS))
+def graded(request, submissions, tmp_path_factory):
+    host = request.param
+    # Several attacks would kill processes or write files outside a sandbox: refuse to run them
+    # where the backend this host should get is missing.
+    assert backends.available(HOSTS[host]), f"the {HOSTS[host]} backend is needed to run hostile submissions safely"
+    assert not any(p.exists() for p in PROTECTED) and not survivors()
+    out = tmp_path_factory.mktemp(f"hostile-graded-{host}")
     results, seconds = {}, {}
-    for part, items in groups.items():
+    for part, items in submissions.items():
         start = time.monotonic()
-        results.update(grade([str(p) for _, p in items], out / part, jobs=2, limits=LIMITS, parts=(part,),
-                             names=[n for n, _ in items], quiet=True))
+        proc = grade_on(host, [p for _, p in items], out / part, part)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        for name, _ in items:
+            results[name] = json.loads((out / part / name / "results.json").read_text(encoding="utf-8"))
         seconds[part] = time.monotonic() - start
     time.sleep(0.5)
-    return {"results": results, "seconds": seconds, "out": out, "survivors": survivors(),
+    return {"host": host, "results": results, "seconds": seconds, "out": out, "survivors": survivors(),
             "written": [str(p) for p in PROTECTED if p.exists()]}
+
+
+def test_each_host_used_its_backend(graded):
+    backend = HOSTS[graded["host"]]
+    assert {r["extra_data"]["sandbox"]["backend"] for r in graded["results"].values()} == {backend}
 
 
 def part_of(result):
@@ -134,11 +169,17 @@ def test_harmless_attacks_leave_the_reference_at_full_marks(graded):
 
 
 def test_killing_everything_only_kills_the_attacker(graded):
-    """kill(0) reaches the worker's own process group; nothing outside its PID namespace."""
+    """kill(0), kill(-1) and every pid reach at most the worker's own processes (its PID namespace, or
+    its Landlock domain): it may die (then its part fails with that cause), nobody else does."""
     result = graded["results"]["reference-kill_parent"]
     _, data = part_of(result)
-    assert data["status"] == "import error"
-    assert all("killed by SIGKILL" in t["output"] for t in result["tests"])
+    if data["status"] == "import error":
+        assert all("killed by SIGKILL" in t["output"] for t in result["tests"])
+    else:
+        assert data["status"] == "ok" and result["score"] == 20
+    # every other submission of the batch was graded to the end by its judge
+    for name, other in graded["results"].items():
+        assert not any(t["output"].startswith("not graded") for t in other["tests"]), name
 
 
 def test_exits_at_import_cost_that_part_with_a_message(graded):
@@ -174,8 +215,64 @@ def test_finite_difference_backward_is_named(graded):
     flagged = "two_layer_net: backward computes gradients by backpropagation, not by finite differences"
     assert "looks like finite differences, not backpropagation" in fails[flagged]
     # Its numbers are right, so the gradient checks pass; only the method is named (and,
-    # under these tight time limits, the training tests that call it thousands of times).
+    # the training tests: its fit refuses to train with it).
     assert not any("backward matches finite differences" in name for name in fails), sorted(fails)
+
+
+def _reported(result, test_prefix, marker):
+    """The JSON an attack put after `marker` in the feedback of the test starting with `test_prefix`."""
+    fails = failures(result)
+    hits = [out for title, out in fails.items() if title.startswith(test_prefix) and marker in out]
+    assert hits, fails
+    text = hits[0].split(marker, 1)[1]
+    return json.loads(text[:text.rindex("]") + 1] if marker == "READABLE:" else text[:text.rindex("}") + 1])
+
+
+def test_a_classmates_code_cannot_be_found(graded):
+    """The batch holds finished activations.py files of 'classmates' (the reference-* submissions, in the
+    same folder); the copier finds none of them, so it is graded as the starter it is."""
+    assert graded["results"]["starter-copy_classmate"]["score"] == 0
+
+
+def test_nothing_outside_the_allowlist_is_readable(graded):
+    readable = _reported(graded["results"]["reference-snoop"], "activations: relu matches", "READABLE:")
+    assert readable == [], readable
+
+
+def test_no_reference_code_reaches_the_worker(graded):
+    leak = _reported(graded["results"]["reference-bytecode_leak"], "two_layer_net: predict", "LEAK:")
+    assert leak["files"] == [], leak                       # no staged copy, source or bytecode
+    for name, (filename, has_exp) in leak["code"].items():  # the imported functions are stubs
+        assert filename == "worker.py" and not has_exp, leak
+
+
+def test_forked_children_share_one_memory_limit(graded):
+    result = graded["results"]["reference-fork_memory"]
+    assert result["score"] == 0
+    assert all("together used more than 4 GiB" in t["output"] for t in result["tests"]), result["tests"][0]
+
+
+def test_amplifying_replies_cost_only_their_tests(graded):
+    result = graded["results"]["reference-amplify_reply"]
+    fails = failures(result)
+    assert "cannot be checked" in fails["activations: sigmoid matches σ(x) = 1 / (1 + e^(-x))"]
+    assert "cannot be checked" in fails["activations: tanh matches tanh(x)"]
+    assert "activations: relu matches max(0, x)" not in fails       # the judge lived on
+    assert not any("internal grader error" in out for out in fails.values()), fails
+
+
+def test_a_huge_integer_loss_is_the_students_failure(graded):
+    fails = failures(graded["results"]["reference-big_int_loss"])
+    assert fails and not any("internal grader error" in out for out in fails.values()), fails
+    assert any("integer beyond 64 bits" in out for out in fails.values()), fails
+
+
+def test_forged_instrumentation_is_still_caught(graded):
+    fails = failures(graded["results"]["reference-forge_instrumentation"])
+    flagged = "two_layer_net: backward computes gradients by backpropagation, not by finite differences"
+    assert "looks like finite differences" in fails.get(flagged, ""), sorted(fails)
+    assert "modified its argument number 2 in place" in fails.get("two_layer_net: no function modifies its inputs",
+                                                                  ""), sorted(fails)
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=lambda c: c[0])
@@ -232,3 +329,82 @@ def test_memory_limit_is_enforced_from_outside(tmp_path):
         "print(m.relu(np.zeros(2)).tolist()); m.close()\n") % (str(ROOT), str(path), str(tmp_path / "pkg"))],
         capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "[1.0, 1.0]", proc.stdout + proc.stderr
+
+
+def test_corrupt_archives_cost_only_themselves(tmp_path):
+    """A zip whose deflate stream (zlib.error) or LZMA member (LZMAError) is corrupt stopped the whole
+    batch before anyone was graded."""
+    import zipfile
+    subs = []
+    for method, name in ((zipfile.ZIP_DEFLATED, "deflate"), (zipfile.ZIP_LZMA, "lzma")):
+        path = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(path, "w", compression=method) as zf:
+            zf.writestr("activations.py", (ROOT / "solutions" / "activations.py").read_text() * 3)
+        data = bytearray(path.read_bytes())
+        start = data.index(b"activations.py") + len("activations.py") + 20
+        data[start:start + 200] = bytes(range(200))           # scramble the compressed stream
+        path.write_bytes(bytes(data))
+        subs.append(path)
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "activations.py").write_text((ROOT / "solutions" / "activations.py").read_text())
+    results = grade([*map(str, subs), str(good)], tmp_path / "out", parts=("activations",), quiet=True)
+    assert results["good"]["score"] == 20
+    for name in ("deflate", "lzma"):
+        assert results[name]["score"] == 0
+        assert all("could not be read" in t["output"] for t in results[name]["tests"]), results[name]["tests"][0]
+
+
+def test_names_that_collide_with_outputs_or_look_like_options(tmp_path):
+    src = tmp_path / "src"
+    for name in ("gradebook.csv", "logs", "--parts=mlp"):
+        (src / name).mkdir(parents=True)
+        (src / name / "activations.py").write_text((ROOT / "solutions" / "activations.py").read_text())
+    out = tmp_path / "out"
+    results = grade([str(src / "gradebook.csv"), str(src / "logs")], out, parts=("activations",), quiet=True)
+    assert (out / "gradebook.csv").is_file() and len((out / "gradebook.csv").read_text().splitlines()) == 3
+    assert {r["score"] for r in results.values()} == {20} and len(results) == 2
+    # `grade *` in a folder holding --parts=mlp: refused up front, with a clear message, nothing graded.
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--out", str(tmp_path / "out2"),
+                           *sorted(os.listdir(src))], cwd=src, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 2 and "'--parts=mlp' looks like an option but names a file" in proc.stderr
+    assert not (tmp_path / "out2").exists()
+
+
+@pytest.fixture(scope="module")
+def copier_batch(tmp_path_factory):
+    """A copier next to a finished classmate: the copier scores 20 only where nothing isolates it."""
+    src = tmp_path_factory.mktemp("copier")
+    build(next(a for a in ATTACKS if a.name == "copy_classmate"), "assignment", src / "copier")
+    (src / "classmate").mkdir()
+    (src / "classmate" / "activations.py").write_text((ROOT / "solutions" / "activations.py").read_text())
+    return [src / "copier", src / "classmate"]
+
+
+def test_a_host_without_any_sandbox_refuses_to_grade(copier_batch, tmp_path):
+    proc = grade_on("bare", copier_batch, tmp_path / "out", "activations")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "refusing to grade: no sandbox works on this host" in proc.stderr
+    assert "--allow-unsandboxed" in proc.stderr and "apparmor_restrict_unprivileged_userns=0" in proc.stderr
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
+
+
+def test_allow_unsandboxed_grades_and_says_so(copier_batch, tmp_path):
+    """The instructor's choice: graded, backend "none" everywhere, and the copier shows why it is a bad
+    idea for an untrusted batch."""
+    proc = grade_on("bare", copier_batch, tmp_path / "out", "activations", extra=["--allow-unsandboxed"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "graded WITHOUT a sandbox" in proc.stderr and "sandbox: none" in proc.stdout
+    copier = json.loads((tmp_path / "out" / "copier" / "results.json").read_text())
+    assert copier["extra_data"]["sandbox"]["backend"] == "none"
+    assert copier["score"] == 20            # it found the classmate's module: the attack is real
+    rows = (tmp_path / "out" / "gradebook.csv").read_text().splitlines()
+    assert rows[0].endswith(",status,sandbox") and all(r.endswith(",none") for r in rows[1:])
+
+
+def test_the_github_runner_grades_under_landlock(tmp_path):
+    proc = grade_on("github", [ROOT / "solutions"], tmp_path / "out", "logistic_regression")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads((tmp_path / "out" / "solutions" / "results.json").read_text())
+    assert result["score"] == 20 and result["extra_data"]["sandbox"]["backend"] == "landlock"

@@ -14,6 +14,7 @@ This file must stay self-contained (standard library and numpy only): the
 worker imports it by path inside the sandbox.
 """
 import json
+import math
 import os
 import select
 import time
@@ -22,12 +23,19 @@ import numpy as np
 
 MAGIC = b"MLPK"
 MAX_HEADER = 64 << 20        # bytes of JSON
+MAX_REPLY_HEADER = 16 << 20  # ... in a frame from the worker
 MAX_PAYLOAD = 2 << 30        # bytes of array data in one frame (judge -> worker: the MNIST set)
 MAX_REPLY = 256 << 20        # ... in one reply from the worker (the judge's memory is not theirs)
 MAX_NODES = 200_000
+MAX_CONTAINERS = 4 * MAX_NODES + 1000   # JSON objects and arrays in one header, counted before parsing
 MAX_DEPTH = 64
 MAX_STR = 100_000
+MAX_INT = 2 ** 63            # integers travel as int64 values: a bigger one is not a number to check
 ALLOWED_KINDS = "biufc"      # bool, int, uint, float, complex: never object or void
+
+# The judge's memory per reply from a worker is bounded by: the raw header (MAX_REPLY_HEADER), its
+# parsed JSON (at most MAX_CONTAINERS objects and lists, checked on the raw bytes before parsing, plus
+# the strings, which the raw header bounds), and the array bytes (MAX_REPLY): about 0.5 GiB at worst.
 
 
 class ProtocolError(Exception):
@@ -65,9 +73,10 @@ def _entries(d):
     return tuple((k, id(v)) for k, v in dict.items(d))
 
 
-def encode(value, store_handle=None):
+def encode(value, store_handle=None, place_array=None):
     """Encode `value` into (tree, arrays). Unknown objects become handles via
-    `store_handle(obj) -> id`; without it they raise TypeError."""
+    `store_handle(obj) -> id`; without it they raise TypeError. With
+    `place_array(array) -> index or None`, arrays go to shared memory ({"M": index})."""
     arrays = []
 
     def enc(v, depth):
@@ -84,6 +93,10 @@ def encode(value, store_handle=None):
         if isinstance(v, str) and type(v) is str:
             return {"S": v[:MAX_STR]}
         if isinstance(v, np.ndarray) and v.dtype.kind in ALLOWED_KINDS:
+            if place_array is not None:
+                index = place_array(v)
+                if index is not None:
+                    return {"M": index}
             arrays.append(v if type(v) is np.ndarray else v.view(np.ndarray))   # np.matrix and kin
             return {"A": len(arrays) - 1}
         if isinstance(v, np.generic) and v.dtype.kind in ALLOWED_KINDS:
@@ -117,9 +130,10 @@ def encode(value, store_handle=None):
     return enc(value, 0), arrays
 
 
-def decode(tree, arrays, resolve_handle=None):
+def decode(tree, arrays, resolve_handle=None, resolve_shared=None):
     """Inverse of encode. Handles become Handle objects, or whatever
-    `resolve_handle(id)` returns."""
+    `resolve_handle(id)` returns; {"M": i} (an array the judge placed in shared
+    memory) becomes `resolve_shared(i)`."""
     count = [0]
 
     def dec(node, depth):
@@ -146,6 +160,8 @@ def decode(tree, arrays, resolve_handle=None):
         if tag == "B" and isinstance(body, bool):
             return body
         if tag == "I" and isinstance(body, int) and not isinstance(body, bool):
+            if not -MAX_INT <= body < MAX_INT:
+                raise ProtocolError("an integer too large to be a number (beyond 64 bits)")
             return body
         if tag == "F" and isinstance(body, (int, float)) and not isinstance(body, bool):
             return float(body)
@@ -153,6 +169,8 @@ def decode(tree, arrays, resolve_handle=None):
             return body[:MAX_STR]
         if tag in ("A", "G") and isinstance(body, int) and 0 <= body < len(arrays):
             return arrays[body] if tag == "A" else arrays[body][()]
+        if tag == "M" and isinstance(body, int) and resolve_shared is not None:
+            return resolve_shared(body)
         if tag == "H" and isinstance(body, int):
             if resolve_handle is not None:
                 return resolve_handle(body)
@@ -172,14 +190,16 @@ def decode(tree, arrays, resolve_handle=None):
     return dec(tree, 0)
 
 
-def pack(message, store_handle=None):
+def pack(message, store_handle=None, place_array=None):
     """Serialise a message dict. Values under "value" and "args"/"kwargs" may
-    hold arrays; the rest must be plain JSON."""
+    hold arrays; the rest must be plain JSON. `place_array` (args and kwargs
+    only) puts arrays in shared memory: the message then needs "_shared", the
+    list of [offset, dtype, shape] that {"M": i} indexes."""
     arrays = []
     body = dict(message)
     for key in ("value", "args", "kwargs"):
         if key in body:
-            tree, arrs = encode(body[key], store_handle)
+            tree, arrs = encode(body[key], store_handle, place_array if key != "value" else None)
             # re-number arrays so several keys share one list
             offset = len(arrays)
             body[key] = _shift(tree, offset)
@@ -212,6 +232,9 @@ def _shift(tree, offset):
 
 
 def unpack_header(raw, max_payload=MAX_PAYLOAD):
+    # Count containers on the raw bytes first: 63 MB of "{}" would parse into 7 million dicts (2 GB).
+    if raw.count(b"{") + raw.count(b"[") > MAX_CONTAINERS:
+        raise ProtocolError("value too large or nested too deeply")
     try:
         body = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -231,7 +254,7 @@ def unpack_header(raw, max_payload=MAX_PAYLOAD):
             raise ProtocolError(f"refused array dtype {dtype.str}")
         if len(shape) > 32 or any(s < 0 for s in shape):
             raise ProtocolError("refused array shape")
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if shape else dtype.itemsize
+        nbytes = math.prod(shape) * dtype.itemsize           # Python integers: no int64 overflow
         total += nbytes
         if total > max_payload:
             raise ProtocolError("arrays too large")
@@ -239,17 +262,27 @@ def unpack_header(raw, max_payload=MAX_PAYLOAD):
     return body, specs
 
 
-def finish(body, specs, payload, resolve_handle=None):
+def finish(body, specs, payload, resolve_handle=None, resolve_shared=None):
     arrays = []
     pos = 0
     view = memoryview(payload)
-    for dtype, shape, nbytes in specs:
-        chunk = view[pos:pos + nbytes]
-        pos += nbytes
-        arrays.append(np.frombuffer(chunk, dtype=dtype).reshape(shape))
+    try:
+        for dtype, shape, nbytes in specs:
+            chunk = view[pos:pos + nbytes]
+            pos += nbytes
+            arrays.append(np.frombuffer(chunk, dtype=dtype).reshape(shape))
+    except (ValueError, TypeError, OverflowError):
+        raise ProtocolError("malformed array") from None
+    shared = body.pop("_shared", None) or []
+    resolve = None
+    if resolve_shared is not None:
+        def resolve(i):
+            if not (isinstance(i, int) and 0 <= i < len(shared)):
+                raise ProtocolError("malformed shared array")
+            return resolve_shared(shared[i])
     for key in ("value", "args", "kwargs"):
         if key in body:
-            body[key] = decode(body[key], arrays, resolve_handle)
+            body[key] = decode(body[key], arrays, resolve_handle, resolve)
     del body["_arrays"]
     return body
 
@@ -257,13 +290,14 @@ def finish(body, specs, payload, resolve_handle=None):
 class Channel:
     """Framed messages over a pair of file descriptors, with deadlines."""
 
-    def __init__(self, read_fd, write_fd, max_payload=MAX_PAYLOAD):
+    def __init__(self, read_fd, write_fd, max_payload=MAX_PAYLOAD, max_header=MAX_HEADER):
         self.read_fd = read_fd
         self.write_fd = write_fd
         self.max_payload = max_payload
+        self.max_header = max_header
 
-    def send(self, message, deadline=None, store_handle=None):
-        data = memoryview(pack(message, store_handle))
+    def send(self, message, deadline=None, store_handle=None, place_array=None):
+        data = memoryview(pack(message, store_handle, place_array))
         while data:
             self._wait(self.write_fd, "w", deadline)
             try:
@@ -272,16 +306,16 @@ class Channel:
                 raise ProtocolError(f"peer closed the channel ({exc.__class__.__name__})") from None
             data = data[n:]
 
-    def recv(self, deadline=None, resolve_handle=None):
+    def recv(self, deadline=None, resolve_handle=None, resolve_shared=None):
         head = self._read(12, deadline)
         if head[:4] != MAGIC:
             raise ProtocolError("bad frame start")
         size = int.from_bytes(head[4:], "big")
-        if size > MAX_HEADER:
+        if size > self.max_header:
             raise ProtocolError("header too large")
         body, specs = unpack_header(bytes(self._read(size, deadline)), self.max_payload)
         payload = self._read(sum(s[2] for s in specs), deadline)
-        return finish(body, specs, payload, resolve_handle)
+        return finish(body, specs, payload, resolve_handle, resolve_shared)
 
     def _read(self, n, deadline):
         buf = bytearray(n)

@@ -1,83 +1,57 @@
-"""The worker: the only process that runs student code.
+"""The worker: the only process that runs untrusted code.
 
-Started by grader.sandbox.client with the submission staged as a package
-``assignment`` under --root. It imports ``assignment.<part>`` and then serves
-calls ("run mlp.backward on these arguments") over two pipes, using the
-pickle-free format of protocol.py. It never decides a score: the judge
-compares what comes back.
+Started by grader.sandbox.client with a package staged under --root. It
+imports ``<package>.<module>`` and then serves calls ("run backward on these
+arguments") over two pipes, in the pickle-free format of protocol.py. It
+never decides anything: the judge compares what comes back.
 
-With --sandbox (inside fresh mount, PID and network namespaces made by
-`unshare`), it first makes every mount read-only, gives the student a private
-tmpfs /tmp, and drops all capabilities, so student code can neither write the
-kit's files nor signal processes outside its namespace. Then it sets resource
-limits and imports the student's module.
+Before the module is imported, the worker locks itself in, with the backend
+the client chose (--backend):
 
-Standard library, numpy and protocol.py only: nothing else of the kit is
-importable from here.
+- namespaces: already inside fresh mount, PID and network namespaces (made
+  by `unshare`), it pivots into a new root that holds only the allowlist
+  (allowlist.py, mountview.py), read-only, plus a small private tmpfs /tmp;
+  drops every capability; as real root, it also becomes its own uid.
+- landlock: restricts itself to the same allowlist with Landlock
+  (landlock.py), plus a private scratch folder; no TCP, no signals or
+  abstract sockets outside itself (when the kernel's ABI has them); as root,
+  it first becomes its own uid and gid.
+- none: no isolation (the instructor asked for it: --allow-unsandboxed).
+
+If any step fails, it says so ("sandbox_error") and exits: untrusted code
+never runs in a half-built sandbox. Then it sets resource limits.
+
+Functions of modules the tested module may import but must not contain
+(the reference of another part) are stubs (--remote): each call goes to
+the judge over the same wire and is computed there.
+
+Standard library, numpy and the sibling files named above only: nothing
+else of the kit is importable from here.
 """
 import argparse
 import ctypes
 import gc
 import inspect
+import mmap
 import os
 import random
 import resource
+import stat
 import sys
 import time
 import traceback
+import types
 import warnings
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
-MS_REC, MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 16384, 1 << 18, 1 << 21, 1 << 24
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 24, 38, 47
-MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
-               "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_SET_DUMPABLE, PR_SET_PDEATHSIG = 24, 38, 47, 4, 1
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-# The kit's root (this file is <root>/grader/sandbox/worker.py) and what student code must not read.
-KIT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KIT_SECRETS = ("solutions", "grader", "tests", ".git", "dist")
+class SandboxFailure(Exception):
+    pass
 
 
-def _unescape(path):
-    return path.encode().decode("unicode_escape") if "\\" in path else path
-
-
-def lock_down(libc):
-    """Read-only mounts, private tmpfs scratch, no capabilities. Returns notes."""
-    notes = []
-
-    def mount(source, target, fstype, flags, data):
-        rc = libc.mount(source, target.encode(), fstype, flags, data)
-        return rc == 0 or ctypes.get_errno()
-
-    mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-    with open("/proc/self/mountinfo") as f:
-        entries = [line.split() for line in f]
-    for fields in sorted(entries, key=lambda x: _unescape(x[4]).count("/")):
-        target, options = _unescape(fields[4]), fields[5].split(",")
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        for opt in options:
-            flags |= MOUNT_FLAGS.get(opt, 0)
-        err = mount(None, target, None, flags, None)
-        if err is not True:
-            notes.append(f"remount {target} read-only: errno {err}")
-    # Readable is not harmless: a module that execs solutions/mlp.py would score what the reference
-    # scores. Hide the kit's own folders (the reference, the hidden suites, the tests and their
-    # catalog, git's history of all of them, built zips) behind empty read-only tmpfs, before /tmp
-    # is covered, so that a kit cloned under /tmp is hidden too.
-    for folder in KIT_SECRETS:
-        path = os.path.join(KIT_ROOT, folder)
-        if os.path.isdir(path):
-            err = mount(b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555")
-            if err is not True:
-                notes.append(f"hide {path}: errno {err}")
-    for scratch in ("/tmp", "/dev/shm", "/var/tmp"):
-        if os.path.isdir(scratch):
-            err = mount(b"tmpfs", scratch, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=256m,mode=1777")
-            if err is not True:
-                notes.append(f"tmpfs on {scratch}: errno {err}")
+def drop_capabilities(libc):
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0)
     for cap in range(64):
@@ -91,25 +65,75 @@ def lock_down(libc):
                     ("inheritable", ctypes.c_uint32)]
 
     if libc.capset(ctypes.byref(Header(0x20080522, 0)), (Data * 2)()) != 0:
-        notes.append(f"capset: errno {ctypes.get_errno()}")
-    with open("/proc/self/status") as f:
-        cap_eff = [line.split()[1] for line in f if line.startswith("CapEff:")]
-    if cap_eff and int(cap_eff[0], 16) != 0:
-        notes.append(f"capabilities still held: {cap_eff[0]}")
-    return notes
+        raise SandboxFailure(f"capset: errno {ctypes.get_errno()}")
+    held = (Data * 2)()
+    if libc.capget(ctypes.byref(Header(0x20080522, 0)), held) != 0:
+        raise SandboxFailure(f"capget: errno {ctypes.get_errno()}")
+    if any(d.effective or d.permitted for d in held):
+        raise SandboxFailure("capabilities still held after dropping them")
 
 
-def set_limits(memory_bytes, output_bytes, cpu_seconds):
+def become(uid, gid, libc):
+    """Drop to uid/gid for good (real, effective and saved), with no supplementary groups."""
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid):
+        raise SandboxFailure("could not change uid/gid")
+    # Changing credentials clears the parent-death signal (setpriv --pdeathsig, unshare --kill-child):
+    # set it again, so that the worker still dies with the process that started it.
+    libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+
+
+def set_limits(memory_bytes, output_bytes, cpu_seconds, nproc):
     for which, soft, hard in ((resource.RLIMIT_AS, memory_bytes, memory_bytes), (resource.RLIMIT_CORE, 0, 0),
                               (resource.RLIMIT_FSIZE, output_bytes, output_bytes),
                               # SIGXCPU at the soft limit, SIGKILL (not ignorable) 5 s later
-                              (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds and cpu_seconds + 5)):
+                              (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds and cpu_seconds + 5),
+                              (resource.RLIMIT_NPROC, nproc, nproc)):
         if soft is None:
             continue
         try:
             resource.setrlimit(which, (soft, hard))
         except (ValueError, OSError):
-            pass
+            if which == resource.RLIMIT_NPROC:
+                raise SandboxFailure("could not set RLIMIT_NPROC") from None
+
+
+def lock_down(args, rules, root_fd, scratch_fd):
+    """Apply the backend. Returns a description of what is enforced; raises on any failure."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    info = {"backend": args.backend}
+    if args.backend == "namespaces":
+        import mountview
+        info["binds"] = mountview.enter(rules, args.view, extra=[args.root], scratch_bytes=args.scratch_bytes)
+        set_limits(args.memory, args.output, args.cpu, args.nproc)
+        if args.uid is not None:
+            become(args.uid, args.gid, libc)
+            info["uid"] = args.uid
+        drop_capabilities(libc)
+        info["filesystem"] = "allowlist view (pivot_root)"
+    elif args.backend == "landlock":
+        import landlock
+        version = landlock.abi()
+        if version < 1:
+            raise SandboxFailure("Landlock is not available in this process")
+        scratch = f"/proc/self/fd/{scratch_fd}"
+        ruleset = ([(p, landlock.READ) for p in rules.read] + [(p, landlock.LIST) for p in rules.listable]
+                   + [(p, landlock.READ_WRITE_FILE) for p in rules.devices]
+                   + [(f"/proc/self/fd/{root_fd}", landlock.READ), (scratch, landlock.SCRATCH)])
+        set_limits(args.memory, args.output, args.cpu, args.nproc)
+        if args.uid is not None:
+            become(args.uid, args.gid, libc)
+            libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # /proc/self stays its own after the uid change
+            info["uid"] = args.uid
+        info.update(landlock.restrict(ruleset, version))
+        if args.uid is None:
+            drop_capabilities(libc)                   # root that keeps its uid keeps no privilege
+        info["filesystem"] = "allowlist (Landlock)"
+    else:
+        set_limits(args.memory, args.output, args.cpu, args.nproc)
+    return info
 
 
 def safe_str(obj, limit=500):
@@ -134,12 +158,20 @@ def describe_exception(exc, student_path):
     }
 
 
+REMOTE_ERRORS = {e.__name__: e for e in (ValueError, TypeError, FloatingPointError, ZeroDivisionError,
+                                          OverflowError, IndexError, KeyError, ArithmeticError, MemoryError,
+                                          AttributeError)}
+
+
 class Server:
-    def __init__(self, channel, module, student_path, np):
+    def __init__(self, channel, student_path, np, protocol, arena=None, package="assignment"):
+        self.package = package
         self.channel = channel
-        self.module = module
+        self.module = None
         self.student_path = student_path
         self.np = np
+        self.protocol = protocol
+        self.arena = arena
         self.handles = {}
         self.next_handle = 1
 
@@ -154,10 +186,53 @@ class Server:
             raise KeyError(f"unknown handle {hid}")
         return self.handles[hid]
 
-    def serve(self, protocol):
+    def shared(self, spec):
+        """An array the judge placed in shared memory: a view, so that the judge sees what the call did."""
+        np = self.np
+        try:
+            offset, dtype, shape = int(spec[0]), np.dtype(str(spec[1])), tuple(int(s) for s in spec[2])
+        except (TypeError, ValueError, IndexError):
+            raise self.protocol.ProtocolError("malformed shared array") from None
+        size = dtype.itemsize
+        for s in shape:
+            size *= s
+        if self.arena is None or dtype.kind not in "biufc" or offset < 0 or offset + size > len(self.arena):
+            raise self.protocol.ProtocolError("malformed shared array")
+        return np.ndarray(shape, dtype=dtype, buffer=self.arena, offset=offset)
+
+    def remote(self, module, name):
+        """A stub for module.name whose calls the judge computes."""
+        server = self
+
+        def function(*args, **kwargs):
+            return server.callback(module, name, args, kwargs)
+
+        function.__name__ = function.__qualname__ = name
+        function.__module__ = module
+        function.__doc__ = f"{module}.{name}, computed by the grader outside your process"
+        return function
+
+    def callback(self, module, name, args, kwargs):
+        protocol = self.protocol
+        self.channel.send({"kind": "callback", "module": module, "fn": name, "args": list(args),
+                           "kwargs": dict(kwargs), "errstate": dict(self.np.geterr())}, store_handle=self.store)
+        try:
+            reply = self.channel.recv(resolve_handle=self.resolve)
+        except (protocol.ProtocolError, KeyError):
+            os._exit(70)              # the judge is gone or speaks nonsense: nothing to do but stop
+        if reply.get("op") != "callback_reply":
+            os._exit(70)
+        if reply.get("kind") == "ok":
+            return reply.get("value")
+        error = reply.get("error") or {}
+        etype = REMOTE_ERRORS.get(str(error.get("type")), RuntimeError)
+        raise etype(str(error.get("message", ""))[:500])
+
+    def serve(self):
+        protocol = self.protocol
         while True:
             try:
-                request = self.channel.recv(resolve_handle=self.resolve)
+                request = self.channel.recv(resolve_handle=self.resolve, resolve_shared=self.shared)
             except protocol.ProtocolError:
                 return
             except KeyError:
@@ -173,16 +248,29 @@ class Server:
                 self.channel.send({"kind": "ok", "value": None})
             elif op == "call":
                 self.channel.send(self.call(request), store_handle=self.store)
+            elif op == "probe":
+                self.channel.send({"kind": "ok", "value": probe(request.get("value") or {})})
+            elif op == "call_in":
+                self.channel.send(self.call(request, self.package_module(request.get("module"))),
+                                  store_handle=self.store)
             elif op == "exit":
                 return
             else:
                 self.channel.send({"kind": "error", "error": {"type": "ProtocolError",
                                    "message": "unknown op", "frames": [], "not_implemented": False}})
 
-    def call(self, request):
+    def package_module(self, name):
+        """Another module of the package (the student's own dependency), imported on first use."""
+        import importlib
+        try:
+            return importlib.import_module(f"{self.package}.{str(name)}")
+        except BaseException:         # noqa: BLE001 -- its failure is reported as a missing function
+            return None
+
+    def call(self, request, module=None):
         np = self.np
         name = request["fn"]
-        fn = getattr(self.module, name, None)
+        fn = getattr(module if module is not None else self.module, name, None)
         if fn is None or not callable(fn):
             return {"kind": "missing", "name": name}
         args = list(request.get("args") or ())
@@ -204,8 +292,8 @@ class Server:
             return {"kind": "error", "error": describe_exception(exc, self.student_path),
                     "seconds": time.perf_counter() - start}
         finally:
-            for name, original in originals.items():
-                setattr(self.module, name, original)
+            for fname, original in originals.items():
+                setattr(self.module, fname, original)
         seconds = time.perf_counter() - start
         reply = {"kind": "ok", "value": value, "seconds": seconds,
                  "warnings": sorted({safe_str(w.message, 200) for w in caught or []})[:5]}
@@ -217,7 +305,8 @@ class Server:
 
     def count_calls(self, counts):
         """Wrap the module's own functions so that calls to them are counted
-        (a heuristic for finite differences dressed up as backward)."""
+        (a heuristic for finite differences dressed up as backward; student code
+        can reach these counters, so the judge also counts the stub calls it serves)."""
         originals = {}
         for name, obj in list(vars(self.module).items()):
             if inspect.isfunction(obj) and getattr(obj, "__module__", None) == self.module.__name__:
@@ -229,52 +318,128 @@ class Server:
         return originals
 
 
+def probe(request):
+    """What this process can reach: which of `read` it can open, which of `write` folders it can
+    create a file in, and (walk=True) every regular file it can read, found by walking from /."""
+    out = {"readable": [], "writable": [], "walked": 0}
+    for path in request.get("read") or []:
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+            out["readable"].append(path)
+        except OSError:
+            pass
+    for folder in request.get("write") or []:
+        try:
+            target = os.path.join(folder, f".probe-{os.getpid()}")
+            with open(target, "w") as f:
+                f.write("x")
+            os.unlink(target)
+            out["writable"].append(folder)
+        except OSError:
+            pass
+    if request.get("walk"):
+        skip = set(request.get("skip") or ())
+        found = []
+        for top, dirs, files in os.walk("/", topdown=True):
+            dirs[:] = [d for d in dirs if os.path.join(top, d) not in skip]
+            for name in files:
+                path = os.path.join(top, name)
+                out["walked"] += 1
+                try:
+                    if not stat.S_ISREG(os.lstat(path).st_mode):
+                        continue
+                    with open(path, "rb") as f:
+                        f.read(1)
+                    found.append(path)
+                except OSError:
+                    pass
+        out["walk"] = found
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", required=True)
+    parser.add_argument("--package", default="assignment")
     parser.add_argument("--part", required=True)
     parser.add_argument("--fds", required=True)
-    parser.add_argument("--sandbox", action="store_true")
+    parser.add_argument("--backend", choices=("namespaces", "landlock", "none"), default="none")
+    parser.add_argument("--view", help="namespaces: an empty folder to mount the new root on")
+    parser.add_argument("--scratch-fd", type=int, help="landlock, none: the private scratch folder")
+    parser.add_argument("--scratch-bytes", type=int, default=64 << 20)
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--gid", type=int)
+    parser.add_argument("--nproc", type=int)
+    parser.add_argument("--arena-fd", type=int)
+    parser.add_argument("--remote", action="append", default=[], help="module:function,function,...")
     parser.add_argument("--memory", type=int, default=None)
     parser.add_argument("--output", type=int, default=None)
     parser.add_argument("--cpu", type=int, default=None)
     args = parser.parse_args()
     read_fd, write_fd = (int(x) for x in args.fds.split(","))
-
-    notes = []
     root_fd = os.open(args.root, os.O_RDONLY | os.O_DIRECTORY)
-    # Import before the lock-down: it covers /tmp with a private tmpfs, and the
-    # kit itself (or a clone of it, as in CI) may live under /tmp.
-    import numpy as np
-    import protocol
-    if args.sandbox:
-        libc = ctypes.CDLL(None, use_errno=True)
-        notes = lock_down(libc)
-        os.chdir("/tmp")
-    set_limits(args.memory, args.output, args.cpu)
 
-    sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
-    sys.modules.pop("protocol", None)
+    # Everything the interpreter needs is loaded before the lock-down, and the allowlist is read
+    # off what it loaded.
+    import numpy as np
+    import allowlist
+    import protocol
     channel = protocol.Channel(read_fd, write_fd)
-    root = f"/proc/self/fd/{root_fd}"
+    arena = mmap.mmap(args.arena_fd, 0) if args.arena_fd is not None else None
+    try:
+        rules = allowlist.runtime(packages=("numpy",))
+        info = lock_down(args, rules, root_fd, args.scratch_fd)
+    except BaseException as exc:          # noqa: BLE001 -- any failure: stop before untrusted code runs
+        channel.send({"kind": "sandbox_error", "message": f"{type(exc).__name__}: {safe_str(exc, 300)}"})
+        os._exit(3)
+    info["allowlist"] = rules.as_data()
+    if args.backend == "landlock":
+        os.fchdir(args.scratch_fd)
+        root = f"/proc/self/fd/{root_fd}"
+        os.environ["TMPDIR"] = os.environ["HOME"] = f"/proc/self/fd/{args.scratch_fd}"
+    elif args.backend == "namespaces":
+        os.chdir("/tmp")
+        root = args.root
+    else:
+        if args.scratch_fd is not None:
+            os.fchdir(args.scratch_fd)
+        root = args.root
+
+    for name in ("protocol", "allowlist", "landlock", "mountview"):
+        sys.modules.pop(name, None)
+    while HERE in sys.path:
+        sys.path.remove(HERE)
     sys.path.insert(0, root)
-    sys.path.insert(1, os.path.join(root, "assignment"))
+    sys.path.insert(1, os.path.join(root, args.package))
     sys.dont_write_bytecode = True
-    student_path = os.path.join(root, "assignment", f"{args.part}.py")
+    student_path = os.path.join(root, args.package, f"{args.part}.py")
+    server = Server(channel, student_path, np, protocol, arena, args.package)
+    remote = types.ModuleType("_sandbox_remote")
+    remote.function = server.remote
+    sys.modules["_sandbox_remote"] = remote
+    for spec in args.remote:
+        module, _, names = spec.partition(":")
+        stub = types.ModuleType(f"{args.package}.{module}")
+        stub.__doc__ = f"{module}: computed by the grader, outside your process"
+        for fn in filter(None, names.split(",")):
+            setattr(stub, fn, server.remote(module, fn))
+        sys.modules[f"{args.package}.{module}"] = stub
 
     np.random.seed(0)
     random.seed(0)
     try:
         import importlib
-        module = importlib.import_module(f"assignment.{args.part}")
+        module = importlib.import_module(f"{args.package}.{args.part}")
     except BaseException as exc:  # SyntaxError, SystemExit, anything at import time
         error = describe_exception(exc, student_path)
         if isinstance(exc, SyntaxError):
             error["message"] = safe_str(exc.msg)
             error["frames"] = ([[f"{args.part}.py", exc.lineno or 0, "<module>", (exc.text or "").rstrip()[:200]]]
                                if exc.filename == student_path else [])
-        channel.send({"kind": "import_error", "error": error, "notes": notes})
+        channel.send({"kind": "import_error", "error": error, "sandbox": info})
         return
+    server.module = module
     functions = {}
     for name, obj in vars(module).items():
         if inspect.isfunction(obj) and not name.startswith("_"):
@@ -282,8 +447,8 @@ def main():
                 functions[name] = str(inspect.signature(obj))[:300]
             except (TypeError, ValueError):
                 functions[name] = "(...)"
-    channel.send({"kind": "ready", "functions": functions, "notes": notes, "pid": os.getpid()})
-    Server(channel, module, student_path, np).serve(protocol)
+    channel.send({"kind": "ready", "functions": functions, "sandbox": info, "pid": os.getpid()})
+    server.serve()
 
 
 if __name__ == "__main__":

@@ -296,9 +296,11 @@ def test_backward_mnist_directional(mlp, rng):
 def test_backward_is_backpropagation(mlp, rng):
     """backward computes gradients by backpropagation, not by finite differences"""
     params, X, y = away_from_kinks(rng, (20, 16, 12, 5), n=8)     # 605 parameters
-    with checks.prerequisite("backward is checked with the cache your forward returns"):
-        _, cache = forward_pair(mlp, params, X)
-    grads, calls = mlp.call("backward", params, cache, y, _count_calls=True)
+    # The judge serves the activations here, and counts the calls student code cannot hide.
+    with mlp.remote_dependencies():
+        with checks.prerequisite("backward is checked with the cache your forward returns"):
+            _, cache = forward_pair(mlp, params, X)
+        grads, calls = mlp.call("backward", params, cache, y, _count_calls=True)
     checks.that(isinstance(grads, dict), f"backward(params, cache, y): expected a dict, got {checks.fmt(grads)}")
     checks.backprop_not_finite_differences(calls, "backward(params, cache, y)", 605)
 

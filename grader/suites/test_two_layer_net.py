@@ -185,9 +185,11 @@ def test_backward_shapes(net, n, d, h, k, seed):
 def test_backward_is_backpropagation(net, rng):
     """backward computes gradients by backpropagation, not by finite differences"""
     params, X, y = problem(rng, n=8, d=10, h=12, k=3)          # 171 parameters
-    with checks.prerequisite("backward is checked with the cache your forward returns"):
-        _, cache = forward_pair(net, params, X)
-    grads, calls = net.call("backward", params, cache, y, _count_calls=True)
+    # The judge serves the activations here, and counts the calls student code cannot hide.
+    with net.remote_dependencies():
+        with checks.prerequisite("backward is checked with the cache your forward returns"):
+            _, cache = forward_pair(net, params, X)
+        grads, calls = net.call("backward", params, cache, y, _count_calls=True)
     gradient_dict(grads)
     checks.backprop_not_finite_differences(calls, "backward(params, cache, y)", 171)
 

@@ -1,6 +1,11 @@
 """Benchmarks (not tests): `make bench` or `python tests/bench/bench_grading.py`.
 
 Prints, as medians over --runs repetitions:
+  0. (--backends) the wall time to grade one full submission (the reference) with 2 jobs on each
+     sandbox backend this host offers, next to a checkout of the kit before the allowlist sandbox
+     (--baseline DIR, e.g. `git worktree add /tmp/before 08f0293`), measured the same way in
+     alternation; the MLP part alone on each; and the cost of one call of the reference
+     activations from student code (computed by the judge over the wire) against a local call;
   1. the wall time to grade one full submission (the reference), with 1 and
      2 parallel jobs, and their ratio;
   2. (--batch) the throughput on a batch of 20 submissions (copies of the
@@ -49,6 +54,83 @@ def bench_grading(runs):
     print(f"  speed-up of -j 2 over -j 1: {medians[1] / medians[2]:.2f}x   (goal: <= 20 s with -j 2)")
 
 
+ONE = """
+import sys, tempfile, time
+sys.path.insert(0, {root!r})
+from grader.grade import grade
+parts = {parts!r}
+with tempfile.TemporaryDirectory() as out:
+    start = time.perf_counter()
+    res = grade([{root!r} + "/solutions"], out, jobs=2, names=["reference"], quiet=True, **({{"parts": parts}} if parts else {{}}))
+    seconds = time.perf_counter() - start
+assert res["reference"]["score"] == res["reference"]["max_score"], res["reference"]["output"]
+print(seconds)
+"""
+
+
+def _one(root, backend=None, parts=None):
+    """Seconds to grade the reference in a fresh process (the batch's preflight included)."""
+    import subprocess
+    env = dict(os.environ)
+    env.pop("GRADER_SANDBOX", None)
+    if backend:
+        env["GRADER_SANDBOX"] = backend
+    out = subprocess.run([sys.executable, "-c", ONE.format(root=str(root), parts=parts)], env=env, cwd=str(root),
+                         capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def bench_backends(runs, baseline):
+    from grader.sandbox import backends
+    available = [b for b in ("namespaces", "landlock") if backends.available(b)]
+    print(f"grading one full submission (solutions/) with -j 2, each in a fresh process, {runs} runs, medians:")
+    for parts, label in ((None, "all four parts"), (("mlp",), "the MLP part alone")):
+        times = {name: [] for name in (["before"] if baseline else []) + available}
+        for _ in range(runs):                       # alternate, so that the machine's load hits all alike
+            if baseline:
+                times["before"].append(_one(Path(baseline), parts=parts))
+            for backend in available:
+                times[backend].append(_one(ROOT, backend, parts=parts))
+        medians = {name: statistics.median(t) for name, t in times.items()}
+        print(f"  {label}:")
+        for name, t in times.items():
+            ratio = f", {medians[name] / medians['before']:.2f}x before" if baseline and name != "before" else ""
+            print(f"    {name:10s} median {medians[name]:.2f} s ({', '.join(f'{x:.2f}' for x in t)}){ratio}")
+    if baseline:
+        print("  (goal: at most 1.3x before)")
+
+
+def bench_remote_call(calls=2000):
+    """One call of the reference relu from student code: in the worker's process (before) or computed by
+    the judge over the wire (now), on a minibatch-sized array (64 x 256)."""
+    import tempfile as _tf
+    from grader.judge import reference_functions
+    from grader.sandbox.client import Limits, StudentModule
+    from grader.sandbox.stage import stage_package
+    from solutions import activations
+    source = ("from .activations import relu\nimport numpy as np, time\n"
+              "def loop(x, n):\n    t = time.perf_counter()\n    for _ in range(n):\n        relu(x)\n"
+              "    return time.perf_counter() - t\n")
+    x = np.random.default_rng(0).normal(size=(64, 256))
+    with _tf.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mlp.py"
+        path.write_text(source)
+        m = StudentModule("mlp", stage_package("mlp", path, Path(tmp) / "pkg"), Limits(call_seconds=300),
+                          remote=reference_functions("mlp"))
+        try:
+            remote = statistics.median(m.loop(x, calls) / calls for _ in range(3))
+        finally:
+            m.close()
+    start = time.perf_counter()
+    for _ in range(calls):
+        activations.relu(x)
+    local = (time.perf_counter() - start) / calls
+    fit_calls = 4 * 5 * (4000 // 64 + 1)      # relu and relu_backward on 2 hidden layers, 5 epochs, 4000 rows
+    print(f"\none call of the reference relu on a (64, 256) array: {remote * 1e6:.0f} us through the judge, "
+          f"{local * 1e6:.0f} us in-process; one MLP fit with fit's defaults makes about {fit_calls} such "
+          f"calls: +{fit_calls * (remote - local):.2f} s")
+
+
 def bench_batch(runs, size=20):
     partial = str(ROOT / "grader" / "examples" / "partial")
     print(f"\ngrading a batch of {size} submissions (copies of the partial example), wall time:")
@@ -89,12 +171,20 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--skip-grading", action="store_true")
     parser.add_argument("--batch", action="store_true", help="also time a batch of 20 (several minutes)")
+    parser.add_argument("--backends", action="store_true", help="time each sandbox backend (and --baseline)")
+    parser.add_argument("--baseline", help="a checkout of the kit to compare with (before the allowlist sandbox)")
+    parser.add_argument("--skip-mlp", action="store_true")
     args = parser.parse_args()
+    if args.backends:
+        bench_backends(args.runs, args.baseline)
+        bench_remote_call()
+        return
     if not args.skip_grading:
         bench_grading(args.runs)
     if args.batch:
         bench_batch(args.runs)
-    bench_mlp(list(range(args.seeds)))
+    if not args.skip_mlp:
+        bench_mlp(list(range(args.seeds)))
 
 
 if __name__ == "__main__":

@@ -63,6 +63,32 @@ ATTACKS = (
     Attack("finite_difference_backward", "two_layer_net",
            "implements backward as finite differences of its own forward and loss",
            load("finite_difference_backward")),
+    Attack("copy_classmate", "activations",
+           "walks the disk (the kit, /tmp, /work, home folders, other processes' folders) for a classmate's "
+           "finished module and runs it as its own",
+           load("copy_classmate")),
+    Attack("snoop", "activations",
+           "reads other submissions, the outputs (results.json, gradebook.csv), data/, .hypothesis/, home "
+           "folders and the reference, and reports what it could read in its feedback",
+           load("snoop")),
+    Attack("bytecode_leak", "two_layer_net",
+           "looks for the reference activations in the staged package (source or bytecode) and in the code "
+           "objects of the functions it imports, to smuggle them out through the feedback",
+           load("bytecode_leak")),
+    Attack("fork_memory", "activations",
+           "forks three children at import that hold 1.5 GiB each, 4.5 GiB together under a 4 GiB limit",
+           load("fork_memory"), at_import=True),
+    Attack("amplify_reply", "activations",
+           "writes reply frames straight to the judge's pipe: 1.6 million empty dicts (a judge once took "
+           "1.9 GB parsing such a thing), and an array whose shape overflows int64 when multiplied",
+           load("amplify_reply")),
+    Attack("big_int_loss", "logistic_regression", "returns its loss as a Python int too large for a float",
+           load("big_int_loss")),
+    Attack("forge_instrumentation", "two_layer_net",
+           "finite differences through default-argument copies of its functions (the worker's call counter "
+           "never sees them) and clears the counter; modifies an input in place and puts a pristine copy "
+           "where the worker reports the arguments from",
+           load("forge_instrumentation")),
 )
 
 

@@ -13,3 +13,7 @@ def backward(params, cache, y):
             flat[j] = (mse_loss(forward(plus, X)[0], y) - mse_loss(forward(minus, X)[0], y)) / 2e-6
         grads[key] = grad
     return grads
+
+
+def fit(X, y, **kwargs):
+    raise NotImplementedError("training with this backward would take hours")

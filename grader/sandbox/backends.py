@@ -1,0 +1,256 @@
+"""Which isolation this host offers the worker, and the pieces each backend needs.
+
+    backend = backends.select()                 # probe once per process: "namespaces", "landlock" or "none"
+    backends.describe(backend)                  # {"backend": ..., "enforces": [...], "cannot": [...]}
+
+Probing only says what the kernel lets this process do; the client then
+verifies the chosen backend end to end (a worker must fail to read a canary
+file outside its allowlist) before anything untrusted runs.
+
+- namespaces: `unshare` (util-linux) can make mount, PID and network
+  namespaces, as root or through an unprivileged user namespace.
+- landlock: the kernel offers Landlock (Linux >= 5.13, the LSM enabled, and
+  no seccomp filter refusing its system calls).
+- none: neither. Grading refuses to start unless the instructor allows it.
+
+As root (the capabilities to change uid and gid), every worker also runs as
+a uid and gid of its own (UidSlot), so that RLIMIT_NPROC bounds its
+processes, it cannot signal anyone else's, and its whole tree can be killed
+by uid. Standard library only.
+"""
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from . import landlock
+
+ORDER = ("namespaces", "landlock", "none")
+UID_BASE = int(os.environ.get("GRADER_SANDBOX_UID_BASE", "64000"))   # 64000-64255: one per concurrent worker
+UID_SLOTS = 256
+CAP_SETGID, CAP_SETUID, CAP_KILL = 6, 7, 5
+
+FIXES = ("run the grader as root (Gradescope and Docker do), enable unprivileged user namespaces "
+         "(on Ubuntu 24.04 and GitHub's runners: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0), "
+         "or use a Linux kernel with Landlock (5.13 or newer, with landlock in its lsm= list; inside Docker, "
+         "a seccomp profile that allows the landlock_* system calls, as Docker's default does since 2022)")
+
+
+def capabilities():
+    """The effective capability mask of this process (0 if unknown)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return 0
+
+
+def can_switch_uid():
+    caps = capabilities()
+    return bool(caps & (1 << CAP_SETUID)) and bool(caps & (1 << CAP_SETGID))
+
+
+def others_can_read(paths, ancestors=True):
+    """Can a uid of its own (neither owner nor group) read `paths`? (mode bits, and with `ancestors`,
+    search permission on every folder above them). A Python installed under /root (mode 0700) fails."""
+    import stat
+    for path in paths:
+        path = os.path.realpath(path)
+        chain = [path]
+        if ancestors:
+            folder = os.path.dirname(path)
+            while True:
+                chain.append(folder)
+                if folder == "/":
+                    break
+                folder = os.path.dirname(folder)
+        for i, p in enumerate(chain):
+            try:
+                mode = os.stat(p).st_mode
+            except OSError:
+                return False
+            need = stat.S_IXOTH if i else (stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0))
+            if mode & need != need:
+                return False
+    return True
+
+
+def runtime_paths():
+    """The interpreter, its standard library and numpy: what a worker of its own uid must read."""
+    import sysconfig
+    paths = [sys.executable, sysconfig.get_paths()["stdlib"]]
+    try:
+        import numpy
+        paths += list(numpy.__path__)
+    except ImportError:
+        pass
+    return paths
+
+
+def own_uid_possible(backend):
+    """As root, can the worker run as a uid of its own under `backend`? Not where the Python
+    installation is unreadable to other users (then it stays root, without any capability)."""
+    if backend == "none" or not can_switch_uid():
+        return False
+    if backend not in _OWN_UID:
+        _OWN_UID[backend] = others_can_read(runtime_paths(), ancestors=backend == "landlock")
+    return _OWN_UID[backend]
+
+
+_OWN_UID = {}
+
+
+def unshare_prefix():
+    """The argv prefix that puts the worker in new mount, PID and network namespaces, or None."""
+    unshare = shutil.which("unshare")
+    if not unshare or sys.platform != "linux":
+        return None
+    base = [unshare, "--mount", "--pid", "--net", "--fork", "--kill-child"]
+    candidates = [base] if os.geteuid() == 0 else []
+    candidates.append([unshare, "--user", "--map-root-user"] + base[1:])
+    for cmd in candidates:
+        try:
+            ok = subprocess.run(cmd + ["true"], capture_output=True, timeout=10).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+        if ok:
+            return cmd
+    return None
+
+
+_AVAILABLE = {}
+
+
+def available(backend):
+    """Can this process use `backend` at all? (cached)"""
+    if backend not in _AVAILABLE:
+        if backend == "namespaces":
+            _AVAILABLE[backend] = unshare_prefix() is not None
+        elif backend == "landlock":
+            _AVAILABLE[backend] = landlock.abi() >= 1
+        else:
+            _AVAILABLE[backend] = True
+    return _AVAILABLE[backend]
+
+
+_PREFIX = []
+
+
+def namespace_prefix():
+    if not _PREFIX:
+        _PREFIX.append(unshare_prefix())
+    return _PREFIX[0]
+
+
+def candidates():
+    """Backends this host offers, best first (always ending with "none")."""
+    forced = os.environ.get("GRADER_SANDBOX")
+    if forced:
+        if forced not in ORDER:
+            raise ValueError(f"GRADER_SANDBOX={forced!r}: expected one of {ORDER}")
+        return [forced]
+    return [b for b in ORDER if available(b)]
+
+
+def describe(backend, uid=None):
+    """What `backend` enforces on this host and what it cannot (for results.json and the docs)."""
+    abi = landlock.abi()
+    if backend == "namespaces":
+        enforces = ["file system: allowlist view (pivot_root), read-only", "writes: private 64 MiB tmpfs /tmp",
+                    "network: none (own network namespace)", "processes: own PID namespace",
+                    "capabilities: none"]
+        cannot = ["CPU competition within the time limits"]
+    elif backend == "landlock":
+        enforces = [f"file system: allowlist (Landlock ABI {abi})", "writes: private scratch folder only"]
+        enforces.append("network: no TCP bind or connect" if abi >= 4 else "network: open (Landlock ABI < 4)")
+        enforces.append("signals, abstract unix sockets: own domain only" if abi >= 6 else
+                        "signals: same-uid processes reachable (Landlock ABI < 6)")
+        cannot = ["UDP and raw sockets", "the size of the scratch folder (files are capped at RLIMIT_FSIZE)",
+                  "CPU competition within the time limits"]
+    else:
+        enforces = ["resource limits only"]
+        cannot = ["reading any file the grader can read", "writing files", "network", "signalling processes"]
+    info = {"backend": backend, "enforces": enforces, "cannot": cannot}
+    if backend == "landlock":
+        info["landlock_abi"] = abi
+    if own_uid_possible(backend):
+        info["uid"] = "one per worker"
+        enforces.append("processes: a uid of its own per worker, RLIMIT_NPROC, killed by uid")
+    elif backend != "none" and can_switch_uid():
+        info["uid"] = "root without capabilities (the Python installation is not readable by other users)"
+    return info
+
+
+class UidSlot:
+    """A uid/gid of its own for one worker, held (flock) for the worker's lifetime, across processes."""
+
+    def __init__(self):
+        self.uid = self.gid = None
+        self._fd = None
+        # One fixed place for every process of the machine (not $TMPDIR, which may differ between them).
+        folder = "/tmp/mlp-kit-sandbox-uids" if os.path.isdir("/tmp") else os.path.join(
+            tempfile.gettempdir(), "mlp-kit-sandbox-uids")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        start = os.getpid() % UID_SLOTS
+        for i in range(UID_SLOTS):
+            slot = (start + i) % UID_SLOTS
+            fd = os.open(os.path.join(folder, f"{slot}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self._fd = fd
+            self.uid = self.gid = UID_BASE + slot
+            kill_uid(self.uid)          # whatever an earlier holder left behind
+            return
+        raise RuntimeError("no free sandbox uid (256 workers at once?)")
+
+    def release(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def uid_processes(uid):
+    """The pids whose real uid is `uid` (from /proc/*/status: /proc/PID itself belongs to root once a
+    process has changed its uid)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/status", "rb") as f:
+                    for line in f:
+                        if line.startswith(b"Uid:"):
+                            if int(line.split()[1]) == uid:
+                                found.append(int(name))
+                            break
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def kill_uid(uid):
+    """SIGKILL every process of `uid` (as root): a child takes that uid and calls kill(-1) until
+    nothing is left, which reaches each process whatever its session, group or parent."""
+    if not uid_processes(uid):
+        return
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            for _ in range(1000):
+                try:
+                    os.kill(-1, 9)
+                except ProcessLookupError:
+                    break
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
