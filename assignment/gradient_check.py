@@ -89,6 +89,27 @@ def relative_error(analytic, numeric):
     return float(np.linalg.norm(a - n) / denom)
 
 
+def param_gradient(loss_fn, params, name, h=1e-6):
+    """Central-difference gradient of loss_fn(params) with respect to params[name].
+
+    Args:
+        loss_fn: callable taking a params dict and returning the float loss.
+        params: dict name -> np.ndarray (float64); left unchanged.
+        name: the parameter to differentiate.
+        h: float, the step.
+
+    Returns:
+        np.ndarray shaped like params[name].
+    """
+    trial = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+
+    def f(value):
+        trial[name] = value
+        return loss_fn(trial)
+
+    return numerical_gradient(f, np.array(params[name], dtype=np.float64), h)
+
+
 def check_params(loss_fn, params, grads, h=1e-6):
     """Relative error of every gradient in `grads` against finite differences.
 
@@ -102,14 +123,4 @@ def check_params(loss_fn, params, grads, h=1e-6):
     Returns:
         dict name -> float, the relative error for that parameter.
     """
-    errors = {}
-    for name in params:
-        trial = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-
-        def f(value, name=name):
-            trial[name] = value
-            return loss_fn(trial)
-
-        num = numerical_gradient(f, np.array(params[name], dtype=np.float64), h)
-        errors[name] = relative_error(grads[name], num)
-    return errors
+    return {name: relative_error(grads[name], param_gradient(loss_fn, params, name, h)) for name in params}

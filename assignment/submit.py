@@ -4,12 +4,9 @@ Writes submission.zip next to your assignment/ folder:
 
     submission.zip
       submission.py                   a note (otter-grader wants one top-level .py)
-      assignment/activations.py       your four graded modules
-      assignment/logistic_regression.py
-      assignment/two_layer_net.py
-      assignment/mlp.py
+      assignment/<part>.py            your graded modules (parts.json lists the parts)
 
-Only the four module files are graded; the grader ignores everything else,
+Only the graded module files are graded; the grader ignores everything else,
 including submission.py (write nothing in it). Upload submission.zip as it
 is. Run `make check` first: it runs the public tests, and the zip is graded by
 the hidden ones.
@@ -21,42 +18,44 @@ import sys
 import zipfile
 from pathlib import Path
 
+from . import manifest
+
 HERE = Path(__file__).resolve().parent
 PACKAGE = __package__ or "assignment"
-PARTS = ("activations", "logistic_regression", "two_layer_net", "mlp")
 TOP_LEVEL = "submission.py"
 FOLDER = "assignment"                 # the graded modules' folder inside the zip, wherever this runs
 # Fixed zip timestamps: the same files always give the same bytes.
 STAMP = (1980, 1, 1, 0, 0, 0)
 NOTE = '''"""A submission to the MLP and backpropagation assignment (built by `make submission`).
 
-The graded files are assignment/activations.py, assignment/logistic_regression.py,
-assignment/two_layer_net.py and assignment/mlp.py. This file is not graded.
+The graded files are the modules under assignment/. This file is not graded.
 """
 '''
-# What a graded module can import when it is graded: the assignment's own modules (the
-# other parts are the reference's), numpy and the standard library.
-PACKAGE_MODULES = (*PARTS, "warmup", "gradient_check", "datasets")
+# What a graded module can import when it is graded, besides numpy and the standard library: the
+# assignment's own modules (the other parts are the reference's) and these helpers.
+HELPERS = ("gradient_check", "datasets")
 STUB = re.compile(r'raise NotImplementedError\("TODO: \w+\.(\w+)"\)')
 
 
 def write_zip(modules, dest):
-    """Write the submission zip: `modules` maps a part to its source (bytes);
-    a part missing from it is left out. Returns the names written."""
+    """Write the submission zip: `modules` maps a part to its source (bytes), in the order
+    written. Returns the names written."""
     names = [TOP_LEVEL]
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(zipfile.ZipInfo(TOP_LEVEL, STAMP), NOTE)
-        for part in PARTS:
-            if part in modules:
-                info = zipfile.ZipInfo(f"{FOLDER}/{part}.py", STAMP)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, modules[part])
-                names.append(info.filename)
+        for part, source in modules.items():
+            info = zipfile.ZipInfo(f"{FOLDER}/{part}.py", STAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, source)
+            names.append(info.filename)
     return names
 
 
-def foreign_imports(tree):
-    """The imports of a module that the grader cannot satisfy, e.g. ['.utils', 'torch']."""
+def foreign_imports(tree, modules_here=None):
+    """The imports of a module that the grader cannot satisfy, e.g. ['.utils', 'torch'].
+    modules_here: the assignment's own modules (default: every part and the helpers)."""
+    if modules_here is None:
+        modules_here = (*manifest.names(), *HELPERS)
     allowed_top = {"numpy", "__future__", FOLDER, *sys.stdlib_module_names}
     found = []
     for node in ast.walk(tree):
@@ -66,21 +65,21 @@ def foreign_imports(tree):
             if node.level:                        # from .utils import x / from . import utils
                 targets = [node.module] if node.module else [a.name for a in node.names]
                 found += ["." * node.level + t for t in targets
-                          if node.level > 1 or t.split(".")[0] not in PACKAGE_MODULES]
+                          if node.level > 1 or t.split(".")[0] not in modules_here]
             elif node.module.split(".")[0] not in allowed_top:
                 found.append(node.module)
             elif node.module == FOLDER:           # from assignment import utils
-                found += [f"{FOLDER}.{a.name}" for a in node.names if a.name not in PACKAGE_MODULES]
-            elif node.module.split(".")[0] == FOLDER and node.module.split(".")[1] not in PACKAGE_MODULES:
+                found += [f"{FOLDER}.{a.name}" for a in node.names if a.name not in modules_here]
+            elif node.module.split(".")[0] == FOLDER and node.module.split(".")[1] not in modules_here:
                 found.append(node.module)
     return sorted(set(found))
 
 
 def survey(folder, todo_count=None):
-    """(modules, notes): the four module files of `folder` and what to tell the student.
+    """(modules, notes): the graded module files of `folder` and what to tell the student.
     todo_count (a dict), if given, gets part -> how many functions are still TODO."""
     modules, notes = {}, []
-    for part in PARTS:
+    for part in manifest.graded():
         path = Path(folder) / f"{part}.py"
         if not path.is_file():
             notes.append(f"{part}.py is missing: that part scores 0")
@@ -97,7 +96,7 @@ def survey(folder, todo_count=None):
         if foreign:
             notes.append(f"{part}.py imports {', '.join(foreign)}, which the grader does not have: only "
                          f"numpy, the standard library and the assignment's own modules are there, and only "
-                         f"the four graded files are submitted. Move that code into {part}.py, or that part "
+                         f"the graded files are submitted. Move that code into {part}.py, or that part "
                          f"scores 0")
         todo = STUB.findall(text)
         if todo_count is not None:
@@ -115,12 +114,13 @@ def main(argv=None):
     todo = {}
     modules, notes = survey(HERE, todo)
     names = write_zip(modules, args.out)
-    print(f"wrote {args.out} with {len(names) - 1} of the {len(PARTS)} graded files:")
+    graded = manifest.graded()
+    print(f"wrote {args.out} with {len(names) - 1} of the {len(graded)} graded files:")
     for name in names[1:]:
         print(f"  {name}")
     for note in notes:
         print(f"note: {note}")
-    total, missing = sum(todo.values()), len(PARTS) - (len(names) - 1)
+    total, missing = sum(todo.values()), len(graded) - (len(names) - 1)
     if total or missing:
         left = [f"{total} function(s) still TODO"] if total else []
         left += [f"{missing} graded file(s) missing"] if missing else []

@@ -1,32 +1,53 @@
-"""Command line of the kit: `python -m grader <command>`.
+"""The kit's command line: `python -m grader <command>` (`python -m grader <command> --help`).
 
-    grade SUBMISSION... --out DIR [-j N] [--force]   grade folders or zips (see grader.grade); resumes
-    gradebook DIR                                    rebuild DIR/gradebook.csv from DIR/*/results.json
-    export --canvas ROSTER.csv [DIR] [--out FILE]    the totals as a Canvas gradebook import (grader.export)
-    similarity SUBMISSION... [--out DIR]            DIR/similarity.html, part by part (grader.similarity)
-    gradescope [--out dist/gradescope.zip]           the native Gradescope autograder (grader.gradescope)
-    assign [--check]                                 generate assignment/ from solutions/
+Every tool of the kit is a subcommand here (the Makefile's targets call them). grade and
+gradebook are the engine's own; each other command lives in its module, which gives
+`configure(parser)` and `command(args)`, imported only when that command runs (the Gradescope
+autograder's venv has the engine's packages only).
 """
 import argparse
+import importlib
 import json
 import os
 import sys
 from pathlib import Path
 
+from .engine.grade import EXAMPLES  # noqa: F401 -- the bundled examples, also for the kit's tests
+from .parts import GRADED
 from .sandbox.client import Limits
-from .sandbox.stage import PARTS
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = {
-    "reference": ROOT / "solutions",
-    "starter": ROOT / "assignment",
-    "partial": ROOT / "grader" / "examples" / "partial",
-}
+# (command, module that configures and runs it, what it does); None: defined in this file.
+COMMANDS = (
+    ("grade", None, "grade submissions (folders or zips); resumes; --help for the options"),
+    ("gradebook", None, "rebuild DIR/gradebook.csv from the results.json files in DIR"),
+    ("assign", "grader.authoring.assign", "generate assignment/, the partial example and the READMEs' tables"),
+    ("release", "grader.authoring.release", "build dist/ (handout and instructor bundle), or check a handout"),
+    ("screenshots", "grader.authoring.screenshots", "regenerate the README's screenshots in docs/ (chromium)"),
+    ("report", "grader.instructor.report", "DIR/report.html: what a graded class got wrong, and who"),
+    ("mutants", "grader.instructor.mutants", "grade the catalog's bugs with the hidden suites (mutation score)"),
+    ("similarity", "grader.instructor.similarity", "OUT/similarity.html: the most similar pairs, part by part"),
+    ("export", "grader.instructor.export", "the totals as a Canvas gradebook import"),
+    ("gradescope", "grader.platforms.gradescope", "build the native Gradescope autograder zip, or run it"),
+    ("otter", "grader.platforms.otter.cli", "build the otter-grader autograder zip; grade with otter run"),
+)
+
+
+def configure_grade(g):
+    g.add_argument("submissions", nargs="*", help="folders or .zip files; none = bundled examples")
+    g.add_argument("--out", default="grades", help="output folder (default: grades/)")
+    g.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("JOBS", "1")),
+                   help="parts graded in parallel (default: $JOBS or 1)")
+    g.add_argument("--parts", nargs="+", choices=GRADED, help="grade only these parts")
+    g.add_argument("--limits", help='JSON overrides of the limits, e.g. {"part_seconds": 60}')
+    g.add_argument("--force", action="store_true",
+                   help="grade again submissions whose results.json is up to date (same files, same kit)")
+    g.add_argument("--allow-unsandboxed", action="store_true",
+                   help="grade even where no sandbox works (only for submissions you trust)")
 
 
 def cmd_grade(args):
-    from .grade import grade
-    from .preflight import GradingRefused
+    from .engine.grade import BatchInterrupted, grade
+    from .engine.preflight import GradingRefused
     limits = Limits(**json.loads(args.limits)) if args.limits else Limits()
     if args.submissions:
         paths, names = args.submissions, None
@@ -37,11 +58,9 @@ def cmd_grade(args):
     missing = [p for p in paths if not os.path.exists(p)]
     for p in missing:
         print(f"warning: {p} does not exist; it is graded as an empty submission", file=sys.stderr)
-    from .grade import BatchInterrupted
     try:
-        grade(paths, args.out, jobs=args.jobs, limits=limits, mode=args.mode,
-              parts=tuple(args.parts) if args.parts else PARTS, names=names, force=args.force,
-              allow_unsandboxed=args.allow_unsandboxed)
+        grade(paths, args.out, jobs=args.jobs, limits=limits, parts=tuple(args.parts) if args.parts else GRADED,
+              names=names, force=args.force, allow_unsandboxed=args.allow_unsandboxed)
     except GradingRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -54,14 +73,21 @@ def cmd_grade(args):
     return 0
 
 
+def configure_gradebook(b):
+    b.add_argument("dir")
+
+
 def cmd_gradebook(args):
-    from .grade import rebuild_gradebook
+    from .engine.grade import rebuild_gradebook
     if not os.path.isdir(args.dir):
         print(f"error: {args.dir} is not a folder", file=sys.stderr)
         return 2
     rows = rebuild_gradebook(args.dir)
     print(f"wrote {Path(args.dir) / 'gradebook.csv'} ({len(rows)} submissions, from the results.json files present)")
     return 0 if rows else 1
+
+
+LOCAL = {"grade": (configure_grade, cmd_grade), "gradebook": (configure_gradebook, cmd_gradebook)}
 
 
 def option_like_paths(argv):
@@ -75,48 +101,25 @@ def option_like_paths(argv):
     return [a for a in rest if a.startswith("-") and a != "-" and os.path.exists(a)]
 
 
-def main(argv=None):
+def parser_for(chosen):
+    """The command line's parser; only the `chosen` command's module is imported to configure it."""
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("grade", help="grade submissions (folders or zips)")
-    g.add_argument("submissions", nargs="*", help="folders or .zip files; none = bundled examples")
-    g.add_argument("--out", default="grades", help="output folder (default: grades/)")
-    g.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("JOBS", "1")),
-                   help="parts graded in parallel (default: $JOBS or 1)")
-    g.add_argument("--mode", choices=("hidden", "public"), default="hidden")
-    g.add_argument("--parts", nargs="+", choices=PARTS, help="grade only these parts")
-    g.add_argument("--limits", help='JSON overrides of the limits, e.g. {"part_seconds": 60}')
-    g.add_argument("--force", action="store_true",
-                   help="grade again submissions whose results.json is up to date (same files, same kit)")
-    g.add_argument("--allow-unsandboxed", action="store_true",
-                   help="grade even where no sandbox works (only for submissions you trust)")
-    g.set_defaults(fn=cmd_grade)
-    b = sub.add_parser("gradebook", help="rebuild DIR/gradebook.csv from the results.json files in DIR")
-    b.add_argument("dir")
-    b.set_defaults(fn=cmd_gradebook)
-    e = sub.add_parser("export", help="export the totals for an LMS gradebook")
-    e.add_argument("dir", nargs="?", default="grades", help="a graded folder (default: grades/)")
-    e.add_argument("--canvas", required=True, metavar="ROSTER.csv",
-                   help="CSV with the columns submission and student_id (Canvas SIS User ID), optionally name")
-    e.add_argument("--column", default="MLP assignment", help="the assignment's column title in Canvas")
-    e.add_argument("--out", help="where to write (default: DIR/canvas.csv)")
-    e.set_defaults(fn=lambda args: __import__("grader.export", fromlist=["main"]).cmd_export(args))
-    s = sub.add_parser("similarity", help="OUT/similarity.html: the most similar pairs of submissions, part by part")
-    s.add_argument("submissions", nargs="+", help="folders or .zip files, one per student (as for grade)")
-    s.add_argument("--out", default="grades", help="folder of similarity.html (default: grades/)")
-    s.add_argument("--top", type=int, default=10, help="pairs shown per part (default 10)")
-    s.set_defaults(fn=lambda args: __import__("grader.similarity", fromlist=["main"]).cmd_similarity(args))
-    gs = sub.add_parser("gradescope", help="build the native Gradescope autograder zip")
-    gs.add_argument("--out", default=str(ROOT / "dist" / "gradescope.zip"))
-    gs.add_argument("--hidden-visibility", default="after_published",
-                    choices=("after_published", "after_due_date", "visible", "hidden"),
-                    help="when students see the hidden tests' results (default: after_published)")
-    gs.add_argument("--limits", help='JSON overrides of the limits, e.g. {"part_seconds": 60}')
-    gs.set_defaults(fn=lambda args: __import__("grader.gradescope", fromlist=["main"]).cmd_build(args))
-    a = sub.add_parser("assign", help="generate assignment/ from solutions/")
-    a.add_argument("--check", action="store_true")
-    a.set_defaults(fn=lambda args: __import__("grader.assign", fromlist=["main"]).main(
-        ["--check"] if args.check else []))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, module, what in COMMANDS:
+        p = sub.add_parser(name, help=what, description=what)
+        if name != chosen:
+            continue
+        if module is None:
+            configure, command = LOCAL[name]
+        else:
+            imported = importlib.import_module(module)
+            configure, command = imported.configure, imported.command
+        configure(p)
+        p.set_defaults(fn=command)
+    return parser
+
+
+def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     clash = option_like_paths(argv)
     if clash:
@@ -124,7 +127,8 @@ def main(argv=None):
               f"an option but name{'s' if len(clash) == 1 else ''} a file or folder here. Nothing was graded: "
               f"put submissions after `--` (grade --out DIR -- *) or give them as ./NAME", file=sys.stderr)
         return 2
-    args = parser.parse_args(argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    args = parser_for(chosen).parse_args(argv)
     return args.fn(args)
 
 

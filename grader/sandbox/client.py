@@ -44,17 +44,12 @@ FULL_SCAN_SECONDS = 0.25      # ... and looks for new processes in its tree
 NPROC_OWN_UID = 8             # processes and threads of a worker that has a uid of its own
 
 
-# Seconds of student-code time per part: 10x or more what the reference needs
-# on 2 loaded cores (activations 1 s, logistic regression 1 s, two-layer net
-# 5 s, MLP 5 s of calls), so slow but correct code (Python loops) still fits.
-PART_SECONDS = {"activations": 60.0, "logistic_regression": 90.0, "two_layer_net": 150.0, "mlp": 240.0}
-
-
 @dataclass
 class Limits:
-    """Resource limits for one part of one submission (instructor-tunable)."""
+    """Resource limits for grading one module (instructor-tunable)."""
 
-    part_seconds: float = None        # backstop for all calls of one part (None: PART_SECONDS + every test's own)
+    part_seconds: float = None        # backstop for all calls (None: suite_seconds + every test's own)
+    suite_seconds: float = 120.0      # student-code time for all the tests before each test's own (set by the engine)
     call_seconds: float = 20.0        # one call, unless a test asks for more
     start_seconds: float = 30.0       # starting the worker and importing the module
     memory_bytes: int = 4 << 30       # the worker's whole process tree (resident), and each process's address space
@@ -64,12 +59,12 @@ class Limits:
     def for_test(self):
         return self.test_seconds if self.test_seconds is not None else self.call_seconds
 
-    def for_part(self, part, tests=0):
-        """The seconds `part` may use in all: a backstop sized so that each of its `tests` still gets
-        its own budget after earlier tests hung."""
+    def for_part(self, tests=0):
+        """The seconds the module's calls may use in all: a backstop sized so that each of its `tests`
+        still gets its own budget after earlier tests hung."""
         if self.part_seconds is not None:
             return self.part_seconds
-        return PART_SECONDS.get(part, 120.0) + tests * self.for_test()
+        return self.suite_seconds + tests * self.for_test()
 
 
 class StudentError(Exception):
@@ -309,7 +304,7 @@ class Worker:
         keep = [req_r, resp_w, self.arena.fd]
         # The CPU limit is a backstop for a worker whose judge is gone: the part's
         # whole budget, and then the kernel stops it.
-        cpu = int(limits.for_part(part) + limits.start_seconds + 60)
+        cpu = int(limits.for_part() + limits.start_seconds + 60)
         args = ["--root", str(package_root), "--part", part, "--fds", f"{req_r},{resp_w}",
                 "--backend", backend, "--arena-fd", str(self.arena.fd),
                 "--memory", str(limits.memory_bytes), "--output", str(64 << 20), "--cpu", str(cpu)]
@@ -576,8 +571,6 @@ class StudentModule:
         self.sandbox = {}                # what the worker reported about its isolation
         self.fatal = None                # an import problem: every call fails with it
         self.poison = None               # a timeout in this test: later calls fail fast
-        self.generation = 0
-        self.calls = 0
         self.timeouts = 0
         self.crashes = 0
         self.remote_calls = collections.Counter()    # stub calls served during the current call
@@ -699,7 +692,6 @@ class StudentModule:
             opts["return_args"] = True
         if _count_calls:
             opts["count_calls"] = True
-        self.calls += 1
         message = {"op": "call", "fn": name, "args": list(args), "kwargs": kwargs, "opts": opts}
         if _module is not None:                       # a function of another module of the package
             message.update(op="call_in", module=_module)
@@ -795,7 +787,7 @@ class StudentModule:
         return StudentRaised(f"{label} raised {etype}: {message}{where}", error)
 
     def _budget_left(self):
-        return self.limits.for_part(self.part, self.tests) - self.used
+        return self.limits.for_part(self.tests) - self.used
 
     def _ensure_started(self):
         try:
@@ -832,7 +824,6 @@ class StudentModule:
         except (OSError, RuntimeError, SandboxFailure) as exc:
             self.fatal = SandboxFailure(f"the grader could not start a sandboxed worker ({self.backend}): {exc}")
             raise self.fatal from None
-        self.generation += 1
         wait = min(self.limits.start_seconds, left)
         try:
             reply = self._receive(self.worker, start + wait)
@@ -900,7 +891,7 @@ class StudentModule:
             self.own_verified.add(module)
 
     def _budget_message(self):
-        return (f"the time limit for all of {self.part} ({self.limits.for_part(self.part, self.tests):.0f} s) "
+        return (f"the time limit for all of {self.part} ({self.limits.for_part(self.tests):.0f} s) "
                 f"is used up, so this test did not run")
 
     def _receive(self, worker, deadline):

@@ -1,8 +1,9 @@
-"""Fixtures, markers and the hypothesis profiles shared by the four suites.
+"""Fixtures, markers and the hypothesis profile shared by the suites.
 
-Each test receives the student's module for its part as a proxy (`act`,
-`logreg`, `net` or `mlp`): calls run in a sandboxed worker, results come back
-as plain numbers and arrays, and every comparison happens here.
+Each test receives the student's module for its part as a proxy (`student`,
+or the name its suite reads best with: `act`, `logreg`, `net`, `mlp`): calls
+run in a sandboxed worker, results come back as plain numbers and arrays, and
+every comparison happens here.
 """
 import hashlib
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from grader import context
+from grader.engine import context
 
 # Derandomized: the same submission gets the same examples and the same score
 # on every run. No example database, no deadline (timing is the sandbox's job).
@@ -20,17 +21,14 @@ _COMMON = dict(database=None, deadline=None, print_blob=False, report_multiple_b
                suppress_health_check=list(HealthCheck), max_examples=40,
                phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 settings.register_profile("grading", derandomize=True, **_COMMON)
-# The public profile draws other examples (a fixed seed, not the derandomized
-# one) so that the public tests predict the hidden ones without revealing them.
-settings.register_profile("public", derandomize=False, **_COMMON)
-settings.load_profile("public" if context.MODE == "public" else "grading")
+settings.load_profile("grading")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): the test is worth n points")
     config.addinivalue_line("markers", "public: students can run this test before the deadline")
-    # Every other test says how a student learns why it failed (grader.judge.visibility_of):
-    config.addinivalue_line("markers", "covered_by(*titles): public cases (grader/public.py) that check this "
+    # Every other test says how a student learns why it failed (grader.engine.judge.visibility_of):
+    config.addinivalue_line("markers", "covered_by(*checks): public checks (grader/suites/public.py) of this "
                                        "test's topic; its result is shown once grades are published")
     config.addinivalue_line("markers", "visible: no public case checks this topic, so its result is shown "
                                        "as soon as grading ends")
@@ -48,26 +46,18 @@ def _fresh_worker_state(student):
 
 @pytest.fixture
 def rng(request):
-    """A generator seeded by the test's id and the mode: order-independent."""
-    key = f"{context.MODE}:{request.node.nodeid}".encode()
+    """A generator seeded by the test's id: order-independent. ("hidden:" salts the key: the public
+    checks draw theirs under "public:", grader/suites/public.py.)"""
+    key = f"hidden:{request.node.nodeid}".encode()
     return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
 
 
-@pytest.fixture
-def act(student):
-    return student
+def _alias(name):
+    @pytest.fixture(name=name)
+    def alias(student):
+        return student
+    return alias
 
 
-@pytest.fixture
-def logreg(student):
-    return student
-
-
-@pytest.fixture
-def net(student):
-    return student
-
-
-@pytest.fixture
-def mlp(student):
-    return student
+for _name in ("act", "logreg", "net", "mlp"):
+    globals()[f"_{_name}"] = _alias(_name)

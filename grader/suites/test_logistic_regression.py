@@ -1,19 +1,23 @@
-"""Hidden suite, part 2: logistic regression trained by backprop on BCE (20 points).
+"""Part 2, logistic regression trained by backprop on BCE: the hidden tests (20 points) and the public checks.
 
 The numerical side of every gradient check is the grader's own mean BCE
-(grader.oracle.logreg_loss, computed from the logits), never the student's
+(oracle.logreg_loss, computed from the logits), never the student's
 bce_loss, which is checked on its own. A correct backward measures a relative
-error of about 1e-10 here; the limit is 1e-6.
+error of about 1e-10 here; the limit is 1e-6. The public checks (public_*)
+share one small problem, drawn once (public_problem).
 """
+from functools import lru_cache
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import oracle, strategies
-from grader.mutation import Calls
-from solutions import checks
-from solutions.gradient_check import numerical_gradient, relative_error
+from grader.suites import oracle, strategies
+from grader.suites.calls import Calls
+from grader.suites.public import covered_by, rng_for
+from tooling import feedback, probes
+from tooling.gradient_check import numerical_gradient, relative_error
 
 GRAD_LIMIT = 1e-6
 
@@ -55,99 +59,147 @@ def separable_with_bias(seed, n=200):
     return X[keep][:n], (s[keep][:n] > 0).astype(np.float64)
 
 
+@lru_cache(maxsize=1)
+def public_problem():
+    """The public checks' inputs and the oracle's values on them, drawn in one stream."""
+    r = rng_for("logistic regression")
+    X, w, b = r.normal(size=(5, 4)), r.normal(size=4), -0.3
+    y = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    gw, gb = numeric_grads(X, y, w, b)
+    Xs = r.uniform(0.0, 4.0, size=(600, 2))
+    s = Xs.sum(axis=1) - 4.0
+    keep = np.abs(s) > 0.4
+    # one gradient step from zeros (lr = 0.5), and the gradient where it lands
+    g0w, g0b = numeric_grads(X, y, np.zeros(4), 0.0)
+    w1, b1 = -0.5 * g0w, -0.5 * g0b
+    g1w, g1b = numeric_grads(X, y, w1, b1)
+    return {"X": X, "w": w, "b": b, "y": y, "a": oracle.logreg_forward(X, w, b), "gw": gw, "gb": gb,
+            "Xs": Xs[keep][:150], "ys": (s[keep][:150] > 0).astype(np.float64),
+            "step1": (w1, b1), "step2": (w1 - 0.5 * g1w, b1 - 0.5 * g1b)}
+
+
 # -- forward -------------------------------------------------------------
+def public_forward(logreg):
+    """forward matches σ(X w + b)"""
+    d = public_problem()
+    probes.close(logreg, fn="forward", args=(d["X"], d["w"], d["b"]), expected=d["a"], argnames=("X", "w", "b"),
+                 rtol=1e-9)
+
+
 @pytest.mark.public
 @pytest.mark.points(2)
 def test_forward_values(logreg, rng):
     """forward matches σ(X w + b), one probability per row"""
     X, w, b, _ = problem(rng)
-    checks.close(logreg.forward(X, w, b), oracle.logreg_forward(X, w, b), "forward(X, w, b)",
+    feedback.close(logreg.forward(X, w, b), oracle.logreg_forward(X, w, b), "forward(X, w, b)",
                  {"X": X, "w": w, "b": b}, rtol=1e-9)
 
 
-@pytest.mark.covered_by("forward matches σ(X w + b)")
+@covered_by(public_forward)
 @pytest.mark.points(1)
 @given(X=strategies.batch(), seed=st.integers(0, 2**16))
 def test_forward_any_shape(logreg, X, seed):
     """forward returns shape (N,) for any batch size N and width D"""
     w = np.random.default_rng(seed).normal(size=X.shape[1])
     got = logreg.forward(X, w, -0.3)
-    checks.close(got, oracle.logreg_forward(X, w, -0.3), "forward(X, w, b)", {"X": X, "w": w, "b": -0.3},
+    feedback.close(got, oracle.logreg_forward(X, w, -0.3), "forward(X, w, b)", {"X": X, "w": w, "b": -0.3},
                  rtol=1e-9)
 
 
 # -- loss ----------------------------------------------------------------
+def public_bce(logreg):
+    """bce_loss matches the mean binary cross-entropy"""
+    d = public_problem()
+    probes.scalar(logreg, fn="bce_loss", args=(d["a"], d["y"]), expected=oracle.bce(d["a"], d["y"]),
+                  argnames=("a", "y"), rtol=1e-9, batch=5)
+
+
+def public_bce_finite(logreg):
+    """bce_loss is finite when a is exactly 0 or 1"""
+    probes.finite_scalar(logreg, fn="bce_loss", args=(np.array([0.0, 1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])),
+                         argnames=("a", "y"))
+
+
+def public_bce_confidently_wrong(logreg):
+    """bce_loss of a confidently wrong prediction costs at least −log(1e-7) ≈ 16"""
+    probes.scalar_at_least(logreg, fn="bce_loss", args=(np.array([0.0, 1.0]), np.array([1.0, 0.0])), expected=16.0,
+                           argnames=("a", "y"))
+
+
 @pytest.mark.public
 @pytest.mark.points(1.5)
 def test_bce_values(logreg, rng):
     """bce_loss matches the mean binary cross-entropy"""
     a = rng.uniform(0.05, 0.95, size=7)
     y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0])
-    checks.scalar_close(logreg.bce_loss(a, y), oracle.bce(a, y), "bce_loss(a, y)", {"a": a, "y": y}, rtol=1e-9,
+    feedback.scalar_close(logreg.bce_loss(a, y), oracle.bce(a, y), "bce_loss(a, y)", {"a": a, "y": y}, rtol=1e-9,
                         batch=7)
 
 
-@pytest.mark.covered_by("bce_loss is finite when a is exactly 0 or 1")
+@covered_by(public_bce_finite)
 @pytest.mark.points(1)
 def test_bce_finite_at_0_and_1(logreg):
     """bce_loss is finite when a is exactly 0 or 1"""
     a, y = np.array([0.0, 1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])
-    got = checks.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
-    checks.that(np.isfinite(got) and got > 2.5,
-                f"bce_loss(a, y) {checks.describe_inputs(a=a, y=y)}: got {got:.6g}; expected a finite loss "
-                f"({checks.hint('clip_before_log')}) that is large for the confidently wrong rows")
+    got = feedback.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
+    feedback.that(np.isfinite(got) and got > 2.5,
+                f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)}: got {got:.6g}; expected a finite loss "
+                f"({feedback.hint('clip_before_log')}) that is large for the confidently wrong rows")
     a, y = np.array([0.0, 1.0]), np.array([0.0, 1.0])
-    got = checks.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
-    checks.that(np.isfinite(got) and 0 <= got < 1e-2,
-                f"bce_loss(a, y) {checks.describe_inputs(a=a, y=y)}: got {got:.6g}; a perfect prediction "
+    got = feedback.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
+    feedback.that(np.isfinite(got) and 0 <= got < 1e-2,
+                f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)}: got {got:.6g}; a perfect prediction "
                 f"should give a loss of (about) 0")
 
 
-@pytest.mark.covered_by("bce_loss of a confidently wrong prediction costs at least −log(1e-7) ≈ 16")
+@covered_by(public_bce_confidently_wrong)
 @pytest.mark.points(1)
 def test_bce_confidently_wrong(logreg):
     """bce_loss of a confidently wrong prediction is large: at least −log(1e-7) ≈ 16.1 (eps ≤ 1e-7)"""
     # The docstring asks for eps ≤ 1e-7 (1e-12 suggested): -log(1e-7) = 16.12, -log(1e-12) = 27.6.
     # eps = 1e-3 gives 6.9 and trains as well, which is why it needs a test of its own.
+    # inf (no clipping at all) passes here: the test of exactly 0 or 1 charges it, once.
     for a, y in ((np.array([0.0]), np.array([1.0])), (np.array([1.0]), np.array([0.0]))):
-        got = checks.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
-        # inf (no clipping at all) passes here: the test of exactly 0 or 1 charges it, once.
-        checks.that(got >= 16.0,
-                    f"bce_loss(a, y) {checks.describe_inputs(a=a, y=y)}: got {got:.6g}; a prediction that is "
-                    f"certain and wrong should cost at least 16 (−log(eps) with eps ≤ 1e-7, e.g. 27.6 for "
-                    f"eps = 1e-12): is eps too large?")
+        probes.scalar_at_least(logreg, fn="bce_loss", args=(a, y), expected=16.0, argnames=("a", "y"))
 
 
-@pytest.mark.covered_by("bce_loss matches the mean binary cross-entropy")
+@covered_by(public_bce)
 @pytest.mark.points(1)
 @given(pair=strategies.probabilities_and_labels())
 def test_bce_nonnegative(logreg, pair):
     """bce_loss is a non-negative float"""
     a, y = pair
-    got = checks.scalar_close(logreg.bce_loss(a, y), oracle.bce(a, y), "bce_loss(a, y)", {"a": a, "y": y},
+    got = feedback.scalar_close(logreg.bce_loss(a, y), oracle.bce(a, y), "bce_loss(a, y)", {"a": a, "y": y},
                               rtol=1e-7, batch=len(y))
-    checks.that(got >= 0, f"bce_loss(a, y) {checks.describe_inputs(a=a, y=y)}: got {got:.6g} < 0")
+    feedback.that(got >= 0, f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)}: got {got:.6g} < 0")
 
 
-@pytest.mark.covered_by("bce_loss matches the mean binary cross-entropy")
+@covered_by(public_bce)
 @pytest.mark.points(1)
 @given(pair=strategies.probabilities_and_labels())
 def test_bce_batch_duplication(logreg, pair):
     """bce_loss is unchanged when the batch is duplicated (a mean, not a sum)"""
     a, y = pair
-    once = checks.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
-    twice = checks.scalar(logreg.bce_loss(np.concatenate([a, a]), np.concatenate([y, y])),
+    once = feedback.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
+    twice = feedback.scalar(logreg.bce_loss(np.concatenate([a, a]), np.concatenate([y, y])),
                           "bce_loss(a, y) on the batch repeated twice")
-    checks.that(np.isclose(once, twice, rtol=1e-9, atol=1e-12),
-                f"bce_loss(a, y) {checks.describe_inputs(a=a, y=y)} gives {once:.6g}, but {twice:.6g} "
-                f"on the same batch repeated twice: {checks.hint('batch_summed_loss')}")
+    feedback.that(np.isclose(once, twice, rtol=1e-9, atol=1e-12),
+                f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)} gives {once:.6g}, but {twice:.6g} "
+                f"on the same batch repeated twice: {feedback.hint('batch_summed_loss')}")
 
 
 # -- backward ------------------------------------------------------------
+def public_backward(logreg):
+    """backward matches finite differences (w and b)"""
+    d = public_problem()
+    probes.gradient(logreg, fn="backward", args=(d["X"], d["a"], d["y"]), expected=(d["gw"], d["gb"]),
+                    argnames=("X", "a", "y"), param=("w", "b"), batch=5)
+
+
 def _backward(logreg, rng):
     X, w, b, y = problem(rng)
     a = oracle.logreg_forward(X, w, b)
-    got = checks.pair(logreg.backward(X, a, y), "backward(X, a, y)", ("dw", "db"))
+    got = feedback.pair(logreg.backward(X, a, y), "backward(X, a, y)", ("dw", "db"))
     gw, gb = numeric_grads(X, y, w, b)
     return X, got, gw, gb
 
@@ -157,50 +209,50 @@ def _backward(logreg, rng):
 def test_backward_dw(logreg, rng):
     """backward matches finite differences (w)"""
     X, (dw, _), gw, _ = _backward(logreg, rng)
-    checks.gradient("w", dw, gw, "backward(X, a, y)", GRAD_LIMIT, batch=X.shape[0])
+    feedback.gradient("w", dw, gw, "backward(X, a, y)", GRAD_LIMIT, batch=X.shape[0])
 
 
-@pytest.mark.covered_by("backward matches finite differences (w and b)")
+@covered_by(public_backward)
 @pytest.mark.points(1)
 def test_backward_db(logreg, rng):
     """backward matches finite differences (b)"""
     X, (_, db), _, gb = _backward(logreg, rng)
-    value = checks.scalar(db, "backward(X, a, y): db")
-    checks.gradient("b", np.array(value), np.array(gb), "backward(X, a, y)", GRAD_LIMIT, batch=X.shape[0])
+    value = feedback.scalar(db, "backward(X, a, y): db")
+    feedback.gradient("b", np.array(value), np.array(gb), "backward(X, a, y)", GRAD_LIMIT, batch=X.shape[0])
 
 
-@pytest.mark.covered_by("backward matches finite differences (w and b)")
+@covered_by(public_backward)
 @pytest.mark.points(1)
 def test_backward_shapes(logreg, rng):
     """backward returns dw of shape (D,) and a scalar db"""
     X, w, b, y = problem(rng, n=5, d=4)
-    dw, db = checks.pair(logreg.backward(X, oracle.logreg_forward(X, w, b), y), "backward(X, a, y)",
+    dw, db = feedback.pair(logreg.backward(X, oracle.logreg_forward(X, w, b), y), "backward(X, a, y)",
                          ("dw", "db"))
-    checks.array(dw, "backward(X, a, y): dw", shape=(4,), inputs={"X": X})
-    checks.scalar(db, "backward(X, a, y): db")
+    feedback.array(dw, "backward(X, a, y): dw", shape=(4,), inputs={"X": X})
+    feedback.scalar(db, "backward(X, a, y): db")
 
 
 # -- fit -----------------------------------------------------------------
 def _fit(logreg, X, y, lr, epochs):
     out = logreg.fit(X, y, lr=lr, epochs=epochs)
     if not isinstance(out, (tuple, list)) or len(out) != 3:
-        raise checks.Failure(f"fit(X, y, lr, epochs): expected a tuple (w, b, losses), got {checks.fmt(out)}")
+        raise feedback.Failure(f"fit(X, y, lr, epochs): expected a tuple (w, b, losses), got {feedback.fmt(out)}")
     w, b, losses = out
-    w = checks.array(w, "fit(...): w", shape=(X.shape[1],))
-    b = checks.scalar(b, "fit(...): b")
+    w = feedback.array(w, "fit(...): w", shape=(X.shape[1],))
+    b = feedback.scalar(b, "fit(...): b")
     if isinstance(losses, np.ndarray):
         losses = list(losses.reshape(-1))
-    checks.that(isinstance(losses, list) and len(losses) == epochs,
+    feedback.that(isinstance(losses, list) and len(losses) == epochs,
                 f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch ({epochs}), got "
-                f"{checks.fmt(losses)}")
-    return w, b, [checks.scalar(v, f"fit(...): losses[{i}]") for i, v in enumerate(losses)]
+                f"{feedback.fmt(losses)}")
+    return w, b, [feedback.scalar(v, f"fit(...): losses[{i}]") for i, v in enumerate(losses)]
 
 
 def own_loss(logreg, X, y, w, b):
     """The loss the student's own forward and bce_loss give at (w, b), or None. fit records what they
     say: a wrong loss is bce_loss's mistake (or forward's), charged by their tests, not by fit's."""
     try:
-        return checks.scalar(logreg.bce_loss(checks.array(logreg.forward(X, w, b), "forward"), y), "bce_loss")
+        return feedback.scalar(logreg.bce_loss(feedback.array(logreg.forward(X, w, b), "forward"), y), "bce_loss")
     except Exception:  # noqa: BLE001
         return None
 
@@ -215,9 +267,9 @@ def follows_own_backward(logreg, X, y, w, b, step_w, step_b):
     Then fit is right, and a wrong gradient is the mistake of forward or backward, which their own
     tests charge (a mistake costs its points once)."""
     try:
-        a = checks.array(logreg.forward(X, w, b), "forward", shape=(X.shape[0],))
-        dw, db = checks.pair(logreg.backward(X, a, y), "backward", ("dw", "db"))
-        dw, db = checks.array(dw, "backward: dw", shape=w.shape), checks.scalar(db, "backward: db")
+        a = feedback.array(logreg.forward(X, w, b), "forward", shape=(X.shape[0],))
+        dw, db = feedback.pair(logreg.backward(X, a, y), "backward", ("dw", "db"))
+        dw, db = feedback.array(dw, "backward: dw", shape=w.shape), feedback.scalar(db, "backward: db")
     except Exception:  # noqa: BLE001 -- backward's own tests say what is wrong with it
         return False
     return (relative_error(step_w, dw) < 1e-5 and relative_error(np.array([step_b]), np.array([db])) < 1e-5
@@ -228,14 +280,26 @@ def check_step(logreg, X, y, w, b, step_w, step_b, labels):
     """fit's step must be the gradient at (w, b): the true one, or the one of the student's own backward."""
     gw, gb = numeric_grads(X, y, w, b)
     try:
-        checks.gradient("w", step_w, gw, labels[0], 1e-5, batch=X.shape[0])
-        checks.gradient("b", np.array(step_b), np.array(gb), labels[1], 1e-5, batch=X.shape[0])
-    except checks.Failure:
+        feedback.gradient("w", step_w, gw, labels[0], 1e-5, batch=X.shape[0])
+        feedback.gradient("b", np.array(step_b), np.array(gb), labels[1], 1e-5, batch=X.shape[0])
+    except feedback.Failure:
         if not follows_own_backward(logreg, X, y, w, b, step_w, step_b):
             raise
 
 
-@pytest.mark.covered_by("fit's first epoch is one gradient step from zeros")
+def public_fit_first_step(logreg):
+    """fit's first epoch is one gradient step from zeros"""
+    d = public_problem()
+    probes.fit_logreg(logreg, args=(d["X"], d["y"]), kwargs={"lr": 0.5, "epochs": 1}, expected=d["step1"], batch=5)
+
+
+def public_fit_second_step(logreg):
+    """fit's second epoch continues from the first"""
+    d = public_problem()
+    probes.fit_logreg(logreg, args=(d["X"], d["y"]), kwargs={"lr": 0.5, "epochs": 2}, expected=d["step2"], batch=5)
+
+
+@covered_by(public_fit_first_step)
 @pytest.mark.points(1.5)
 def test_fit_first_step(logreg, rng):
     """fit takes one gradient-descent step per epoch, starting from w = 0, b = 0"""
@@ -245,13 +309,13 @@ def test_fit_first_step(logreg, rng):
     check_step(logreg, X, y, np.zeros(3), 0.0, -w1 / lr, -b1 / lr,
                ("fit(X, y, lr=0.5, epochs=1), read as -w / lr,", "fit(X, y, lr=0.5, epochs=1), read as -b / lr,"))
     start, after = np.log(2.0), oracle.logreg_loss(X, y, w1, b1)
-    checks.that(recorded(losses[0], start, after) or recorded(losses[0], own_loss(logreg, X, y, np.zeros(3), 0.0),
+    feedback.that(recorded(losses[0], start, after) or recorded(losses[0], own_loss(logreg, X, y, np.zeros(3), 0.0),
                                                               own_loss(logreg, X, y, w1, b1)),
                 f"fit(X, y, epochs=1): losses[0] = {losses[0]:.6g}, but the loss is {start:.6g} at w = 0, "
                 f"b = 0 and {after:.6g} after the step")
 
 
-@pytest.mark.covered_by("fit's second epoch continues from the first")
+@covered_by(public_fit_second_step)
 @pytest.mark.points(1)
 def test_fit_second_step(logreg, rng):
     """fit continues from the previous step (two epochs = two steps)"""
@@ -269,17 +333,23 @@ def test_fit_loss_decreases(logreg, rng):
     """fit records one loss per epoch, and the training loss goes down"""
     X, _, _, y = problem(rng, n=10, d=3)
     w, b, losses = _fit(logreg, X, y, 0.1, 50)
-    checks.that(all(np.isfinite(losses)) and losses[-1] < losses[0] - 1e-3,
+    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0] - 1e-3,
                 f"fit(X, y, lr=0.1, epochs=50): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
                 f"they should decrease")
     final = oracle.logreg_loss(X, y, w, b)
     close = lambda v: v is not None and abs(losses[-1] - v) < 0.05 * abs(v) + 1e-9  # noqa: E731
-    checks.that(close(final) or close(own_loss(logreg, X, y, w, b)),
+    feedback.that(close(final) or close(own_loss(logreg, X, y, w, b)),
                 f"fit(...): the last recorded loss {losses[-1]:.6g} is far from the loss {final:.6g} of the "
                 f"returned w and b")
 
 
-@pytest.mark.covered_by("fit reaches ≥ 95% accuracy on separable data that needs a bias")
+def public_fit_accuracy(logreg):
+    """fit reaches ≥ 95% accuracy on separable data that needs a bias"""
+    d = public_problem()
+    probes.accuracy_logreg(logreg, args=(d["Xs"], d["ys"]), expected=0.95)
+
+
+@covered_by(public_fit_accuracy)
 @pytest.mark.points(2)
 def test_fit_separable_data_needs_bias(logreg):
     """fit reaches ≥ 95% training accuracy on separable data that needs a bias"""
@@ -288,26 +358,32 @@ def test_fit_separable_data_needs_bias(logreg):
     X, y = separable_with_bias(seed=7)
     w, b, _ = _fit(logreg, X, y, 0.1, 1000)
     acc = float(np.mean((oracle.logreg_forward(X, w, b) >= 0.5) == y))
-    checks.that(acc >= 0.95, f"fit(X, y) with the default lr=0.1 and epochs=1000 on 200 separable points "
+    feedback.that(acc >= 0.95, f"fit(X, y) with the default lr=0.1 and epochs=1000 on 200 separable points "
                              f"reaches {acc:.0%} training accuracy; expected at least 95%"
-                             + (f". b is still {b:g} after training: {checks.hint('bias_not_updated')}"
+                             + (f". b is still {b:g} after training: {feedback.hint('bias_not_updated')}"
                                 if b == 0 else ""))
 
 
 # -- predict -------------------------------------------------------------
+def public_predict(logreg):
+    """predict returns integer labels, threshold 0.5"""
+    probes.labels(logreg, fn="predict", args=(np.array([[-2.0], [0.2], [3.0], [0.6], [0.5]]), np.array([1.0]), -0.5),
+                  expected=np.array([0, 0, 1, 1, 1]), argnames=("X", "w", "b"))
+
+
 @pytest.mark.public
 @pytest.mark.points(1.5)
 def test_predict_threshold(logreg):
     """predict returns integer labels, thresholding σ(X w + b) at 0.5"""
     X = np.array([[-2.0], [-0.1], [0.1], [3.0], [0.6], [0.5]])
     w, b = np.array([1.0]), -0.5     # probabilities 0.08, 0.35, 0.40, 0.92, 0.52, exactly 0.5
-    got = checks.array(logreg.predict(X, w, b), "predict(X, w, b)", shape=(6,), inputs={"X": X})
-    checks.that(got.dtype.kind in "iu",
+    got = feedback.array(logreg.predict(X, w, b), "predict(X, w, b)", shape=(6,), inputs={"X": X})
+    feedback.that(got.dtype.kind in "iu",
                 f"predict(X, w, b): expected an integer array (use .astype(int)), got dtype {got.dtype}")
     expected = np.array([0, 0, 0, 1, 1, 1])
-    checks.that(np.array_equal(got, expected),
+    feedback.that(np.array_equal(got, expected),
                 f"predict(X, w, b) with σ(Xw + b) = [0.08, 0.35, 0.40, 0.92, 0.52, 0.5]: expected "
-                f"{checks.fmt(expected)}, got {checks.fmt(got)} (label 1 where σ(Xw + b) >= 0.5, 0.5 included)")
+                f"{feedback.fmt(expected)}, got {feedback.fmt(got)} (label 1 where σ(Xw + b) >= 0.5, 0.5 included)")
 
 
 @pytest.mark.visible
@@ -324,5 +400,5 @@ def test_no_input_mutation(logreg, rng):
         copies = [v.copy() if isinstance(v, np.ndarray) else v for v in args]
         after = calls.after(logreg, name, *copies, **kwargs)
         if after is not None:
-            checks.unchanged(f"{name}({names})", names.split(", "), args, after)
+            feedback.unchanged(f"{name}({names})", names.split(", "), args, after)
     calls.finish()

@@ -1,20 +1,23 @@
-"""Hidden suite, part 3: the two-layer sigmoid net with MSE (25 points).
+"""Part 3, the two-layer sigmoid net with MSE: the hidden tests (25 points) and the public checks.
 
 ŷ = σ(W2 σ(W1 x + b1) + b2) and L = (1/N) Σᵢ ‖yᵢ − ŷᵢ‖². Gradient checks
 perturb one parameter tensor at a time and take the loss from
-grader.oracle.two_layer_loss. A correct backward measures a relative error
+oracle.two_layer_loss. A correct backward measures a relative error
 of about 1e-10 here; the limit is 1e-6. K = 3 outputs, so that averaging over
 outputs as well as rows (a factor K) is caught.
 """
+from functools import lru_cache, partial
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import oracle, strategies
-from grader.mutation import Calls
-from solutions import checks
-from solutions.gradient_check import numerical_gradient, relative_error
+from grader.suites import oracle, strategies
+from grader.suites.calls import Calls
+from grader.suites.public import covered_by, rng_for
+from tooling import feedback, probes
+from tooling.gradient_check import param_gradient, relative_error
 
 GRAD_LIMIT = 1e-6
 KEYS = ("W1", "b1", "W2", "b2")
@@ -36,25 +39,17 @@ def problem(rng, n=5, d=3, h=4, k=3):
     return random_params(rng, d, h, k), rng.normal(size=(n, d)), rng.uniform(0.0, 1.0, size=(n, k))
 
 
-def numeric_grad(params, X, y, key):
-    def f(value):
-        trial = dict(params)
-        trial[key] = value
-        return oracle.two_layer_loss(trial, X, y)
-    return numerical_gradient(f, np.array(params[key], dtype=np.float64))
-
-
 def forward_pair(net, params, X):
-    return checks.pair(net.forward(params, X), "forward(params, X)", ("yhat", "cache"))
+    return feedback.pair(net.forward(params, X), "forward(params, X)", ("yhat", "cache"))
 
 
 def gradient_dict(grads, call="backward(params, cache, y)"):
     """backward's dict, checked for its form only: each tensor is checked where it is used, and a
     missing key by the test of that key (a mistake costs its points once)."""
     if grads is None:
-        raise checks.Failure(f"{call}: returned None. {checks.hint('no_return')}")
+        raise feedback.Failure(f"{call}: returned None. {feedback.hint('no_return')}")
     if not isinstance(grads, dict):
-        raise checks.Failure(f"{call}: expected a dict with keys {list(KEYS)}, got {checks.type_name(grads)}")
+        raise feedback.Failure(f"{call}: expected a dict with keys {list(KEYS)}, got {feedback.type_name(grads)}")
     return grads
 
 
@@ -62,20 +57,38 @@ def gradient_of(grads, key, call="backward(params, cache, y)"):
     """grads[key], or a failure that says it is missing (and what the dict holds)."""
     grads = gradient_dict(grads, call)
     if key not in grads:
-        raise checks.Failure(f"{call} returned no gradient for '{key}': expected the keys {list(KEYS)}, got "
-                             f"{checks.fmt(grads)}")
+        raise feedback.Failure(f"{call} returned no gradient for '{key}': expected the keys {list(KEYS)}, got "
+                             f"{feedback.fmt(grads)}")
     return grads[key]
 
 
+@lru_cache(maxsize=1)
+def public_problem():
+    """The public checks' network, batch and the oracle's values on them, drawn in one stream."""
+    r = rng_for("two layer net")
+    d, h, k, n = 2, 3, 2, 4
+    params = {"W1": r.normal(size=(h, d)), "b1": r.normal(0, 0.5, size=h),
+              "W2": r.normal(size=(k, h)), "b2": r.normal(0, 0.5, size=k)}
+    X, y = r.normal(size=(n, d)), r.uniform(size=(n, k))
+    grads = {key: param_gradient(partial(oracle.two_layer_loss, X=X, y=y), params, key) for key in params}
+    return {"params": params, "X": X, "y": y, "grads": grads, "yhat": oracle.two_layer_forward(params, X)}
+
+
 # -- init ----------------------------------------------------------------
+def public_init_shapes(net):
+    """init_params returns W1 (H, D), b1 (H,), W2 (K, H), b2 (K,)"""
+    probes.mapping_shapes(net, fn="init_params", args=(3, 4, 2), kwargs={"seed": 1},
+                          expected={"W1": [4, 3], "b1": [4], "W2": [2, 4], "b2": [2]})
+
+
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_init_shapes(net):
     """init_params returns W1 (H, D), b1 (H,), W2 (K, H), b2 (K,)"""
     p = net.init_params(3, 5, 2, seed=0)
-    checks.mapping(p, "init_params(n_in=3, n_hidden=5, n_out=2, seed=0)", KEYS, shapes(3, 5, 2))
+    feedback.mapping(p, "init_params(n_in=3, n_hidden=5, n_out=2, seed=0)", KEYS, shapes(3, 5, 2))
     for k in KEYS:
-        checks.finite(np.asarray(p[k], dtype=np.float64), f"init_params(3, 5, 2)['{k}']")
+        feedback.finite(np.asarray(p[k], dtype=np.float64), f"init_params(3, 5, 2)['{k}']")
 
 
 @pytest.mark.visible
@@ -83,30 +96,37 @@ def test_init_shapes(net):
 def test_init_seeded_and_random(net):
     """init_params is the same for the same seed, differs across seeds, and breaks symmetry"""
     call = "init_params(4, 6, 2, seed=...)"
-    a = checks.mapping(net.init_params(4, 6, 2, seed=3), call, KEYS, shapes(4, 6, 2))
-    b = checks.mapping(net.init_params(4, 6, 2, seed=3), call, KEYS, shapes(4, 6, 2))
-    c = checks.mapping(net.init_params(4, 6, 2, seed=4), call, KEYS, shapes(4, 6, 2))
-    checks.that(all(np.array_equal(a[k], b[k]) for k in KEYS),
+    a = feedback.mapping(net.init_params(4, 6, 2, seed=3), call, KEYS, shapes(4, 6, 2))
+    b = feedback.mapping(net.init_params(4, 6, 2, seed=3), call, KEYS, shapes(4, 6, 2))
+    c = feedback.mapping(net.init_params(4, 6, 2, seed=4), call, KEYS, shapes(4, 6, 2))
+    feedback.that(all(np.array_equal(a[k], b[k]) for k in KEYS),
                 f"init_params(4, 6, 2, seed=3) gave different parameters on two calls: "
-                f"{checks.hint('init_unseeded')}")
-    checks.that(not np.array_equal(a["W1"], c["W1"]),
+                f"{feedback.hint('init_unseeded')}")
+    feedback.that(not np.array_equal(a["W1"], c["W1"]),
                 "init_params gave the same W1 for seed=3 and seed=4: use the seed argument")
-    checks.that(np.unique(np.round(a["W1"], 12), axis=0).shape[0] == 6,
-                f"init_params(4, 6, 2): some rows of W1 are identical, {checks.hint('init_symmetric')}")
+    feedback.that(np.unique(np.round(a["W1"], 12), axis=0).shape[0] == 6,
+                f"init_params(4, 6, 2): some rows of W1 are identical, {feedback.hint('init_symmetric')}")
 
 
 # -- forward -------------------------------------------------------------
+def public_forward(net):
+    """forward matches σ(W2 σ(W1 x + b1) + b2)"""
+    d = public_problem()
+    probes.forward_close(net, fn="forward", args=(d["params"], d["X"]), expected=d["yhat"], argnames=("params", "X"),
+                         rtol=1e-9)
+
+
 @pytest.mark.public
 @pytest.mark.points(1.5)
 def test_forward_values(net, rng):
     """forward matches ŷ = σ(W2 σ(W1 x + b1) + b2)"""
     params, X, _ = problem(rng, n=4)
     yhat, _ = forward_pair(net, params, X)
-    checks.close(yhat, oracle.two_layer_forward(params, X), "forward(params, X)",
+    feedback.close(yhat, oracle.two_layer_forward(params, X), "forward(params, X)",
                  {"params": params, "X": X}, rtol=1e-9)
 
 
-@pytest.mark.covered_by("forward matches σ(W2 σ(W1 x + b1) + b2)")
+@covered_by(public_forward)
 @pytest.mark.points(1)
 @given(n=st.integers(1, 7), d=st.integers(1, 4), h=st.integers(1, 5), k=st.integers(1, 4),
        seed=st.integers(0, 2**16))
@@ -115,55 +135,68 @@ def test_forward_any_shape(net, n, d, h, k, seed):
     rng = np.random.default_rng(seed)
     params, X = random_params(rng, d, h, k), rng.normal(size=(n, d))
     yhat, _ = forward_pair(net, params, X)
-    checks.close(yhat, oracle.two_layer_forward(params, X), "forward(params, X)",
+    feedback.close(yhat, oracle.two_layer_forward(params, X), "forward(params, X)",
                  {"params": params, "X": X}, rtol=1e-9)
 
 
 # -- loss ----------------------------------------------------------------
+def public_mse(net):
+    """mse_loss matches (1/N) Σ ‖y − ŷ‖²"""
+    d = public_problem()
+    probes.scalar(net, fn="mse_loss", args=(d["yhat"], d["y"]), expected=oracle.mse(d["yhat"], d["y"]),
+                  argnames=("yhat", "y"), rtol=1e-9, batch=4, outputs=2)
+
+
 @pytest.mark.public
 @pytest.mark.points(2)
 def test_mse_values(net, rng):
     """mse_loss matches (1/N) Σᵢ ‖yᵢ − ŷᵢ‖² (summed over outputs, averaged over rows)"""
     yhat, y = rng.uniform(size=(5, 3)), rng.uniform(size=(5, 3))
-    checks.scalar_close(net.mse_loss(yhat, y), oracle.mse(yhat, y), "mse_loss(yhat, y)",
+    feedback.scalar_close(net.mse_loss(yhat, y), oracle.mse(yhat, y), "mse_loss(yhat, y)",
                         {"yhat": yhat, "y": y}, rtol=1e-9, batch=5, outputs=3)
 
 
-@pytest.mark.covered_by("mse_loss matches (1/N) Σ ‖y − ŷ‖²")
+@covered_by(public_mse)
 @pytest.mark.points(1)
 @given(pair=strategies.predictions_and_targets())
 def test_mse_laws(net, pair):
     """mse_loss is ≥ 0, is 0 when ŷ = y, and is unchanged when the batch is duplicated"""
     yhat, y = pair
-    got = checks.scalar_close(net.mse_loss(yhat, y), oracle.mse(yhat, y), "mse_loss(yhat, y)",
+    got = feedback.scalar_close(net.mse_loss(yhat, y), oracle.mse(yhat, y), "mse_loss(yhat, y)",
                               {"yhat": yhat, "y": y}, rtol=1e-7, atol=1e-12, batch=y.shape[0],
                               outputs=y.shape[1])
-    checks.that(got >= 0, f"mse_loss(yhat, y) {checks.describe_inputs(yhat=yhat, y=y)}: got {got:.6g} < 0")
-    zero = checks.scalar(net.mse_loss(y, y), "mse_loss(y, y)")
-    checks.that(abs(zero) < 1e-12, f"mse_loss(y, y) {checks.describe_inputs(y=y)}: got {zero:.6g}, expected 0")
-    twice = checks.scalar(net.mse_loss(np.vstack([yhat, yhat]), np.vstack([y, y])),
+    feedback.that(got >= 0, f"mse_loss(yhat, y) {feedback.describe_inputs(yhat=yhat, y=y)}: got {got:.6g} < 0")
+    zero = feedback.scalar(net.mse_loss(y, y), "mse_loss(y, y)")
+    feedback.that(abs(zero) < 1e-12, f"mse_loss(y, y) {feedback.describe_inputs(y=y)}: got {zero:.6g}, expected 0")
+    twice = feedback.scalar(net.mse_loss(np.vstack([yhat, yhat]), np.vstack([y, y])),
                           "mse_loss on the batch repeated twice")
-    checks.that(np.isclose(twice, got, rtol=1e-9, atol=1e-12),
+    feedback.that(np.isclose(twice, got, rtol=1e-9, atol=1e-12),
                 f"mse_loss gives {got:.6g} on a batch but {twice:.6g} on the same batch repeated twice: "
-                f"{checks.hint('batch_summed_loss')}")
+                f"{feedback.hint('batch_summed_loss')}")
 
 
 # -- backward ------------------------------------------------------------
+def public_backward(net):
+    """backward matches finite differences (every parameter)"""
+    d = public_problem()
+    probes.backward(net, args=(d["params"], d["X"], d["y"]), expected=d["grads"], batch=4, square=True)
+
+
 @pytest.mark.points(2)
 @pytest.mark.parametrize("key", [pytest.param("W1", marks=pytest.mark.public)] + [
-    pytest.param(k, marks=pytest.mark.covered_by("backward matches finite differences (every parameter)"))
+    pytest.param(k, marks=covered_by(public_backward))
     for k in ("b1", "W2", "b2")])
 def test_backward_gradient(net, rng, key):
     """backward matches finite differences ({key})"""
     params, X, y = problem(rng)
-    with checks.prerequisite("backward is checked with the cache your forward returns"):
+    with feedback.prerequisite("backward is checked with the cache your forward returns"):
         _, cache = forward_pair(net, params, X)
     got = gradient_of(net.backward(params, cache, y), key)
-    checks.gradient(key, got, numeric_grad(params, X, y, key), "backward(params, cache, y)",
-                    GRAD_LIMIT, batch=X.shape[0], square=True)
+    feedback.gradient(key, got, param_gradient(partial(oracle.two_layer_loss, X=X, y=y), params, key),
+                      "backward(params, cache, y)", GRAD_LIMIT, batch=X.shape[0], square=True)
 
 
-@pytest.mark.covered_by("backward matches finite differences (every parameter)")
+@covered_by(public_backward)
 @pytest.mark.points(1)
 @given(n=st.integers(1, 6), d=st.integers(1, 4), h=st.integers(1, 5), k=st.integers(1, 3),
        seed=st.integers(0, 2**16))
@@ -172,11 +205,11 @@ def test_backward_shapes(net, n, d, h, k, seed):
     # A missing key is charged by its own finite-difference test, not here as well.
     rng = np.random.default_rng(seed)
     params, X, y = random_params(rng, d, h, k), rng.normal(size=(n, d)), rng.uniform(size=(n, k))
-    with checks.prerequisite("backward is checked with the cache your forward returns"):
+    with feedback.prerequisite("backward is checked with the cache your forward returns"):
         _, cache = forward_pair(net, params, X)
     grads = gradient_dict(net.backward(params, cache, y))
     present = [key for key in KEYS if key in grads]
-    checks.mapping({key: grads[key] for key in grads}, "backward(params, cache, y)", present,
+    feedback.mapping({key: grads[key] for key in grads}, "backward(params, cache, y)", present,
                    {key: shapes(d, h, k)[key] for key in present})
 
 
@@ -187,26 +220,26 @@ def test_backward_is_backpropagation(net, rng):
     params, X, y = problem(rng, n=8, d=10, h=12, k=3)          # 171 parameters
     # The judge serves the activations here, and counts the calls student code cannot hide.
     with net.remote_dependencies():
-        with checks.prerequisite("backward is checked with the cache your forward returns"):
+        with feedback.prerequisite("backward is checked with the cache your forward returns"):
             _, cache = forward_pair(net, params, X)
         grads, calls = net.call("backward", params, cache, y, _count_calls=True)
     gradient_dict(grads)
-    checks.backprop_not_finite_differences(calls, "backward(params, cache, y)", 171)
+    feedback.backprop_not_finite_differences(calls, "backward(params, cache, y)", 171)
 
 
 # -- fit -----------------------------------------------------------------
 def _fit(net, X, y, **kwargs):
-    out = checks.pair(net.call("fit", X, y, _timeout=120, **kwargs), "fit(X, y, ...)", ("params", "losses"))
+    out = feedback.pair(net.call("fit", X, y, _timeout=120, **kwargs), "fit(X, y, ...)", ("params", "losses"))
     params, losses = out
     d, k = X.shape[1], y.shape[1]
     h = kwargs.get("n_hidden", 4)
-    checks.mapping(params, "fit(...): params", KEYS, shapes(d, h, k))
+    feedback.mapping(params, "fit(...): params", KEYS, shapes(d, h, k))
     if isinstance(losses, np.ndarray):
         losses = list(losses.reshape(-1))
     epochs = kwargs.get("epochs", 5000)
-    checks.that(isinstance(losses, list) and len(losses) == epochs,
-                f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, got {checks.fmt(losses)}")
-    return params, [checks.scalar(v, f"fit(...): losses[{i}]") for i, v in enumerate(losses)]
+    feedback.that(isinstance(losses, list) and len(losses) == epochs,
+                f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, got {feedback.fmt(losses)}")
+    return params, [feedback.scalar(v, f"fit(...): losses[{i}]") for i, v in enumerate(losses)]
 
 
 def starts_from_init_params(student, p0, args, seed, call, init_call):
@@ -223,8 +256,8 @@ def starts_from_init_params(student, p0, args, seed, call, init_call):
             unseeded = _same_params(student.init_params(*args), p0)
         except Exception:  # noqa: BLE001
             unseeded = False
-        why = checks.hint("seed_not_passed") if unseeded else "and not draw its own weights"
-        raise checks.Failure(f"{call} returned other parameters than {init_call}: fit should start from "
+        why = feedback.hint("seed_not_passed") if unseeded else "and not draw its own weights"
+        raise feedback.Failure(f"{call} returned other parameters than {init_call}: fit should start from "
                              f"init_params with the same seed ({why})")
 
 
@@ -238,7 +271,7 @@ def own_loss(net, params, X, y):
     say: a wrong loss is mse_loss's mistake (or forward's), charged by their tests, not by fit's."""
     try:
         yhat, _ = forward_pair(net, params, X)
-        return checks.scalar(net.mse_loss(yhat, y), "mse_loss")
+        return feedback.scalar(net.mse_loss(yhat, y), "mse_loss")
     except Exception:  # noqa: BLE001
         return None
 
@@ -254,15 +287,27 @@ def follows_own_backward(net, params, X, y, step):
     tests charge (a mistake costs its points once)."""
     try:
         _, cache = forward_pair(net, params, X)
-        grads = checks.mapping(net.backward(params, cache, y), "backward", KEYS, {k: np.shape(params[k]) for k in KEYS})
+        grads = feedback.mapping(net.backward(params, cache, y), "backward", KEYS, {k: np.shape(params[k]) for k in KEYS})
     except Exception:  # noqa: BLE001 -- forward's and backward's own tests say what is wrong
         return False
     return all(relative_error(step[k], grads[k]) < 1e-5 for k in KEYS) and \
         not all(np.allclose(grads[k], 0.0) for k in KEYS)
 
 
-@pytest.mark.covered_by("fit's first epoch is one gradient step of your backward",
-                        "fit starts from an initialisation that depends on the seed")
+def public_fit_step(net):
+    """fit's first epoch is one gradient step of your backward"""
+    d = public_problem()
+    probes.fit_step(net, args=(d["X"], d["y"]), kwargs={"n_hidden": 3, "lr": 0.5, "epochs": 1, "seed": 3})
+
+
+def public_fit_seed(net):
+    """fit starts from an initialisation that depends on the seed"""
+    d = public_problem()
+    probes.seed_matters(net, fn="fit", args=(d["X"], d["y"]), kwargs={"n_hidden": 3, "lr": 0.0, "epochs": 1})
+
+
+@covered_by(public_fit_step,
+                        public_fit_seed)
 @pytest.mark.points(2)
 def test_fit_gradient_step(net, rng):
     """fit takes a gradient step per epoch from an initialisation that depends on the seed"""
@@ -271,31 +316,31 @@ def test_fit_gradient_step(net, rng):
     # lr = 0 returns the initial parameters of that seed, whatever the initialiser.
     p0, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
     again, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
-    checks.that(_same_params(p0, again), f"fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11) gave different "
+    feedback.that(_same_params(p0, again), f"fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11) gave different "
                                          f"parameters on two calls, so its step cannot be measured: "
-                                         f"{checks.hint('init_unseeded')} in init_params, and pass fit's seed on to it")
+                                         f"{feedback.hint('init_unseeded')} in init_params, and pass fit's seed on to it")
     starts_from_init_params(net, p0, (3, 4, 2), 11, "fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11)",
                             "init_params(3, 4, 2, seed=11)")
     p1, losses = _fit(net, X, y, n_hidden=4, lr=lr, epochs=1, seed=11)
     step = {key: (p0[key] - p1[key]) / lr for key in KEYS}
     try:
         for key in KEYS:
-            checks.gradient(key, step[key], numeric_grad(p0, X, y, key),
-                            "fit(X, y, lr=0.5, epochs=1, seed=11), read as (p0 - p1) / lr,", 1e-5, batch=6,
-                            square=True)
-    except checks.Failure:
+            feedback.gradient(key, step[key], param_gradient(partial(oracle.two_layer_loss, X=X, y=y), p0, key),
+                              "fit(X, y, lr=0.5, epochs=1, seed=11), read as (p0 - p1) / lr,", 1e-5, batch=6,
+                              square=True)
+    except feedback.Failure:
         if not follows_own_backward(net, p0, X, y, step):
             raise
     before, after = oracle.two_layer_loss(p0, X, y), oracle.two_layer_loss(p1, X, y)
-    checks.that(recorded(losses[0], before, after)
+    feedback.that(recorded(losses[0], before, after)
                 or recorded(losses[0], own_loss(net, p0, X, y), own_loss(net, p1, X, y)),
                 f"fit(..., epochs=1): losses[0] = {losses[0]:.6g}, but the loss is {before:.6g} before "
                 f"the step and {after:.6g} after it")
     other, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=12)
     if varies_with_seed(net, (3, 4, 2), 11, 12):      # else init_params's own test charges it
-        checks.that(not all(np.array_equal(p0[k], other[k]) for k in KEYS),
+        feedback.that(not all(np.array_equal(p0[k], other[k]) for k in KEYS),
                     f"fit(..., seed=11) and fit(..., seed=12) start from the same parameters: "
-                    f"{checks.hint('seed_not_passed')}")
+                    f"{feedback.hint('seed_not_passed')}")
 
 
 def varies_with_seed(student, args, a, b):
@@ -313,17 +358,22 @@ def test_fit_loss_decreases(net, rng):
     """fit records one loss per epoch, and the loss goes down"""
     X, y = rng.normal(size=(8, 2)), rng.uniform(size=(8, 1))
     params, losses = _fit(net, X, y, n_hidden=3, lr=0.5, epochs=200, seed=1)
-    checks.that(all(np.isfinite(losses)) and losses[-1] < losses[0],
+    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0],
                 f"fit(X, y, lr=0.5, epochs=200): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
                 f"they should decrease")
     final = oracle.two_layer_loss(params, X, y)
     close = lambda v: v is not None and abs(losses[-1] - v) <= 0.05 * abs(v) + 1e-9  # noqa: E731
-    checks.that(close(final) or close(own_loss(net, params, X, y)),
+    feedback.that(close(final) or close(own_loss(net, params, X, y)),
                 f"fit(...): the last recorded loss {losses[-1]:.6g} is far from the loss {final:.6g} of "
                 f"the returned parameters")
 
 
-@pytest.mark.covered_by("fit learns XOR (seed 0, default hyperparameters)")
+def public_fit_xor(net):
+    """fit learns XOR (seed 0, default hyperparameters)"""
+    probes.xor(net, args=(XOR_X, XOR_Y), kwargs={"seed": 0})
+
+
+@covered_by(public_fit_xor)
 @pytest.mark.points(3)
 def test_fit_learns_xor(net):
     """fit learns XOR with the defaults (n_hidden=4, lr=2.0, epochs=5000) for at least 3 of 5 seeds"""
@@ -337,19 +387,26 @@ def test_fit_learns_xor(net):
         pred = oracle.two_layer_forward(params, XOR_X)
         solved.append(bool(np.all((pred >= 0.5) == (XOR_Y >= 0.5))))
         stuck += bool(np.all(np.abs(pred - 0.5) < 0.05))
-    hint = (f" For {stuck} seed(s) every output stayed within 0.05 of 0.5: {checks.hint('init_too_small')}."
+    hint = (f" For {stuck} seed(s) every output stayed within 0.05 of 0.5: {feedback.hint('init_too_small')}."
             if stuck else "")
-    checks.that(sum(solved) >= 3, f"fit(XOR) with the default hyperparameters solved XOR for "
+    feedback.that(sum(solved) >= 3, f"fit(XOR) with the default hyperparameters solved XOR for "
                                   f"{sum(solved)} of seeds 0-4 ({solved}); expected at least 3." + hint)
 
 
 # -- predict and contract --------------------------------------------------
-@pytest.mark.covered_by("predict returns the network output ŷ")
+def public_predict(net):
+    """predict returns the network output ŷ"""
+    d = public_problem()
+    probes.close(net, fn="predict", args=(d["params"], d["X"]), expected=d["yhat"], argnames=("params", "X"),
+                 rtol=1e-9)
+
+
+@covered_by(public_predict)
 @pytest.mark.points(1)
 def test_predict(net, rng):
     """predict returns the network output ŷ"""
     params, X, _ = problem(rng, n=4)
-    checks.close(net.predict(params, X), oracle.two_layer_forward(params, X), "predict(params, X)",
+    feedback.close(net.predict(params, X), oracle.two_layer_forward(params, X), "predict(params, X)",
                  {"params": params, "X": X}, rtol=1e-9)
 
 
@@ -367,11 +424,11 @@ def test_no_input_mutation(net, rng):
         copies = [({k: v.copy() for k, v in a.items()} if isinstance(a, dict) else a.copy()) for a in args]
         after = calls.after(net, name, *copies, **kwargs)
         if after is not None:
-            checks.unchanged(f"{name}({names})", names.split(", "), args, after)
+            feedback.unchanged(f"{name}({names})", names.split(", "), args, after)
     cache = calls.after(net, "forward", params, X)
     if cache is not None:
         _, cache = forward_pair(net, params, X)
         after = calls.after(net, "backward", {k: v.copy() for k, v in params.items()}, cache, y.copy())
         if after is not None:
-            checks.unchanged("backward(params, cache, y)", ("params", "cache", "y"), (params, None, y), after)
+            feedback.unchanged("backward(params, cache, y)", ("params", "cache", "y"), (params, None, y), after)
     calls.finish()

@@ -34,8 +34,9 @@ def forward(X, w, b):
 def bce_loss(a, y):
     """Mean binary cross-entropy, −mean(y log a + (1 − y) log(1 − a)).
 
-    It must be finite even when some a is exactly 0 or 1 (clip a into
-    [eps, 1 − eps] first, with a small eps such as 1e-12).
+    It must be finite even when some a is exactly 0 or 1: clip a into
+    [eps, 1 − eps] first, with a small eps (at most 1e-7; 1e-12 works well),
+    so that a confident wrong prediction still costs a large loss, −log(eps).
 
     Args:
         a: np.ndarray of shape (N,), predicted probabilities.

@@ -14,6 +14,8 @@ The loss is softmax cross-entropy, averaged over the batch:
 
 and its gradient with respect to the logits is (p − onehot(y)) / N.
 """
+import time
+
 import numpy as np
 
 from .activations import relu, relu_backward
@@ -58,7 +60,8 @@ def cross_entropy(logits, y):
 def init_params(layer_sizes=(784, 128, 256, 10), seed=0):
     """Random initial parameters for a network of any depth.
 
-    He initialisation suits ReLU layers: Wˡ ~ N(0, 2 / sizes[l-1]), bˡ = 0.
+    The biases start at zero, bˡ = 0. The weights are random: He
+    initialisation, Wˡ ~ N(0, 2 / sizes[l-1]), suits ReLU layers.
 
     Args:
         layer_sizes: sequence of ints (D, H1, ..., C); L = len(layer_sizes) − 1.
@@ -120,11 +123,11 @@ def sgd_step(params, grads, lr):
     Returns:
         dict with the same keys: the updated parameters.
     """
-    # TODO: return a new dict {k: params[k] - lr * grads[k]}.
+    # TODO: return a new dict with p − lr·dp for every key (no in-place update).
     raise NotImplementedError("TODO: mlp.sgd_step")
 
 
-def fit(X, y, layer_sizes=(784, 128, 256, 10), epochs=5, batch_size=64, lr=0.1, seed=0):
+def fit(X, y, layer_sizes=(784, 128, 256, 10), epochs=5, batch_size=64, lr=0.1, seed=0, verbose=None):
     """Train by minibatch SGD, reshuffling the examples every epoch.
 
     Start from init_params(layer_sizes, seed). Each epoch: shuffle the rows,
@@ -139,6 +142,11 @@ def fit(X, y, layer_sizes=(784, 128, 256, 10), epochs=5, batch_size=64, lr=0.1, 
         batch_size: int, rows per minibatch (the last one may be smaller).
         lr: float, the learning rate.
         seed: int, seeds both the initialisation and the shuffling.
+        verbose: progress output (not graded). True prints one line per
+            epoch, e.g. `epoch 3/20: loss 0.2718 (4.1 s)` (the epoch's mean
+            loss, seconds since the start); False prints nothing; None prints
+            an epoch's line only when a second or more has passed since the
+            last line (or the start), so short runs stay quiet.
 
     Returns:
         (params, history): the trained params, and a list of `epochs` floats,
@@ -146,6 +154,7 @@ def fit(X, y, layer_sizes=(784, 128, 256, 10), epochs=5, batch_size=64, lr=0.1, 
     """
     # TODO: init, then for every epoch shuffle with a seeded generator and
     #       loop over minibatches; record the mean loss of each epoch.
+    #       Then print the epoch's progress line as `verbose` says.
     raise NotImplementedError("TODO: mlp.fit")
 
 

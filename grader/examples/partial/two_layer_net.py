@@ -22,7 +22,9 @@ def init_params(n_in, n_hidden, n_out, seed=0):
     """Random initial parameters, deterministic for a given seed.
 
     Weights must be random (not all equal), or every hidden unit learns the
-    same thing. Biases may start at zero.
+    same thing, and not tiny: with a net this small, weights of order 1 (for
+    example N(0, 1) or U(−1, 1)) let fit learn XOR with its defaults, while
+    0.01·N(0, 1) leaves every output stuck near 0.5. Biases may start at zero.
 
     Args:
         n_in: int, D, the number of inputs.

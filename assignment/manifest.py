@@ -1,0 +1,31 @@
+"""The handout's parts: parts.json, which `python -m grader assign` writes next to this file from
+the kit's one list of parts (grader/parts.py). The student tooling reads it here: it cannot import
+the grader, which the handout does not have."""
+import json
+from pathlib import Path
+
+FILE = Path(__file__).resolve().parent / "parts.json"
+
+
+def parts():
+    """[{"name", "graded", "imports"}, ...] in the lecture's order."""
+    try:
+        return json.loads(FILE.read_text(encoding="utf-8"))["parts"]
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{FILE} is missing: the tooling runs from the handout's assignment/ folder, "
+                                f"where `python -m grader assign` writes it") from None
+
+
+def names():
+    """Every part, graded or not."""
+    return [p["name"] for p in parts()]
+
+
+def graded():
+    """The parts whose module is graded (and submitted)."""
+    return [p["name"] for p in parts() if p["graded"]]
+
+
+def imports(part):
+    """The parts `part`'s module may import."""
+    return next((p["imports"] for p in parts() if p["name"] == part), [])

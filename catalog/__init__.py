@@ -1,0 +1,56 @@
+"""The kit's catalog of student submissions with known verdicts.
+
+- bugs.py: realistic buggy submissions, each an edit of one reference module.
+  Every bug must be caught on its own part.
+- alternatives/: correct implementations written differently from the
+  reference (loops, other stable forms, other initialisations, relu'(0) = 1).
+  Each must keep full marks.
+"""
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ALTERNATIVES = Path(__file__).resolve().parent / "alternatives"
+
+
+@dataclass(frozen=True)
+class Bug:
+    part: str                 # "activations", "logistic_regression", "two_layer_net" or "mlp"
+    name: str                 # short slug, unique
+    story: str                # what the student got wrong, in one sentence
+    edits: tuple              # ((old, new), ...) applied to solutions/<part>.py; each old occurs once
+    caught_by: tuple = ()     # substrings of test names that must fail
+    hint: str = ""            # substring expected in the output of a failing test
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+def apply_edits(source, bug):
+    text = source
+    for old, new in bug.edits:
+        count = text.count(old)
+        if count != 1:
+            raise ValueError(f"{bug.name}: {old!r} occurs {count} times in solutions/{bug.part}.py")
+        text = text.replace(old, new)
+    return text
+
+
+def materialize(bug, dest):
+    """Write the buggy module as dest/<bug.name>/<part>.py; return the folder."""
+    folder = Path(dest) / bug.name
+    folder.mkdir(parents=True, exist_ok=True)
+    source = (ROOT / "solutions" / f"{bug.part}.py").read_text(encoding="utf-8")
+    (folder / f"{bug.part}.py").write_text(apply_edits(source, bug), encoding="utf-8")
+    return folder
+
+
+def alternative_folders(dest):
+    """One folder per alternatives/<part>__<variant>.py, holding <part>.py."""
+    out = {}
+    for path in sorted(ALTERNATIVES.glob("*__*.py")):
+        part, variant = path.stem.split("__", 1)
+        folder = Path(dest) / path.stem
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, folder / f"{part}.py")
+        out[path.stem] = (part, folder)
+    return out

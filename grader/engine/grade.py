@@ -1,0 +1,562 @@
+"""Grade a batch of submissions: `python -m grader grade SUBMISSION... --out DIR`.
+
+A submission is a folder or a .zip. Only the graded module files are taken from
+it (grader.engine.submission). Every (submission, part) pair is graded by its
+own judge process (grader.engine.judge), which runs that part's
+hidden suite with the student's code in a sandboxed worker. A part that
+crashes, hangs or cannot be imported costs that part only; the batch always
+finishes.
+
+Writes DIR/<name>/results.json (Gradescope schema) as soon as a submission is graded, and
+DIR/gradebook.csv with every submission graded into DIR so far (a re-grading merges by name).
+A batch shows a progress bar and a line per submission that times out, crashes or fails to
+stage; Ctrl-C keeps what was written (BatchInterrupted); the same command then resumes, skipping
+submissions whose files and kit are unchanged (`force` grades them again).
+"""
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from .. import ROOT
+from ..parts import GRADED, part as part_named
+from ..sandbox.client import Limits, orphan_guard
+from . import preflight
+from .submission import Submission, read_submission
+
+GRADEBOOK_COLUMNS = ["submission", *GRADED, "total", "status", "sandbox"]
+# The bundled examples (`python -m grader grade` with no submission): the reference, the untouched
+# starter and a partly correct submission (generated from the catalog's bugs).
+EXAMPLES = {
+    "reference": ROOT / "solutions",
+    "starter": ROOT / "assignment",
+    "partial": ROOT / "grader" / "examples" / "partial",
+}
+_SANDBOX = {}      # the preflight's verified backend, passed to every judge
+
+
+def _judge_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+    if _SANDBOX.get("backend"):
+        env["GRADER_SANDBOX"] = _SANDBOX["backend"]
+    return env
+
+
+class Interrupted(Exception):
+    """The batch was interrupted (Ctrl-C): no new judge starts."""
+
+
+_STOP = threading.Event()            # set on Ctrl-C: no judge starts, the running ones are killed
+_RUNNING = set()                     # Popen objects of the judges running now
+_RUNNING_LOCK = threading.Lock()
+
+
+def _kill_running_judges():
+    with _RUNNING_LOCK:
+        procs = list(_RUNNING)
+    for proc in procs:
+        try:
+            proc.kill()              # its workers die with it (orphan guard, unshare --kill-child)
+        except OSError:
+            pass
+
+
+def part_limits(limits: Limits, part: str) -> Limits:
+    """`limits` with the part's own time budget (grader/parts.py)."""
+    return replace(limits, suite_seconds=part_named(part).seconds)
+
+
+def run_judge(part: str, student_file, results_path, limits: Limits, collect_only: bool = False, log=None,
+              own: dict = None) -> tuple:
+    """Run one judge process; return (records, how it ended). `own`: {module: file} of the same
+    submission's modules the part may import (used only where they behave like the reference)."""
+    limits = part_limits(limits, part)
+    cmd = orphan_guard() + [sys.executable, "-m", "grader.engine.judge", "--part", part, "--results",
+                            str(results_path), "--limits", json.dumps(asdict(limits))]
+    if student_file:
+        cmd += ["--student", str(student_file)]
+    for module, path in (own or {}).items():
+        if path:
+            cmd += ["--own", f"{module}={path}"]
+    if collect_only:
+        cmd.append("--collect-only")
+    # The judge itself is bounded too: the part's backstop (which grows with its number of tests, known
+    # once the judge has collected them), the worker starts, and slack for pytest and the finite
+    # differences.
+    ended = "ok"
+    start = time.monotonic()
+    timeout = limits.for_part() + limits.start_seconds + 120
+    tests = None
+    with open(log or os.devnull, "ab") as logf:
+        with _RUNNING_LOCK:
+            if _STOP.is_set():
+                raise Interrupted()
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            _RUNNING.add(proc)
+        try:
+            while True:
+                try:
+                    code = proc.wait(timeout=0.5)
+                    if code not in (0, 1):
+                        ended = f"judge exited with status {code}"
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if tests is None:
+                    tests = _collected_count(results_path)
+                    if tests is not None:
+                        timeout = limits.for_part(tests) + limits.start_seconds + 120
+                if time.monotonic() - start > timeout:
+                    proc.kill()
+                    proc.wait()
+                    ended = f"judge did not finish within {timeout:.0f} s"
+                    break
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc)
+    if _STOP.is_set():
+        raise Interrupted()
+    records = []
+    if Path(results_path).exists():
+        for line in Path(results_path).read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                pass
+    return records, ended
+
+
+def _collected_count(results_path):
+    """How many tests a running judge collected (its first record), or None before it has."""
+    try:
+        with open(results_path, encoding="utf-8") as f:
+            first = f.readline()
+        record = json.loads(first)
+        return len(record["tests"]) if record.get("type") == "collected" else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+_COLLECTED = {}
+
+
+def collected_tests(part, limits, workdir):
+    """The canonical test list of a part (names and points), from a collect-only run."""
+    if part not in _COLLECTED:
+        out = Path(workdir) / f"collect-{part}.jsonl"
+        records, ended = run_judge(part, None, out, limits, collect_only=True)
+        tests = next((r["tests"] for r in records if r.get("type") == "collected"), None)
+        if not tests:
+            why = ended if tests is None else "no tests (an error while importing it? python -m " \
+                f"grader.engine.judge --part {part} --results /dev/null --collect-only says)"
+            raise RuntimeError(f"could not collect the hidden suite of {part}: {why}")
+        _COLLECTED[part] = tests
+    return _COLLECTED[part]
+
+
+def grade_part(sub: Submission, part: str, limits: Limits, workdir, log_dir=None) -> dict:
+    """Grade one part of one staged submission. Returns a part result dict."""
+    start = time.monotonic()
+    if sub.files.get(part) is None:
+        message = sub.problems.get(part, f"{part}.py was not found in the submission")
+        tests = [dict(t, score=0.0, status="failed", output=message)
+                 for t in collected_tests(part, limits, workdir)]
+        return {"part": part, "tests": tests, "status": "missing", "seconds": 0.0}
+    out = Path(workdir) / f"{sub.name}-{part}.jsonl"
+    out.unlink(missing_ok=True)
+    log = Path(log_dir) / f"{sub.name}-{part}.log" if log_dir else None
+    records, ended = run_judge(part, sub.files[part], out, limits, log=log,
+                               own={m: sub.files.get(m) for m in part_named(part).imports})
+    canonical = next((r["tests"] for r in records if r.get("type") == "collected"), None)
+    if canonical is None:           # the judge died before collecting: ask a fresh one
+        canonical = collected_tests(part, limits, workdir)
+    done = next((r for r in records if r.get("type") == "done"), {})
+    by_id = {r["id"]: r for r in records if r.get("type") == "result"}
+    tests = []
+    for t in canonical:
+        r = by_id.get(t["id"])
+        if r is None:
+            why = ended if ended != "ok" else "the test did not run"
+            r = dict(t, score=0.0, status="failed", output=f"not graded: {why}")
+        test = {k: r.get(k, t.get(k)) for k in ("name", "score", "max_score", "status", "output", "visibility")}
+        if r.get("properties"):                 # what the test recorded (record_property), e.g. an accuracy
+            test["extra_data"] = dict(r["properties"])
+        tests.append(test)
+    status = "grader error" if ended != "ok" else done.get("status", "grader error")
+    return {"part": part, "tests": tests, "status": status, "sandboxed": done.get("sandboxed"),
+            "sandbox": done.get("sandbox"), "dependencies": done.get("dependencies"),
+            "seconds": round(time.monotonic() - start, 2)}
+
+
+def results_json(sub, part_results, fingerprint=None, sandbox=None):
+    tests = [t for p in part_results for t in p["tests"]]
+    score = sum(t["score"] for t in tests)
+    max_score = sum(t["max_score"] for t in tests)
+    lines = [f"{p['part']}: {sum(t['score'] for t in p['tests']):g} / "
+             f"{sum(t['max_score'] for t in p['tests']):g}"
+             + ("" if p["status"] == "ok" else f" ({p['status']})") for p in part_results]
+    extra = {"submission": sub.name, "parts": {
+        p["part"]: {"score": round(sum(t["score"] for t in p["tests"]), 4),
+                    "max_score": round(sum(t["max_score"] for t in p["tests"]), 4),
+                    "status": p["status"], "seconds": p["seconds"],
+                    **({"sandboxed": p["sandboxed"]} if p.get("sandboxed") is not None else {}),
+                    **({"dependencies": p["dependencies"]} if p.get("dependencies") else {})}
+        for p in part_results},
+        "sandbox": sandbox or {"backend": _part_backend(part_results)}}
+    if fingerprint:
+        extra["fingerprint"] = fingerprint
+    return {
+        "score": round(score, 4),
+        "max_score": round(max_score, 4),
+        "output": "\n".join(lines),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": extra,
+    }
+
+
+def _part_backend(part_results):
+    """The backend the judges used (the same for every part of a batch), or "none"."""
+    used = {p.get("sandbox") for p in part_results if p.get("sandbox")}
+    return used.pop() if len(used) == 1 else ("none" if not used else "mixed: " + ", ".join(sorted(used)))
+
+
+def sandbox_backend(result):
+    """The isolation student code ran under, for display: the engine's own word when it gives one
+    (extra_data["sandbox"]["backend"]), else what the parts' workers reported, else "unknown"."""
+    extra = result.get("extra_data", {})
+    backend = (extra.get("sandbox") or {}).get("backend")
+    if backend:
+        return str(backend)
+    flags = [info.get("sandboxed") for info in extra.get("parts", {}).values() if "sandboxed" in info]
+    if flags and all(flags):
+        return "namespaces"
+    if any(f is False for f in flags):
+        return "none"
+    return "unknown"
+
+
+def gradebook_row(name, result):
+    parts = result["extra_data"]["parts"]
+    bad = [f"{p}: {parts[p]['status']}" for p in GRADED if p in parts and parts[p]["status"] != "ok"]
+    row = {"submission": name, "total": _num(result["score"]), "status": "ok" if not bad else "; ".join(bad),
+           "sandbox": sandbox_backend(result)}
+    for p in GRADED:
+        row[p] = _num(parts[p]["score"]) if p in parts else ""
+    return row
+
+
+def _num(x):
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _write_atomic(path, text):
+    """Write `path` whole or not at all (a Ctrl-C or a crash never leaves half a file)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_gradebook(out_dir, rows):
+    path = Path(out_dir) / "gradebook.csv"
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=GRADEBOOK_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    _write_atomic(path, buf.getvalue())
+    return path
+
+
+def read_results(out_dir):
+    """{name: results.json contents} of every submission folder of `out_dir` that holds a results.json
+    written by make grade (logs/ and anything else is left out)."""
+    out_dir = Path(out_dir)
+    found = {}
+    if not out_dir.is_dir():
+        return found
+    for sub_dir in sorted(p for p in out_dir.iterdir() if p.is_dir() and p.name != "logs"):
+        path = sub_dir / "results.json"
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and "parts" in data.get("extra_data", {}):
+            found[sub_dir.name] = data
+    return found
+
+
+def _gradebook_order(out_dir):
+    """The submissions of an existing gradebook.csv, in its order."""
+    path = Path(out_dir) / "gradebook.csv"
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return [row["submission"] for row in csv.DictReader(f) if row.get("submission")]
+    except (OSError, KeyError, csv.Error):
+        return []
+
+
+def _merged_rows(results, order_before, first=()):
+    order = []
+    for name in [*order_before, *first, *sorted(results)]:
+        if name in results and name not in order:
+            order.append(name)
+    return [gradebook_row(name, results[name]) for name in order]
+
+
+def rebuild_gradebook(out_dir, first=()):
+    """Write out_dir/gradebook.csv from the results.json files present: the submissions of the
+    existing gradebook keep their order, then `first`, then the others by name. Returns the rows."""
+    rows = _merged_rows(read_results(out_dir), _gradebook_order(out_dir), first)
+    write_gradebook(out_dir, rows)
+    return rows
+
+
+def format_gradebook(rows, max_scores):
+    header = GRADEBOOK_COLUMNS
+    table = [header, ["(max)", *[_num(max_scores.get(p, "")) for p in GRADED],
+                      _num(sum(max_scores.values())), "", ""]]
+    table += [[row.get(c, "") for c in header] for row in rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)
+
+
+_KIT_VERSION = None
+
+
+def kit_version():
+    """A hash of the grading code, the hidden suites, the feedback code and the reference: a
+    submission graded by another version of the kit is graded again when a batch resumes."""
+    global _KIT_VERSION
+    if _KIT_VERSION is None:
+        h = hashlib.sha256()
+        files = [*(ROOT / "grader").rglob("*.py"), *(ROOT / "grader").rglob("*.ini"), *(ROOT / "solutions").glob("*.py"),
+                 *(ROOT / "tooling").glob("*.py")]
+        for path in sorted(f for f in files if "__pycache__" not in f.parts and "templates" not in f.parts):
+            h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        _KIT_VERSION = h.hexdigest()[:16]
+    return _KIT_VERSION
+
+
+def fingerprint(sub: Submission, parts, limits: Limits) -> str:
+    """What decides a grade: the files taken (or why none was), the parts, the limits, the kit."""
+    h = hashlib.sha256(json.dumps([kit_version(), list(parts), asdict(limits)]).encode())
+    for part in parts:
+        f = sub.files.get(part)
+        h.update(f"\0{part}\0".encode())
+        h.update(Path(f).read_bytes() if f else ("missing: " + sub.problems.get(part, "")).encode())
+    return h.hexdigest()[:32]
+
+
+class BatchInterrupted(Exception):
+    """Ctrl-C during a batch. `summary` is one line on what was written."""
+
+    def __init__(self, summary, results):
+        super().__init__(summary)
+        self.summary = summary
+        self.results = results
+
+
+class _NoBar:
+    """The progress bar's stand-in where none is shown (quiet, or tqdm not installed: the
+    Gradescope autograder's venv has only the engine's packages). Lines still get printed."""
+
+    def __init__(self, quiet):
+        self.quiet = quiet
+
+    def update(self, n=1):
+        pass
+
+    def write(self, line, file=None):
+        if not self.quiet:
+            print(line, file=file or sys.stderr)
+
+    def close(self):
+        pass
+
+
+def _progress(total, quiet):
+    """A progress bar with the rate and the time left (tqdm), on stderr."""
+    if quiet or total == 0:
+        return _NoBar(quiet)
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar(quiet)
+    return tqdm(total=total, unit="submission", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+
+def _problem_line(name, res, sub):
+    """One line for a submission whose parts timed out, crashed, did not import or were not staged."""
+    parts = res["extra_data"]["parts"]
+    bad = []
+    for part, info in parts.items():
+        if info["status"] == "ok":
+            continue
+        why = info["status"]
+        if why == "missing" and part in sub.problems and "was not found" not in sub.problems[part]:
+            why = f"not staged: {sub.problems[part]}"
+        elif why == "missing":
+            continue                     # a file not submitted is no surprise
+        bad.append(f"{part} {why}")
+    return f"{name}: " + "; ".join(bad) if bad else None
+
+
+def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, names=None, quiet: bool = False,
+          force: bool = False, allow_unsandboxed: bool = False) -> dict:
+    """Grade every submission in `paths`; returns {name: results dict}.
+
+    Each submission's results.json and its gradebook row are written as soon as its last part is
+    graded; out_dir/gradebook.csv keeps the rows of submissions graded earlier into the same folder.
+    A submission whose files, parts, limits and kit are those of its results.json already
+    there is not graded again (`force` grades it anyway; a result graded without a sandbox is kept
+    only while `allow_unsandboxed`). Ctrl-C kills the running judges, keeps what was written and
+    raises BatchInterrupted.
+
+    Before anyone is graded, the preflight (grader.preflight) picks the sandbox backend, verifies
+    it and grades the reference through it: it raises preflight.GradingRefused (nothing graded)
+    when no sandbox works on this host and `allow_unsandboxed` is false, or when the reference
+    does not grade correctly here."""
+    limits = limits or Limits()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
+    log_dir = out_dir / "logs"
+    log_dir.mkdir(exist_ok=True)
+    _STOP.clear()
+    results, graded, skipped, done = {}, [], [], []
+    subs, todo = [], []
+    try:
+        taken = set()
+        for i, p in enumerate(paths):
+            sub = read_submission(p, workdir / "staged", name=(names[i] if names else None), slot=str(i))
+            base, k = sub.name, 2
+            while sub.name in taken:
+                sub.name = f"{base}-{k}"
+                k += 1
+            taken.add(sub.name)
+            subs.append(sub)
+        for sub in subs:
+            sub.fingerprint = fingerprint(sub, parts, limits)
+            previous = None if force else read_results_file(out_dir / sub.name / "results.json")
+            if previous is not None and previous["extra_data"].get("fingerprint") == sub.fingerprint and \
+                    (allow_unsandboxed or sandbox_backend(previous) != "none"):
+                results[sub.name] = previous
+                skipped.append(sub.name)
+            else:
+                todo.append(sub)
+        if skipped and not quiet:
+            print(f"{len(skipped)} submission(s) already graded with these files and this kit: kept "
+                  f"(--force grades them again)", file=sys.stderr)
+        sandbox = None
+        if todo:
+            sandbox = preflight.check(allow_unsandboxed, out_dir, limits)
+            _SANDBOX["backend"] = sandbox["backend"]
+        # Longest parts first (the largest time budget), so that parallel jobs finish together.
+        order = sorted(parts, key=lambda p: -part_named(p).seconds)
+        pending = {s.name: len(order) for s in todo}
+        by_sub = {s.name: [] for s in todo}
+        # The class so far: every results.json of out_dir, read once; each graded submission updates it.
+        book, book_order = read_results(out_dir), _gradebook_order(out_dir)
+        first = [x.name for x in subs]
+
+        def flush_gradebook():
+            write_gradebook(out_dir, _merged_rows(book, book_order, first))
+
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        bar = _progress(len(todo), quiet)
+        try:
+            futures = {pool.submit(grade_part, s, p, limits, workdir, log_dir): s for s in todo for p in order}
+            for fut in as_completed(futures):
+                s = futures[fut]
+                r = fut.result()
+                done.append(r)
+                by_sub[s.name].append(r)
+                pending[s.name] -= 1
+                if pending[s.name]:
+                    continue
+                part_results = sorted(by_sub.pop(s.name), key=lambda r: parts.index(r["part"]))
+                res = results_json(s, part_results, s.fingerprint, sandbox)
+                sub_dir = out_dir / s.name
+                sub_dir.mkdir(exist_ok=True)
+                _write_atomic(sub_dir / "results.json", json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+                results[s.name] = book[s.name] = res
+                graded.append(s.name)
+                flush_gradebook()
+                line = _problem_line(s.name, res, s)
+                if line and not quiet:
+                    bar.write(line, file=sys.stderr)
+                bar.update(1)
+        except (KeyboardInterrupt, Interrupted):
+            previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN) \
+                if threading.current_thread() is threading.main_thread() else None
+            try:
+                _STOP.set()
+                pool.shutdown(wait=False, cancel_futures=True)
+                _kill_running_judges()
+                pool.shutdown(wait=True)
+                flush_gradebook()
+            finally:
+                bar.close()
+                if previous_handler is not None:
+                    signal.signal(signal.SIGINT, previous_handler)
+            left = len(todo) - len(graded)
+            raise BatchInterrupted(
+                f"interrupted: {len(graded)} submission(s) graded and written to {out_dir}/ "
+                f"({len(skipped)} kept from before, {left} not graded); run the same command again to resume",
+                results) from None
+        except BaseException:
+            _STOP.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            _kill_running_judges()
+            bar.close()
+            raise
+        bar.close()
+        pool.shutdown(wait=True)
+        flush_gradebook()
+        if sandbox is not None and sandbox["backend"] == "none":
+            print("warning: graded WITHOUT a sandbox (--allow-unsandboxed): student code could read other "
+                  "submissions, the reference and the outputs, and run classmates' code. Every result says "
+                  "sandbox \"none\". Only for a batch you trust (see docs/threat-model.md)", file=sys.stderr)
+        if not quiet:
+            rows = [gradebook_row(s.name, results[s.name]) for s in subs]
+            first = results[subs[0].name]["extra_data"]["parts"] if subs else {}
+            max_scores = {p: first[p]["max_score"] for p in parts if p in first}
+            print(format_gradebook(rows, max_scores))
+            total = len(book)
+            if sandbox is not None:
+                print(f"\nsandbox: {sandbox['backend']} ({'; '.join(sandbox['enforces'])})")
+            print(f"\nwrote {len(graded)} results.json file(s) under {out_dir}/"
+                  + (f" ({len(skipped)} unchanged since they were graded: kept)" if skipped else "")
+                  + f"; {out_dir / 'gradebook.csv'} lists {total} submission(s)")
+        return {s.name: results[s.name] for s in subs}
+    finally:
+        _STOP.clear()
+        _SANDBOX.clear()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def read_results_file(path):
+    """A results.json written by make grade, or None (absent, unreadable, or someone else's)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "parts" in data.get("extra_data", {}) else None

@@ -1,0 +1,226 @@
+"""The judge: grades one part of one submission. Trusted; never runs student code.
+
+    python -m grader.engine.judge --part mlp --student path/to/mlp.py --results out.jsonl
+
+It stages the student's module with the reference for its dependencies,
+starts the hidden suite for the part under pytest, and streams one JSON line
+per test to --results as soon as the test ends, so a crash of this process
+loses nothing already graded. Student code runs only in sandbox workers
+(grader.sandbox), which cannot write to --results.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import pytest
+
+from .. import ROOT
+from ..parts import GRADED, part as part_named
+from ..sandbox import client
+from ..sandbox.client import Limits, SandboxFailure, StudentAbort, StudentError, StudentModule
+from . import context, dependencies
+from .redact import LAST_RESORT, Redactor
+from .staging import reference_functions, stage_package
+
+SUITES = ROOT / "grader" / "suites"
+OUTPUT_LIMIT = 1500
+
+
+def suite_file(part):
+    return SUITES / f"test_{part}.py"
+
+
+def title_of(item):
+    doc = (getattr(item.obj, "__doc__", None) or "").strip()
+    if not doc:
+        raise pytest.UsageError(f"{item.nodeid}: every graded test needs a docstring title")
+    title = doc.splitlines()[0].strip()
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    try:
+        return title.format(**{k: v for k, v in params.items()})
+    except (KeyError, IndexError, ValueError):
+        return title
+
+
+def visibility_of(item):
+    """When the student sees the test's result (Gradescope's visibility), from its markers:
+
+    - @pytest.mark.public: "visible" (students can also run it before the deadline);
+    - @covered_by(public check, ...): "after_published"; a public check of the suite covers its
+      topic, so `make check` already told the student;
+    - otherwise (@pytest.mark.visible says it was decided): "visible", so that a failure nothing
+      public explains is explained as soon as grading ends."""
+    if item.get_closest_marker("public") is None and item.get_closest_marker("covered_by") is not None:
+        return "after_published"
+    return "visible"
+
+
+def covered_by(item):
+    """The titles of the public checks a hidden test names as covering its topic ([] if none): the first
+    line of each check's docstring."""
+    mark = item.get_closest_marker("covered_by")
+    if mark is None:
+        return []
+    titles = []
+    for check in mark.args:
+        doc = getattr(check, "__doc__", None) if callable(check) else None
+        if not doc or not doc.strip():
+            raise pytest.UsageError(f"{item.nodeid}: covered_by takes public checks (public_* functions with a "
+                                    f"docstring title), not {check!r}")
+        titles.append(doc.strip().splitlines()[0].strip())
+    return titles
+
+
+def points_of(item):
+    mark = item.get_closest_marker("points")
+    if mark is None or not mark.args:
+        raise pytest.UsageError(f"{item.nodeid}: every graded test needs @pytest.mark.points(n)")
+    return float(mark.args[0])
+
+
+class Collector:
+    """pytest plugin: turns each test outcome into a Gradescope test record."""
+
+    def __init__(self, part, out, redactor, student=None):
+        self.part = part
+        self.out = out
+        self.redactor = redactor
+        self.student = student
+        self.meta = {}
+
+    def write(self, record):
+        self.out.write(json.dumps(record) + "\n")
+        self.out.flush()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        tests = []
+        for item in items:
+            meta = {
+                "id": item.nodeid.split("::", 1)[-1],
+                "name": f"{self.part}: {title_of(item)}",
+                "max_score": points_of(item),
+                "visibility": visibility_of(item),
+                "covered_by": covered_by(item),
+            }
+            self.meta[item.nodeid] = meta
+            tests.append(meta)
+        if self.student is not None:
+            self.student.tests = len(tests)      # each test's own budget counts into the part's backstop
+        names = [t["name"] for t in tests]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise pytest.UsageError(f"duplicate test titles: {duplicates}")
+        self.write({"type": "collected", "part": self.part, "tests": tests})
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if item.nodeid not in self.meta:
+            return
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            passed = report.passed
+            message = "" if passed else self.message(item, call)
+            meta = self.meta[item.nodeid]
+            self.write({"type": "result", "id": meta["id"], "name": meta["name"],
+                        "score": meta["max_score"] if passed else 0.0,
+                        "max_score": meta["max_score"], "status": "passed" if passed else "failed",
+                        "output": message, "visibility": meta["visibility"],
+                        "properties": {k: v for k, v in report.user_properties}})
+
+    def message(self, item, call):
+        exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, SandboxFailure):
+            text = (f"not graded: {exc}. This is not your fault; your instructor has been told "
+                    f"(the gradebook says 'sandbox error')")
+        elif isinstance(exc, (StudentError, StudentAbort, AssertionError)) and str(exc):
+            text = str(exc)
+        elif exc is not None and _is_flaky(exc):
+            text = ("your code gave different results when called twice with the same input "
+                    "(does it use unseeded randomness or keep state between calls?)")
+        elif isinstance(exc, AssertionError):
+            text = "a check failed"
+        else:
+            # A bug in the grader, not the student's: say so, log the details.
+            sys.stderr.write(f"INTERNAL ERROR in {item.nodeid}:\n")
+            if call.excinfo is not None:
+                traceback.print_exception(call.excinfo.type, call.excinfo.value, call.excinfo.tb,
+                                          file=sys.stderr)
+            text = (f"internal grader error ({type(exc).__name__ if exc else 'unknown'}); "
+                    f"this is not your fault, please tell your instructor")
+        text = self.redactor.clean(text)
+        if len(text) > OUTPUT_LIMIT:
+            text = text[:OUTPUT_LIMIT] + " ... (cut)"
+        return text
+
+
+def run(part: str, student_file, results_path, limits: Limits = None, collect_only: bool = False,
+        own: dict = None) -> int:
+    """Grade one part; returns pytest's exit code. Records go to results_path."""
+    if part not in GRADED:
+        raise SystemExit(f"unknown part {part!r}; expected one of {GRADED}")
+    imports = part_named(part).imports
+    limits = limits or Limits(suite_seconds=part_named(part).seconds)
+    with tempfile.TemporaryDirectory(prefix=f"grade-{part}-") as tmp, \
+            open(results_path, "a", encoding="utf-8") as out:
+        own = {m: f for m, f in (own or {}).items() if f and os.path.exists(f) and m in imports}
+        root = stage_package(part, student_file, Path(tmp) / "pkg", own=own)
+        client.adopt_orphans()
+        student = StudentModule(part, root, limits, remote=reference_functions(part),
+                                clean=Redactor.default().clean,
+                                own={m: dependencies.CHECKS[m] for m in own if m in dependencies.CHECKS})
+        context.STUDENT = student
+        collector = Collector(part, out, Redactor.default(LAST_RESORT), student)
+        # Only the plugins grading needs: third-party pytest plugins installed on
+        # the machine neither load (faster) nor get a say in the results.
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        args = [str(suite_file(part)), "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES),
+                "-q", "--no-header", "--assert=plain", "--tb=no", "-p", "no:cacheprovider",
+                "-p", "hypothesis.extra.pytestplugin", "-W", "ignore::DeprecationWarning"]
+        if collect_only:
+            args.append("--collect-only")
+        try:
+            code = pytest.main(args, plugins=[collector])
+        finally:
+            student.close()
+        collector.write({"type": "done", "exit": int(code), "status": student.status(),
+                         "sandbox": student.backend, "sandboxed": student.sandboxed,
+                         "dependencies": student.dependency_modes(),
+                         "seconds_used": round(student.used, 3)})
+        return int(code)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m grader.engine.judge")
+    parser.add_argument("--part", required=True, choices=GRADED)
+    parser.add_argument("--student", help="the student's module file (omit if not submitted)")
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--limits", default="{}", help="JSON overrides for grader.sandbox.client.Limits")
+    parser.add_argument("--collect-only", action="store_true")
+    parser.add_argument("--own", action="append", default=[],
+                        help="MODULE=FILE: the student's own module that the part may import")
+    args = parser.parse_args(argv)
+    limits = Limits(**json.loads(args.limits))
+    student = args.student if args.student and os.path.exists(args.student) else None
+    own = dict(spec.split("=", 1) for spec in args.own if "=" in spec)
+    run(args.part, student, args.results, limits, args.collect_only, own=own)
+    return 0
+
+
+def _is_flaky(exc):
+    """hypothesis saw a different outcome on replaying the same example (FlakyFailure in 6.x)."""
+    try:
+        from hypothesis.errors import Flaky
+    except ImportError:              # pragma: no cover
+        return type(exc).__name__.startswith("Flaky")
+    return isinstance(exc, Flaky)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,589 @@
+"""The instructor's report on a graded batch: `python -m grader.report [DIR]` (or `make report`).
+
+Answers "what did the class get wrong, and who". Reads a folder of results:
+
+- what `make grade` writes (DIR/gradebook.csv and DIR/<name>/results.json);
+- what Gradescope gives (DIR/<name>/results.json in the engine's schema, with or
+  without extra_data and a gradebook);
+- what otter writes (`make otter-grade`: one entry per part, whose output lists
+  each test case's result, which is read back into one record per test);
+
+and writes DIR/report.html: one self-contained HTML file (the PNG plots are
+embedded as data URIs, so it can be mailed or opened from anywhere, no server).
+It shows
+
+- the distribution of total scores and the mean score of each part;
+- every test's failure rate, the test most submissions fail on top;
+- what the class got wrong: every failure grouped by its diagnosis, the likely
+  cause the message names (solutions/checks.py HINTS, shared with the grader and
+  `make check`) or else the test, with the submissions in each group, all groups,
+  the largest first;
+- the parts that were missing, could not be imported, timed out, crashed or hit
+  a grader error, counted apart: a missing or unimportable part has no test
+  results worth the name, so it is left out of the failure rates and the groups;
+- the gradebook, each submission linked to its own section, and one section per
+  submission: its scores and each failure with its diagnosis (and the sandbox's
+  backend, when the results say which).
+
+Everything is sorted deterministically, so the same grades give the same file.
+"""
+import argparse
+import base64
+import csv
+import html
+import io
+import json
+import re
+import statistics
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tooling.feedback import HINTS, diagnoses
+
+from ..parts import GRADED
+
+TOP_TESTS_PLOTTED = 15
+MESSAGE_CHARS = 300
+LABEL_CHARS = 70
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")
+PROBLEM_ORDER = ("timeout", "crashed", "import error", "grader error", "missing")
+# Parts whose tests say nothing about the code: out of the failure rates and the diagnosis groups.
+NOT_GRADED = ("missing", "import error", "grader error")
+MISSING = re.compile(r"\b\w+\.py was not found in the submission|could not be read \(")
+IMPORT_ERROR = re.compile(r"^(\w+\.py (could not be imported|has an? \w+Error|raised \w+ while being imported|"
+                          r"called sys\.exit\(\) while being imported|: the process running your code did not "
+                          r"start properly)|importing \w+\.py did not finish within)")
+OTTER_SUMMARY = ("Public Tests", "Autograder Failed", "Autograder Exception", "PDF Generation Failed")
+
+
+@dataclass
+class Batch:
+    """One graded batch, as read from disk, in the engine's shape whatever wrote it."""
+    folder: Path
+    names: list                                  # submissions, in gradebook order
+    results: dict                                # name -> results dict (tests, score, extra_data.parts)
+    parts: list = field(default_factory=list)    # parts present, in GRADED order
+    source: str = "make grade"                   # "make grade", "Gradescope" or "otter"
+
+    def __post_init__(self):
+        for result in self.results.values():
+            for t in result["tests"]:
+                t.setdefault("part", _part_of(t.get("name")))
+
+
+class ReportError(Exception):
+    pass
+
+
+# -- reading -------------------------------------------------------------------------
+def load_batch(folder):
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportError(f"{folder} does not exist: grade first (make grade OUT={folder})")
+    gradebook = folder / "gradebook.csv"
+    names = _gradebook_names(gradebook) if gradebook.is_file() else \
+        sorted(p.name for p in folder.iterdir() if (p / "results.json").is_file())
+    if not names:
+        raise ReportError(f"{gradebook} does not exist and {folder} holds no <name>/results.json: grade first "
+                          f"(make grade OUT={folder})")
+    results, sources = {}, set()
+    for name in names:
+        path = folder / name / "results.json"
+        if not path.is_file():
+            raise ReportError(f"{path} is missing, but {gradebook} lists {name}: grade the batch again")
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ReportError(f"{path} is not JSON ({exc})") from None
+        source, result = normalize(raw, path)
+        sources.add(source)
+        results[name] = result
+    _fill_passed_parts(results)
+    present = {p for r in results.values() for p in r["extra_data"]["parts"]}
+    source = " and ".join(sorted(sources))
+    return Batch(folder, names, results, [p for p in GRADED if p in present], source)
+
+
+def _fill_passed_parts(results):
+    """otter lists no test case of a part whose cases all passed ("All test cases passed!"): give such a
+    part a passed record for each test the batch's other results name, so that it counts in the rates."""
+    names = defaultdict(dict)
+    for result in results.values():
+        for t in result["tests"]:
+            names[t["part"]].setdefault(t["name"], None)
+    for result in results.values():
+        have = {t["part"] for t in result["tests"]}
+        for part, info in result["extra_data"]["parts"].items():
+            if part not in have and info["score"] == info["max_score"]:
+                if not names.get(part):           # nobody failed a test of it: the suite's own names
+                    names[part] = dict.fromkeys(_suite_names(part))
+                result["tests"] += [{"name": n, "part": part, "status": "passed", "output": "", "score": None,
+                                     "max_score": None, "visibility": None} for n in names[part]]
+
+
+def _suite_names(part):
+    """The test names of a part's hidden suite (a collect-only run of the judge), or [] if it cannot run."""
+    import tempfile
+
+    from ..engine.grade import collected_tests
+    from ..sandbox.client import Limits
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            return [t["name"] for t in collected_tests(part, Limits(), tmp)]
+    except Exception:  # noqa: BLE001 -- the rates then leave that part out, nothing worse
+        return []
+
+
+def _gradebook_names(path):
+    with open(path, newline="", encoding="utf-8-sig") as f:      # -sig: re-saved by a spreadsheet
+        rows = list(csv.DictReader(f))
+    if rows and "submission" not in rows[0]:
+        raise ReportError(f"{path} has no 'submission' column: is it a gradebook of make grade or otter?")
+    return [row["submission"] for row in rows]
+
+
+def normalize(raw, path):
+    """(source, results in the engine's shape) from a results.json of make grade, Gradescope or otter."""
+    tests = raw.get("tests")
+    if not isinstance(tests, list):
+        raise ReportError(f"{path} has no list of tests: is it a results.json of make grade, Gradescope or otter?")
+    engine = [t for t in tests if isinstance(t, dict) and _part_of(t.get("name")) is not None]
+    otter = [t for t in tests if isinstance(t, dict) and t.get("name") in GRADED and "max_score" in t]
+    if engine:
+        parts = (raw.get("extra_data") or {}).get("parts")
+        source = "make grade" if isinstance(parts, dict) and parts else "Gradescope"
+        records = [_record(t) for t in engine]
+    elif otter:
+        source = "otter"
+        records = [r for t in otter for r in otter_records(t)]
+        parts = {t["name"]: {"score": float(t.get("score") or 0), "max_score": float(t["max_score"])} for t in otter}
+    else:
+        raise ReportError(f"{path} has no tests named after the parts ({', '.join(GRADED)}): not a results.json "
+                          f"of make grade, Gradescope or otter")
+    by_part = defaultdict(list)
+    for r in records:
+        by_part[r["part"]].append(r)
+    infos = {}
+    for part in [p for p in GRADED if p in by_part or (parts and p in parts)]:
+        given = (parts or {}).get(part) or {}
+        mine = by_part.get(part, [])
+        infos[part] = {
+            "score": float(given.get("score", sum(r["score"] or 0 for r in mine))),
+            "max_score": float(given.get("max_score", sum(r["max_score"] or 0 for r in mine))),
+            "status": given.get("status") or infer_status(mine),
+            "seconds": given.get("seconds", 0.0),
+        }
+    extra = dict(raw.get("extra_data") or {})
+    extra["parts"] = infos
+    total = sum(i["score"] for i in infos.values())
+    return source, {"score": float(raw.get("score", total)), "max_score": sum(i["max_score"] for i in infos.values()),
+                    "tests": records, "extra_data": extra}
+
+
+def _part_of(name):
+    part = str(name or "").split(":", 1)[0]
+    return part if part in GRADED and ":" in str(name) else None
+
+
+def _record(t):
+    status = t.get("status") or ("passed" if t.get("score") == t.get("max_score") else "failed")
+    return {"name": t["name"], "part": _part_of(t["name"]), "status": "passed" if status == "passed" else "failed",
+            "output": t.get("output") or "", "score": t.get("score"), "max_score": t.get("max_score"),
+            "visibility": t.get("visibility")}
+
+
+def otter_records(entry):
+    """One record per test case from otter's entry of a part: its output lists every case as
+    `<name> result:` and then `✅ Test case passed` or `❌ Test case failed` with the assertion."""
+    part, text = entry["name"], entry.get("output") or ""
+    found = []
+    pattern = re.compile(rf"^[ \t]*({re.escape(part)}: .+?) result:[ \t]*$", re.M)
+    marks = list(pattern.finditer(text))
+    for i, m in enumerate(marks):
+        body = text[m.end():marks[i + 1].start() if i + 1 < len(marks) else len(text)]
+        passed = "✅" in body.split("\n", 2)[1] if body.count("\n") >= 1 else "✅" in body
+        message = ""
+        if not passed:
+            after = re.split(r"^[ \t]*AssertionError: ?", body, maxsplit=1, flags=re.M)
+            message = " ".join((after[1] if len(after) > 1 else body).split())
+        found.append({"name": m.group(1), "part": part, "status": "passed" if passed else "failed",
+                      "output": message, "score": None, "max_score": None, "visibility": entry.get("visibility")})
+    if not found and "All test cases passed" not in text:      # otter said nothing per case
+        found.append({"name": f"{part}: (every test)", "part": part,
+                      "status": "passed" if entry.get("score") == entry.get("max_score") else "failed",
+                      "output": " ".join(text.split())[:MESSAGE_CHARS], "score": entry.get("score"),
+                      "max_score": entry.get("max_score"), "visibility": entry.get("visibility")})
+    return found
+
+
+def infer_status(records):
+    """A part's status from its tests, for results without one (Gradescope, otter)."""
+    failed = [r["output"] for r in records if r["status"] != "passed"]
+    if not records or len(failed) < len(records):
+        return "ok"
+    if all(MISSING.search(o) for o in failed):
+        return "missing"
+    if all(IMPORT_ERROR.search(o) for o in failed):
+        return "import error"
+    return "ok"
+
+
+# -- statistics ------------------------------------------------------------------
+def part_status(batch, name, part):
+    return batch.results[name]["extra_data"]["parts"].get(part, {}).get("status", "ok")
+
+
+def graded_failures(batch):
+    """[(submission, test record)] of the failures that say something about the code: not in a part
+    that is missing, could not be imported or hit a grader error, nor a test that did not run."""
+    out = []
+    for name in batch.names:
+        for t in batch.results[name]["tests"]:
+            if t["status"] == "passed" or part_status(batch, name, t["part"]) in NOT_GRADED:
+                continue
+            if (t.get("output") or "").startswith("not graded:"):
+                continue
+            out.append((name, t))
+    return out
+
+
+def part_scores(batch):
+    """part -> (max_score, [score of each submission that has the part])."""
+    out = {}
+    for part in batch.parts:
+        infos = [r["extra_data"]["parts"][part] for r in batch.results.values() if part in r["extra_data"]["parts"]]
+        out[part] = (max(i["max_score"] for i in infos), [i["score"] for i in infos])
+    return out
+
+
+def failures_per_test(batch):
+    """[(test name, failed, graded)] for every test, most failed first (then by name). A part that
+    was missing or could not be imported does not count (graded is then smaller than the class)."""
+    failed, graded = Counter(), Counter()
+    for name in batch.names:
+        for t in batch.results[name]["tests"]:
+            if part_status(batch, name, t["part"]) in NOT_GRADED or (t.get("output") or "").startswith("not graded:"):
+                continue
+            graded[t["name"]] += 1
+            failed[t["name"]] += t["status"] != "passed"
+    rows = [(name, failed[name], graded[name]) for name in graded]
+    return sorted(rows, key=lambda r: (-r[1] / r[2], -r[1], r[0]))
+
+
+def diagnosis_of(test):
+    """The diagnosis of a failure: ("hint", id) for each likely cause its message names, or
+    [("test", name)] when it names none."""
+    found = diagnoses(test.get("output") or "")
+    return [("hint", h) for h in found] or [("test", test["name"])]
+
+
+@dataclass
+class Group:
+    key: tuple                                    # ("hint", id) or ("test", name)
+    students: list = field(default_factory=list)  # submissions, in gradebook order
+    failures: int = 0
+    tests: list = field(default_factory=list)     # sorted test names
+    example: str = ""                             # one message, the first in gradebook order
+
+    @property
+    def label(self):
+        kind, value = self.key
+        return HINTS[value] if kind == "hint" else value
+
+
+def diagnosis_groups(batch):
+    """Every diagnosis of the class's failures, with who has it: the most submissions first."""
+    groups = {}
+    students, tests = defaultdict(set), defaultdict(set)
+    for name, t in graded_failures(batch):
+        for key in diagnosis_of(t):
+            group = groups.setdefault(key, Group(key, example=" ".join((t.get("output") or "").split())))
+            group.failures += 1
+            students[key].add(name)
+            tests[key].add(t["name"])
+    order = {n: i for i, n in enumerate(batch.names)}
+    for key, group in groups.items():
+        group.students = sorted(students[key], key=order.get)
+        group.tests = sorted(tests[key])
+    return sorted(groups.values(), key=lambda g: (-len(g.students), -g.failures, g.key[0] != "hint", g.label))
+
+
+def message_pattern(text):
+    """A failure message with its numbers replaced by '#', whitespace collapsed."""
+    flat = " ".join((text or "").split())
+    flat = NUMBER.sub("#", flat)
+    return flat if len(flat) <= MESSAGE_CHARS else flat[:MESSAGE_CHARS] + " …"
+
+
+def troubled_parts(batch):
+    """[(submission, part, status, seconds, first failing output)] for parts whose status is not ok."""
+    rows = []
+    for name in batch.names:
+        result = batch.results[name]
+        for part, info in result["extra_data"]["parts"].items():
+            if info["status"] == "ok":
+                continue
+            first = next((t.get("output") or "" for t in result["tests"]
+                          if t["part"] == part and t["status"] != "passed"), "")
+            rows.append((name, part, info["status"], info.get("seconds", 0.0), " ".join(first.split())))
+    rank = {s: i for i, s in enumerate(PROBLEM_ORDER)}
+    return sorted(rows, key=lambda r: (rank.get(r[2], -1), GRADED.index(r[1]) if r[1] in GRADED else 99,
+                                       batch.names.index(r[0])))
+
+
+# -- plots -----------------------------------------------------------------------
+def _figure(width, height):
+    from matplotlib.figure import Figure
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def png(fig):
+    """The figure as PNG bytes."""
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def score_histogram(totals, max_total):
+    fig = _figure(9.5, 2.7)
+    ax = fig.subplots()
+    width = max(max_total / 20, 1)
+    edges = [i * width for i in range(21)]
+    ax.hist(totals, bins=edges, color="#3b75af", edgecolor="white")
+    mean = statistics.fmean(totals)
+    ax.axvline(mean, color="#c0392b", linestyle="--", label=f"mean {mean:.1f}")
+    ax.axvline(statistics.median(totals), color="#555555", linestyle=":",
+               label=f"median {statistics.median(totals):.1f}")
+    ax.set(xlim=(0, max_total), xlabel=f"total score (of {max_total:g})", ylabel="submissions",
+           title=f"Score distribution ({len(totals)} submissions)")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="upper left")
+    return png(fig)
+
+
+def part_means(scores):
+    fig = _figure(9.5, 2.5)
+    ax = fig.subplots()
+    parts = list(scores)
+    pct = [100 * statistics.fmean(s) / m if s and m else 0.0 for m, s in scores.values()]
+    bars = ax.barh(parts[::-1], pct[::-1], color="#3b75af")
+    for bar, (m, s) in zip(bars, list(scores.values())[::-1]):
+        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
+                f"{statistics.fmean(s):.1f} / {m:g}", va="center", fontsize=9)
+    ax.set(xlim=(0, 115), xlabel="mean score (% of the part's points)", title="Mean score per part")
+    return png(fig)
+
+
+def failure_rates(rows):
+    shown = [r for r in rows if r[1]][:TOP_TESTS_PLOTTED]
+    fig = _figure(9.5, 0.9 + 0.26 * max(len(shown), 1))
+    ax = fig.subplots()
+    if not shown:
+        ax.text(0.5, 0.5, "no test failed", ha="center", va="center")
+        ax.set_axis_off()
+        return png(fig)
+    labels = [_short(name) for name, _, _ in shown][::-1]
+    rates = [100 * f / n for _, f, n in shown][::-1]
+    ax.barh(range(len(shown)), rates, color="#c0392b")
+    ax.set_yticks(range(len(shown)), labels, fontsize=8)
+    ax.set(xlim=(0, 100), xlabel="submissions failing the test (%)",
+           title=f"The {len(shown)} most failed tests")
+    return png(fig)
+
+
+def _short(name):
+    return name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 1] + "…"
+
+
+# -- HTML ------------------------------------------------------------------------
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1em auto; padding: 0 1.5em; max-width: 1000px; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+h3 { font-size: 1.05em; margin: 1.4em 0 0.3em; }
+table { border-collapse: collapse; font-size: 0.9em; width: 100%; }
+th, td { text-align: left; padding: 0.25em 0.6em; border-bottom: 1px solid #eee; vertical-align: top; }
+td.n { text-align: right; white-space: nowrap; } code { font-size: 0.95em; }
+.bad { color: #a93226; font-weight: 600; } img { max-width: 100%; } .muted { color: #777; }
+summary { cursor: pointer; color: #555; margin: 0.5em 0; } a { color: #1f5f99; }
+"""
+
+
+def anchor(name):
+    """The id of a submission's section: letters, digits, - and _ only (names come from folder names)."""
+    return "student-" + (re.sub(r"[^A-Za-z0-9_-]", lambda m: f"_{ord(m.group()):x}", name) or "_")
+
+
+def _link(name):
+    return f'<a href="#{anchor(name)}">{html.escape(name)}</a>'
+
+
+def _img(data, alt):
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+
+def _table(header, rows, numeric=(), cls=""):
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f'<table{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}><tr>{head}</tr>{body}</table>'
+
+
+def _summary(batch, totals, max_total, trouble):
+    e = html.escape
+    counts = Counter(status for _, _, status, _, _ in trouble)
+    problems_text = (f'<span class="bad">{len(trouble)} part(s) did not run normally: '
+                     + ", ".join(f"{n} {e(s)}" for s, n in sorted(counts.items())) + "</span>"
+                     if trouble else "Every part of every submission ran normally.")
+    return (f"<h1>Grading report: {e(batch.folder.name)}</h1>"
+            f"<p>{len(totals)} submissions (results of {e(batch.source)}); total score mean "
+            f"{statistics.fmean(totals):.1f}, median {statistics.median(totals):g}, min {min(totals):g}, "
+            f"max {max(totals):g} (of {max_total:g}). {problems_text}</p>"
+            f"<p>Sandbox: {e(', '.join(sorted({_backend(r) for r in batch.results.values()})))}.</p>")
+
+
+def _backend(result):
+    sandbox = result.get("extra_data", {}).get("sandbox")
+    return str(sandbox.get("backend", "unknown")) if isinstance(sandbox, dict) else "unknown"
+
+
+def _parts_section(scores):
+    rows = [(html.escape(p), f"{statistics.fmean(s):.2f}", f"{statistics.median(s):g}",
+             f"{sum(v >= m for v in s)} / {len(s)}", f"{m:g}") for p, (m, s) in scores.items()]
+    return ("<h2>Mean score per part</h2>" + _img(part_means(scores), "mean score per part")
+            + _table(["part", "mean", "median", "full marks", "points"], rows, numeric=(1, 2, 3, 4)))
+
+
+def _gradebook_section(batch):
+    rows = []
+    for name in batch.names:
+        result, cells = batch.results[name], [_link(name)]
+        for part in batch.parts:
+            info = result["extra_data"]["parts"].get(part)
+            cells.append("" if info is None else f"{info['score']:g}" + (
+                f' <span class="bad">({html.escape(info["status"])})</span>' if info["status"] != "ok" else ""))
+        cells.append(f"{result['score']:g}")
+        rows.append(cells)
+    return ("<h2>Gradebook</h2><p class=\"muted\">Each name links to that submission's failures below.</p>"
+            + _table(["submission", *batch.parts, "total"], rows, numeric=tuple(range(1, len(batch.parts) + 2))))
+
+
+def _groups_section(groups):
+    e = html.escape
+    rows = []
+    for i, g in enumerate(groups, 1):
+        kind = "likely cause" if g.key[0] == "hint" else "test"
+        label = f"<b>{e(g.label)}</b><br><span class=\"muted\">{kind}</span>"
+        who = ", ".join(_link(n) for n in g.students)
+        tests = "<br>".join(e(t) for t in g.tests[:3]) + (
+            f"<details><summary>and {len(g.tests) - 3} more tests</summary>"
+            + "<br>".join(e(t) for t in g.tests[3:]) + "</details>" if len(g.tests) > 3 else "")
+        example = f'<code>{e(g.example[:MESSAGE_CHARS])}{"…" if len(g.example) > MESSAGE_CHARS else ""}</code>'
+        rows.append((i, label, f"{len(g.students)}", who, f"{g.failures}", example + "<br>" + tests))
+    return ("<h2>What the class got wrong</h2>"
+            '<p class="muted">Every failure, grouped by its diagnosis: the likely cause its message names '
+            "(the same hints students see from make check and the grader), or else the test. One failure "
+            "can name more than one cause. All groups are shown, the most submissions first; parts that "
+            "were missing or could not be imported are counted apart, below.</p>"
+            + (_table(["#", "diagnosis", "submissions", "who", "failures", "an example, and the tests"], rows,
+                      numeric=(0, 2, 4), cls="groups")
+               if groups else "<p>No test failed.</p>"))
+
+
+def _failures_section(failures):
+    failing = [r for r in failures if r[1]]
+    rows = [(i + 1, html.escape(name), f"{f} / {n}", f"{f / n:.0%}") for i, (name, f, n) in enumerate(failing)]
+    return ("<h2>Tests most submissions fail</h2>" + _img(failure_rates(failures), "failure rates")
+            + '<p class="muted">Out of the submissions whose part was graded: a missing part or one that '
+              "could not be imported does not count.</p>"
+            + f"<details><summary>All {len(failing)} tests that failed for at least one submission, most "
+              f"failed first ({len(failures) - len(failing)} of {len(failures)} passed for every "
+              f"submission)</summary>"
+            + _table(["#", "test", "failed", "rate"], rows, numeric=(0, 2, 3)) + "</details>")
+
+
+def _trouble_section(trouble):
+    e = html.escape
+    counts = Counter(s for _, _, s, _, _ in trouble)
+    rows = [(_link(n), e(p), f'<span class="bad">{e(s)}</span>', f"{sec:g}", e(first[:MESSAGE_CHARS]))
+            for n, p, s, sec, first in trouble]
+    return ("<h2>Missing, not importable, timed out or crashed</h2>"
+            + (f"<p>{', '.join(f'{n} {e(s)}' for s, n in sorted(counts.items()))}.</p>"
+               + _table(["submission", "part", "status", "seconds", "first failure"], rows, numeric=(3,))
+               if trouble else "<p>None: every part of every submission ran to the end.</p>"))
+
+
+def _students_section(batch):
+    e = html.escape
+    out = ["<h2>Per submission</h2>"]
+    for name in batch.names:
+        result = batch.results[name]
+        parts = ", ".join(f"{e(p)} {i['score']:g}/{i['max_score']:g}"
+                          + (f" ({e(i['status'])})" if i["status"] != "ok" else "")
+                          for p, i in result["extra_data"]["parts"].items())
+        sandbox = result["extra_data"].get("sandbox")
+        backend = sandbox.get("backend") if isinstance(sandbox, dict) else None
+        out.append(f'<h3 id="{anchor(name)}">{e(name)}: {result["score"]:g} / {result["max_score"]:g}</h3>'
+                   f"<p>{parts}" + (f' <span class="muted">(sandbox: {e(str(backend))})</span>' if backend else "")
+                   + "</p>")
+        failed = [t for t in result["tests"] if t["status"] != "passed"]
+        if not failed:
+            out.append("<p>Every test passed.</p>")
+            continue
+        rows = []
+        for t in failed:
+            status = part_status(batch, name, t["part"])
+            causes = [HINTS[v] for k, v in diagnosis_of(t) if k == "hint"]
+            why = (f'<span class="bad">{e(status)}</span>' if status in NOT_GRADED
+                   else "<br>".join(e(c) for c in causes) or '<span class="muted">(the test)</span>')
+            message = " ".join((t.get("output") or "").split())[:MESSAGE_CHARS]
+            rows.append((e(t["name"]), why, f"<code>{e(message)}</code>"))
+        out.append(_table(["failed test", "diagnosis", "message"], rows))
+    return "\n".join(out)
+
+
+def render(batch):
+    """The report as an HTML string."""
+    totals = [batch.results[n]["score"] for n in batch.names]
+    max_total = max(batch.results[n]["max_score"] for n in batch.names)
+    trouble = troubled_parts(batch)
+    head = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Grading report: '
+            f"{html.escape(batch.folder.name)}</title><style>{STYLE}</style></head><body>")
+    return "\n".join([
+        head,
+        _summary(batch, totals, max_total, trouble),
+        "<h2>Score distribution</h2>" + _img(score_histogram(totals, max_total), "score distribution"),
+        _parts_section(part_scores(batch)),
+        _failures_section(failures_per_test(batch)),
+        _groups_section(diagnosis_groups(batch)),
+        _trouble_section(trouble),
+        _gradebook_section(batch),
+        _students_section(batch),
+        "</body></html>\n",
+    ])
+
+
+def write_report(folder):
+    """Write folder/report.html from the grades in folder; return its path."""
+    batch = load_batch(folder)
+    path = Path(folder) / "report.html"
+    path.write_text(render(batch), encoding="utf-8")
+    return path
+
+
+def configure(parser):
+    parser.add_argument("folder", nargs="?", default="grades",
+                        help="what make grade, make otter-grade or Gradescope wrote (default: grades/)")
+
+
+def command(args):
+    """`python -m grader report [FOLDER]`."""
+    try:
+        path = write_report(args.folder)
+    except ReportError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0

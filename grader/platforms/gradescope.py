@@ -1,0 +1,229 @@
+"""The native Gradescope autograder: `make gradescope` (python -m grader gradescope) writes
+dist/gradescope.zip, which runs the kit's own engine on the submission, no otter in between.
+
+    dist/gradescope.zip (files at the root, as Gradescope requires)
+      setup.sh          finds a Python >= 3.11 (else installs Ubuntu's python3.11), makes a venv,
+                        installs the engine's pinned packages (numpy, pytest, hypothesis)
+      run_autograder    grades /autograder/submission: `python -m grader gradescope run`
+      requirements.txt  the engine's pins, from the kit's requirements.txt
+      config.json       the instructor's choices: when hidden tests are shown, the limits
+      kit/              grader/, solutions/, data/mnist5k/: the engine, the suites, the reference
+
+Gradescope's contract (https://gradescope-autograders.readthedocs.io/en/latest/specs/): the zip
+is unpacked into /autograder/source, setup.sh runs once as root when the image is built, then
+for each submission the student's files are in /autograder/submission, run_autograder (copied to
+/autograder/run_autograder) runs from /autograder, and /autograder/results/results.json is what
+Gradescope reads. Both scripts take the root from $AUTOGRADER_ROOT (default /autograder), so the
+kit's tests lay out the same tree in a temporary folder.
+
+Python: Gradescope's default base image is Ubuntu 22.04, whose python3 is 3.10
+(https://gradescope-autograders.readthedocs.io/en/latest/base_images/; no 24.04 image yet:
+github.com/gradescope/autograder_samples/issues/136); the kit needs 3.11, which Ubuntu 22.04 has
+as the python3.11 package (universe). setup.sh uses any Python >= 3.11 already there first.
+
+Any upload layout is graded as `make grade` grades a folder: the four module files found by
+name at any depth (a repository from Gradescope's GitHub integration, nested folders, loose
+files), or inside the zip the folder holds when it holds no module file. results.json has one
+entry per hidden test with its points, its message as plain text in a <pre> (output_format
+"text": the messages hold aligned arrays), its visibility under the instructor's policy
+(grader.visibility: public tests visible, hidden ones after_published by default), the
+execution time, the isolation backend in the output, and a leaderboard entry for the MNIST test
+accuracy of fit (when the MLP part ran far enough to measure it).
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+import zipfile
+from pathlib import Path
+
+from .. import ROOT
+from ..engine import visibility
+from ..parts import GRADED, number
+from .kit import add as _add
+from .kit import engine_requirements, kit_files
+
+DEFAULT_OUT = ROOT / "dist" / "gradescope.zip"
+LEADERBOARD = ("MNIST test accuracy", "mnist_test_accuracy")      # (title, the property the suite records)
+OUTPUT_FORMAT = "text"        # plain text in a <pre>: no HTML or Markdown from a student's message is rendered
+JOBS = 2                      # parts at once: the engine idles between calls into student code
+
+SETUP_SH = r"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image (written by
+# `make gradescope`; see grader/platforms/gradescope.py). $AUTOGRADER_ROOT stands for /autograder in tests.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
+
+python_311() {        # the first interpreter on PATH that is Python >= 3.11
+    local candidate
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+           "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+PYTHON="$(python_311 || true)"
+if [ -z "$PYTHON" ]; then
+    # Ubuntu 22.04 (Gradescope's default image) ships 3.10; python3.11 is in its universe archive.
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends python3.11 python3.11-venv util-linux
+    PYTHON="$(python_311)" || { echo "setup.sh: no Python >= 3.11 could be installed" >&2; exit 1; }
+fi
+echo "setup.sh: using $PYTHON ($("$PYTHON" --version 2>&1))"
+
+# The Python steps: a venv of the engine's pinned packages.
+"$PYTHON" -m venv --system-site-packages "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$SOURCE/requirements.txt"
+"$ROOT/venv/bin/python" -c 'import numpy, pytest, hypothesis; print("setup.sh: numpy", numpy.__version__, "pytest", pytest.__version__, "hypothesis", hypothesis.__version__)'
+"""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope runs this for every submission, from /autograder (written by `make gradescope`;
+# see grader/platforms/gradescope.py). It grades $ROOT/submission with the kit's engine and writes
+# $ROOT/results/results.json. $AUTOGRADER_ROOT stands for /autograder in tests.
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+cd "$ROOT/source/kit" || exit 1
+exec "$ROOT/venv/bin/python" -m grader gradescope run --root "$ROOT"
+"""
+
+
+# -- the zip ---------------------------------------------------------------------------------
+def build(out=DEFAULT_OUT, hidden_visibility=visibility.DEFAULT_HIDDEN, limits=None, jobs=JOBS, quiet=False):
+    """Write the autograder zip; returns its path."""
+    visibility.check(hidden_visibility)
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    config = {"hidden_visibility": hidden_visibility, "limits": limits or {}, "jobs": jobs}
+    tmp = out.with_name(f".{out.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        _add(zf, "setup.sh", SETUP_SH, executable=True)
+        _add(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
+        _add(zf, "requirements.txt", "\n".join(engine_requirements()) + "\n")
+        _add(zf, "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
+        for rel, path in kit_files():
+            _add(zf, f"kit/{rel}", path.read_bytes())
+    os.replace(tmp, out)
+    if not quiet:
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): upload it as the autograder of a Gradescope "
+              f"programming assignment; hidden tests shown {hidden_visibility}")
+    return out
+
+
+# -- grading, inside Gradescope ----------------------------------------------------------------
+def gradescope_results(engine, hidden_visibility, seconds):
+    """Gradescope's results.json from the engine's (grader.engine.grade.results_json) for one submission."""
+    from ..engine.grade import sandbox_backend
+    tests, numbers = [], {}
+    leaderboard_value = None
+    for t in engine["tests"]:
+        part = t["name"].split(": ", 1)[0]
+        numbers[part] = numbers.get(part, 0) + 1
+        entry = {"name": t["name"], "name_format": "text",
+                 "number": f"{number(part) if part in GRADED else 0}.{numbers[part]}",
+                 "score": t["score"], "max_score": t["max_score"],
+                 "status": "passed" if t.get("status") == "passed" else "failed",
+                 "output": t.get("output") or "", "output_format": OUTPUT_FORMAT,
+                 "tags": [part], "visibility": visibility.test_visibility(t, hidden_visibility)}
+        if t.get("extra_data"):
+            entry["extra_data"] = t["extra_data"]
+            if LEADERBOARD[1] in t["extra_data"]:
+                leaderboard_value = t["extra_data"][LEADERBOARD[1]]
+        tests.append(entry)
+    parts = engine["extra_data"]["parts"]
+    backend = sandbox_backend(engine)
+    public = [t for t in engine["tests"] if t.get("visibility") == "visible"]
+    lines = [f"Isolation of your code while it was graded: {backend}.",
+             f"Public tests: {sum(t['status'] == 'passed' for t in public)} of {len(public)} passed "
+             f"(their results are below)."]
+    hidden = len(engine["tests"]) - len(public)
+    if visibility.summary_visible(hidden_visibility):
+        lines += [f"{p}: {info['score']:g} / {info['max_score']:g}"
+                  + ("" if info["status"] == "ok" else f" ({info['status']})") for p, info in parts.items()]
+    else:
+        lines.append(f"Hidden tests: {hidden}, graded now; their results and your score are shown "
+                     f"{hidden_visibility.replace('_', ' ')}.")
+    problems = [f"{p}: {info['status']}" for p, info in parts.items() if info["status"] not in ("ok",)]
+    if problems:
+        lines.append("Parts that did not run normally: " + "; ".join(problems)
+                     + " (the tests of the part say why).")
+    results = {
+        "score": engine["score"],
+        "execution_time": int(round(seconds)),
+        "output": "\n".join(lines),
+        "output_format": OUTPUT_FORMAT,
+        "test_output_format": OUTPUT_FORMAT,
+        "test_name_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"engine": "mlp-kit", "sandbox": {"backend": backend},
+                       "parts": parts, "max_score": engine["max_score"],
+                       "fingerprint": engine["extra_data"].get("fingerprint")},
+    }
+    if leaderboard_value is not None:
+        results["leaderboard"] = [{"name": LEADERBOARD[0], "value": leaderboard_value, "order": "desc"}]
+    return results
+
+
+def run(root):
+    """Grade root/submission into root/results/results.json. Exit status 0 when graded; 1 when the
+    engine could not grade (no results.json: Gradescope then shows an autograder error to the
+    student, and the reason is in the autograder output the instructor sees)."""
+    from ..engine.grade import BatchInterrupted, grade
+    from ..sandbox.client import Limits
+    root = Path(root)
+    config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
+    hidden_visibility = visibility.check(config.get("hidden_visibility", visibility.DEFAULT_HIDDEN))
+    results_dir = root / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    submission = root / "submission"
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mlp-kit-gradescope-") as tmp:
+        try:
+            engine = grade([str(submission)], Path(tmp) / "out", jobs=int(config.get("jobs", JOBS)),
+                           limits=Limits(**config.get("limits", {})), names=["submission"], quiet=True)["submission"]
+        except (Exception, SystemExit, BatchInterrupted) as exc:
+            print("the grading engine could not grade this submission; no results were written:")
+            traceback.print_exception(exc, file=sys.stdout)
+            logs = Path(tmp) / "out" / "logs"
+            for log in sorted(logs.glob("*.log")) if logs.is_dir() else []:
+                print(f"--- {log.name}\n{log.read_text(encoding='utf-8', errors='replace')[-2000:]}")
+            return 1
+    results = gradescope_results(engine, hidden_visibility, time.monotonic() - started)
+    (results_dir / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",
+                                              encoding="utf-8")
+    # For the instructor (stdout is hidden from students): the summary and the isolation backend.
+    print(f"graded {submission}: {engine['score']:g} / {engine['max_score']:g}; "
+          f"isolation {results['extra_data']['sandbox']['backend']}")
+    for part, info in engine["extra_data"]["parts"].items():
+        print(f"  {part}: {info['score']:g} / {info['max_score']:g} ({info['status']}, {info['seconds']:g} s)")
+    return 0
+
+
+def configure(parser):
+    sub = parser.add_subparsers(dest="gradescope", required=True)
+    b = sub.add_parser("build", help="write the autograder zip (make gradescope)")
+    b.add_argument("--out", default=str(DEFAULT_OUT))
+    b.add_argument("--hidden-visibility", default=visibility.DEFAULT_HIDDEN, choices=visibility.VALUES,
+                   help="when students see the hidden tests' results (default: after_published)")
+    b.add_argument("--limits", help='JSON overrides of the limits, e.g. {"part_seconds": 60}')
+    r = sub.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json (run_autograder)")
+    r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+
+
+def command(args):
+    """`python -m grader gradescope build|run`."""
+    if args.gradescope == "build":
+        build(args.out, args.hidden_visibility, json.loads(args.limits) if args.limits else None)
+        return 0
+    return run(args.root)
