@@ -14,13 +14,13 @@ help::
 	@echo "make screenshots      regenerate the README's screenshots in docs/ (needs chromium)"
 
 report:
-	$(PYTHON) -m grader.report $(OUT)
+	$(PYTHON) -m grader report $(OUT)
 
 mutants:
-	$(PYTHON) -m grader.mutants -j $(JOBS)
+	$(PYTHON) -m grader mutants -j $(JOBS)
 
 train:
 	$(PYTHON) -m assignment.train $(TRAIN_ARGS)
 
 screenshots:
-	$(PYTHON) -m grader.screenshots -j $(JOBS)
+	$(PYTHON) -m grader screenshots -j $(JOBS)

@@ -13,17 +13,17 @@ help::
 	@echo "make release-check    check dist/handout for solution and hidden-test code"
 
 otter:
-	$(PYTHON) -m grader.otter build --out $(AUTOGRADER) --hidden-visibility $(or $(HIDDEN_VISIBILITY),after_published)
+	$(PYTHON) -m grader otter build --out $(AUTOGRADER) --hidden-visibility $(or $(HIDDEN_VISIBILITY),after_published)
 
 otter-grade: otter
-	$(PYTHON) -m grader.otter run -a $(AUTOGRADER) --out $(OTTER_OUT) -j $(JOBS) \
+	$(PYTHON) -m grader otter run -a $(AUTOGRADER) --out $(OTTER_OUT) -j $(JOBS) \
 		$(if $(SUBMISSIONS),$(SUBMISSIONS),solutions assignment grader/examples/partial)
 
 submission:
 	$(PYTHON) -m assignment.submit
 
 dist:
-	$(PYTHON) -m grader.release dist --out dist
+	$(PYTHON) -m grader release dist --out dist
 
 release-check:
-	$(PYTHON) -m grader.release check dist/handout
+	$(PYTHON) -m grader release check dist/handout

@@ -14,9 +14,9 @@ files need is graded once per session and shared:
 import pytest
 
 from grader.__main__ import EXAMPLES
-from grader.grade import grade
-from tests.catalog import alternative_folders, materialize
-from tests.catalog.bugs import BUGS
+from grader.engine.grade import grade
+from catalog import alternative_folders, materialize
+from catalog.bugs import BUGS
 
 CATALOG_JOBS = 2
 
@@ -56,7 +56,7 @@ class LazyGrades:
 
 @pytest.fixture(scope="session")
 def bug_grades(tmp_path_factory):
-    """part -> {bug name: results.json} for every bug of tests/catalog/bugs.py, graded on its part."""
+    """part -> {bug name: results.json} for every bug of catalog/bugs.py, graded on its part."""
     src = tmp_path_factory.mktemp("bug-submissions")
     folders = {}
     for bug in BUGS:
@@ -67,8 +67,8 @@ def bug_grades(tmp_path_factory):
 @pytest.fixture(scope="session")
 def public_outcomes(tmp_path_factory):
     """bug name -> {public case title: (passed?, message)} for every bug of the catalog: its part's
-    public cases run in this process (tests/catalog/public.py), once per session (~45 s)."""
-    from tests.catalog.public import outcomes
+    public cases run in this process (catalog/public.py), once per session (~45 s)."""
+    from catalog.public import outcomes
     bugs = {f"bug:{bug.name}": bug.name for bug in BUGS}
     found = outcomes(tmp_path_factory.mktemp("public-catalog"), selected=set(bugs))
     return {bugs[name]: cases for name, cases in found.items()}
@@ -76,7 +76,7 @@ def public_outcomes(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def alternative_grades(tmp_path_factory):
-    """part -> {alternative name: results.json} for every module of tests/catalog/alternatives/."""
+    """part -> {alternative name: results.json} for every module of catalog/alternatives/."""
     folders = {}
     for name, (part, folder) in alternative_folders(tmp_path_factory.mktemp("alternative-submissions")).items():
         folders.setdefault(part, []).append((name, folder))

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import assign
-from tests.catalog import ROOT, public
+from grader.authoring import assign
+from catalog import ROOT, public
 
 MARGIN = 100
 # The tolerance arguments of the public checks (solutions/checks.py).
@@ -99,7 +99,8 @@ def margin_verdicts(workdir, cases_dir):
 
 def mnist_digest():
     sys.path.insert(0, str(ROOT))
-    from solutions import datasets, mlp
+    from solutions import mlp
+    from tooling import datasets
     os.environ.setdefault("MLP_KIT_DATA", str(ROOT / "data" / "mnist5k"))
     X, y = datasets.load_mnist(split="train")
     Xte, _ = datasets.load_mnist(split="test")

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from grader import assign
-from grader.assign import MarkerError, solution_lines, stub
+from grader.authoring import assign
+from grader.engine.markers import MarkerError, solution_lines, stub
 
 SOLUTIONS = assign.SOURCE
 ASSIGNMENT = assign.TARGET
@@ -59,21 +59,22 @@ def test_malformed_markers_are_rejected(source, problem):
 
 
 def test_drift_is_detected(tmp_path):
-    for name, text in assign.generate().items():
-        (tmp_path / name).parent.mkdir(exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    assert assign.drift(target=tmp_path) == []
-    (tmp_path / "mlp.py").write_text((tmp_path / "mlp.py").read_text() + "# edited by hand\n")
-    (tmp_path / "extra.py").write_text("")
-    (tmp_path / "public_tests" / "mlp.json").write_text("{}")
-    problems = assign.drift(target=tmp_path)
-    assert any("mlp.py" in p for p in problems) and any("extra.py" in p for p in problems)
+    root = _generated_copy(tmp_path)
+    assert assign.drift(root=root) == []
+    target = root / "assignment"
+    (target / "mlp.py").write_text((target / "mlp.py").read_text() + "# edited by hand\n")
+    (target / "extra.py").write_text("")
+    (target / "public_tests" / "mlp.json").write_text("{}")
+    (root / "grader" / "examples" / "partial" / "mlp.py").write_text("# edited by hand\n")
+    problems = assign.drift(root=root)
+    assert any("assignment/mlp.py" in p for p in problems) and any("extra.py" in p for p in problems)
     assert any("public_tests/mlp.json" in p for p in problems)
+    assert any("grader/examples/partial/mlp.py" in p for p in problems)
 
 
 def test_public_cases_ship_numbers_not_code():
     """The public cases are data: no grader or solution source goes to students."""
-    from grader.redact import Redactor
+    from grader.engine.redact import Redactor
     redactor = Redactor.default()
     for path in sorted((ASSIGNMENT / "public_tests").glob("*.json")):
         text = path.read_text(encoding="utf-8")
@@ -82,8 +83,9 @@ def test_public_cases_ship_numbers_not_code():
 
 
 def _generated_copy(tmp_path):
+    """A root holding every generated file (assignment/, the partial example, the READMEs)."""
     for name, text in assign.generate().items():
-        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     return tmp_path
 
@@ -113,24 +115,24 @@ def _nudge_first_float(path, factor):
 
 def test_machine_rounding_in_the_numbers_is_not_drift(tmp_path):
     """Numbers that differ in their last bits (another CPU's BLAS) count as the same; text does not."""
-    target = _generated_copy(tmp_path)
+    target = _generated_copy(tmp_path) / "assignment"
     old, new = _nudge_first_float(target / "public_tests" / "two_layer_net.json", 1 + 1e-12)
     assert old != new
-    assert assign.drift(target=target) == []
+    assert assign.drift(root=target.parent) == []
 
 
 def test_a_real_change_in_the_numbers_is_drift_and_named(tmp_path):
     """A number off by a millionth (an edited seed or formula, never rounding) is stale, with where and by how much."""
-    target = _generated_copy(tmp_path)
+    target = _generated_copy(tmp_path) / "assignment"
     old, new = _nudge_first_float(target / "public_tests" / "mlp.json", 1 + 1e-6)
-    problems = assign.drift(target=target)
+    problems = assign.drift(root=target.parent)
     assert len(problems) == 1 and "assignment/public_tests/mlp.json: 1 number(s) differ" in problems[0], problems
     assert repr(new) in problems[0] and "/cases[" in problems[0]
 
 
 @pytest.mark.parametrize("edit", ["title", "integer", "shape"])
 def test_text_integers_and_shapes_in_the_public_tests_compare_exactly(tmp_path, edit):
-    target = _generated_copy(tmp_path)
+    target = _generated_copy(tmp_path) / "assignment"
     path = target / "public_tests" / "activations.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
     if edit == "title":
@@ -138,19 +140,19 @@ def test_text_integers_and_shapes_in_the_public_tests_compare_exactly(tmp_path, 
     elif edit == "integer":
         doc["hidden"]["tests"] += 1
     else:
-        doc["cases"][0]["args"][0]["shape"] = [10]
+        doc["cases"][0]["data"]["args"]["__tuple__"][0]["shape"] = [10]
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert any("public_tests/activations.json" in p for p in assign.drift(target=target))
+    assert any("public_tests/activations.json" in p for p in assign.drift(root=target.parent))
 
 
 def test_regenerating_leaves_files_that_differ_only_by_rounding(tmp_path):
     """make assignment on another machine rewrites nothing that is up to date (no churn in git)."""
-    target = _generated_copy(tmp_path)
+    target = _generated_copy(tmp_path) / "assignment"
     path = target / "public_tests" / "logistic_regression.json"
     _nudge_first_float(path, 1 + 1e-12)
     nudged = path.read_text(encoding="utf-8")
-    assign.write(target=target)
+    assign.write(root=target.parent)
     assert path.read_text(encoding="utf-8") == nudged
     _nudge_first_float(path, 1 + 1e-3)
-    assign.write(target=target)
-    assert path.read_text(encoding="utf-8") == assign.generate()["public_tests/logistic_regression.json"]
+    assign.write(root=target.parent)
+    assert path.read_text(encoding="utf-8") == assign.generate()["assignment/public_tests/logistic_regression.json"]

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from grader.grade import GRADEBOOK_COLUMNS, ROOT, grade, rebuild_gradebook
+from grader.engine.grade import GRADEBOOK_COLUMNS, ROOT, grade, rebuild_gradebook
 
 PART = "logistic_regression"
 

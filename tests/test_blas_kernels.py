@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from grader.grade import ROOT
+from grader.engine.grade import ROOT
 
 KERNELS = ("Prescott", "Sandybridge", "Haswell", "SkylakeX", "Zen")
 THREADS = (1, 2)

@@ -1,8 +1,8 @@
 """The catalog of known submissions against the hidden suites.
 
-- Every bug in tests/catalog/bugs.py must lose points on its own part, fail
+- Every bug in catalog/bugs.py must lose points on its own part, fail
   each test named in its `caught_by`, and show its `hint` in some failure.
-- Every module in tests/catalog/alternatives/ must keep full marks.
+- Every module in catalog/alternatives/ must keep full marks.
 - The catalog itself must be well formed.
 
 Submissions are graded by the session fixtures bug_grades and
@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.sandbox.stage import PARTS  # noqa: E402
-from tests.catalog import ALTERNATIVES, alternative_folders, apply_edits, materialize  # noqa: E402
-from tests.catalog.bugs import BUGS  # noqa: E402
+from grader.parts import GRADED as PARTS  # noqa: E402
+from catalog import ALTERNATIVES, alternative_folders, apply_edits, materialize  # noqa: E402
+from catalog.bugs import BUGS  # noqa: E402
 
 MIN_BUGS_PER_PART = 6
 MIN_BUGS = 32
@@ -89,12 +89,12 @@ def test_bug_is_caught(bug, bug_grades):
 
 @pytest.mark.parametrize("bug", list(_bug_params()))
 def test_bug_scores_its_calibrated_score(bug, bug_grades):
-    """Each bug costs what tests/catalog/scores.py records: a suite change that moves a score comes with
+    """Each bug costs what catalog/scores.py records: a suite change that moves a score comes with
     a new calibration there (a mistake should cost its points once, and not move by accident)."""
-    from tests.catalog.scores import SCORES
+    from catalog.scores import SCORES
     result = bug_grades.part(bug.part)[bug.name]
     score = result["extra_data"]["parts"][bug.part]["score"]
-    assert bug.name in SCORES, f"{bug.name}: no calibrated score in tests/catalog/scores.py (it scores {score:g})"
+    assert bug.name in SCORES, f"{bug.name}: no calibrated score in catalog/scores.py (it scores {score:g})"
     assert score == SCORES[bug.name], (f"bug {bug.part}/{bug.name} scores {score:g}, calibrated "
                                        f"{SCORES[bug.name]:g}:\n{describe(result, bug.part)}")
 
@@ -131,7 +131,7 @@ def test_alternative_keeps_full_marks(name, alternative_grades):
 
 # -- hygiene -------------------------------------------------------------------
 def test_every_calibrated_score_is_a_bug():
-    from tests.catalog.scores import SCORES
+    from catalog.scores import SCORES
     assert sorted(SCORES) == sorted(b.name for b in BUGS)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.clauses import CLAUSES, Note
+from grader.authoring.clauses import CLAUSES, Note
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("activations", "logistic_regression", "two_layer_net", "mlp")

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import gradescope, release
-from grader.grade import ROOT
+from grader.authoring import release
+from grader.platforms import gradescope
+from grader.engine.grade import ROOT
 
 CI_TEMPLATE = ROOT / "grader" / "templates" / "ci" / "autograde.yml"
 SECRET = "${{ secrets.AUTOGRADER_URL }}"

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from solutions.datasets import load_idx, load_mnist
+from tooling.datasets import load_idx, load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

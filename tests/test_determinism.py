@@ -2,7 +2,7 @@
 messages every time: seeded data per test, a derandomized hypothesis profile,
 single-threaded BLAS, np.random reseeded before every call into student code."""
 from grader.__main__ import EXAMPLES
-from grader.grade import grade
+from grader.engine.grade import grade
 
 RUNS = 10
 

@@ -8,13 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.grade import MAX_FILE_BYTES, grade, stage_submission
+from grader.engine.grade import grade
+from grader.engine.submission import MAX_FILE_BYTES, read_submission as stage_submission
 from grader.sandbox import protocol
 from grader.sandbox.client import (
     BadReturn, ImportFailed, Limits, MissingFunction, NotImplementedYet, StudentCrashed, StudentModule,
     StudentRaised, StudentTimeout)
-from grader.judge import reference_functions
-from grader.sandbox.stage import ROOT, stage_package
+from grader.engine.staging import reference_functions
+from grader import ROOT
+from grader.engine.staging import stage_package
 
 REFERENCE = ROOT / "solutions"
 

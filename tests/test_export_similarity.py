@@ -10,10 +10,10 @@ import subprocess
 import sys
 import tokenize
 
-from grader import similarity
-from grader.export import CANVAS_COLUMNS, canvas_csv
-from grader.grade import ROOT, gradebook_row, write_gradebook
-from tests.catalog import ALTERNATIVES
+from grader.instructor import similarity
+from grader.instructor.export import CANVAS_COLUMNS, canvas_csv
+from grader.engine.grade import ROOT, gradebook_row, write_gradebook
+from catalog import ALTERNATIVES
 
 
 # -- Canvas ----------------------------------------------------------------------------------

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import gradescope, visibility
-from grader.grade import ROOT, grade
-from grader.otter import build as otter_build
-from grader.sandbox.stage import PARTS
-from solutions import submit
+from grader.engine import visibility
+from grader.platforms import gradescope
+from grader.engine.grade import ROOT, grade
+from grader.platforms.otter import build as otter_build
+from grader.parts import GRADED as PARTS
+from tooling import submit
 
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}     # "Output String Formatting" of the spec
 TOP_KEYS = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
@@ -254,7 +255,7 @@ def test_otter_zip_on_gradescope_takes_every_layout(tmp_path, layouts):
     the issue saw refused) give make grade's scores per part, with the policy's visibility, a
     truthful public-tests box and each part's status; for the other two the normalized folder is
     checked file by file (an otter run costs ~15 s)."""
-    from grader.otter.platform import normalize_submission
+    from grader.platforms.otter.platform import normalize_submission
     folders, expected = layouts
     autograder = otter_build.build(tmp_path / "autograder.zip", quiet=True)
     kinds = ("loose", "repository")

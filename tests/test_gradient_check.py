@@ -3,7 +3,7 @@ shipped as assignment/gradient_check.py) and the suites use."""
 import numpy as np
 import pytest
 
-from solutions.gradient_check import directional_derivative, numerical_gradient, relative_error
+from tooling.gradient_check import directional_derivative, numerical_gradient, relative_error
 
 
 def square_sum(v):

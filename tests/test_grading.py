@@ -9,9 +9,9 @@ import json
 import subprocess
 import sys
 
-from grader.grade import GRADEBOOK_COLUMNS, ROOT
-from grader.redact import Redactor
-from grader.sandbox.stage import PARTS
+from grader.engine.grade import GRADEBOOK_COLUMNS, ROOT
+from grader.engine.redact import Redactor
+from grader.parts import GRADED as PARTS
 
 PART_POINTS = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
 
@@ -112,7 +112,7 @@ def test_command_line_grades_the_bundled_examples(tmp_path):
 def test_names_in_any_script_stay_apart(tmp_path):
     """Folder names become result folders and gradebook rows; a class list in another script
     must not collapse into submission, submission-2, ..."""
-    from grader.grade import stage_submission
+    from grader.engine.submission import read_submission as stage_submission
     names = []
     for folder in ("张伟", "李娜", "José Núñez", "../..", "a/b"):
         path = tmp_path / "subs" / folder
@@ -126,7 +126,7 @@ def test_same_names_and_a_corrupt_zip_cost_nobody_else(tmp_path):
     """Two folders called alice keep their own files; a zip with a bad CRC costs only itself."""
     import shutil
     import zipfile
-    from grader.grade import grade
+    from grader.engine.grade import grade
     for who, source in (("a", "solutions"), ("b", "assignment")):
         (tmp_path / who / "alice").mkdir(parents=True)
         shutil.copyfile(ROOT / source / "activations.py", tmp_path / who / "alice" / "activations.py")

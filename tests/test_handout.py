@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import release
-from grader.grade import ROOT
-from solutions import submit
+from grader.authoring import release
+from grader.engine.grade import ROOT
+from grader.parts import GRADED
+from tooling import submit
 
 README_COMMANDS = [
     "python3 -m venv .venv",
@@ -104,7 +105,7 @@ def test_make_submission_counts_the_todo_functions_before_upload(steps):
     _, out, handout = steps
     text = out["make submission"][1]
     todo = sum(len(submit.STUB.findall((ROOT / "assignment" / f"{p}.py").read_text(encoding="utf-8")))
-               for p in submit.PARTS)
+               for p in GRADED)
     assert todo == 27
     assert f"Not finished: {todo} function(s) still TODO" in text, text
     assert text.index(f"{todo} function(s) still TODO") < text.index("Upload"), text

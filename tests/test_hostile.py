@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grade import ROOT, grade
-from grader.redact import Redactor
+from grader.engine.grade import ROOT, grade
+from grader.engine.redact import Redactor
 from grader.sandbox import backends
 from grader.sandbox.client import Limits
 from tests.hostile import ATTACKS, Attack, build
@@ -324,7 +324,7 @@ def test_memory_limit_is_enforced_from_outside(tmp_path):
     path.write_text((ROOT / "solutions" / "activations.py").read_text() + "\n" + code)
     proc = subprocess.run(["python3", "-c", (
         "import sys, numpy as np\nsys.path.insert(0, %r)\n"
-        "from grader.sandbox.client import StudentModule, Limits\nfrom grader.sandbox.stage import stage_package\n"
+        "from grader.sandbox.client import StudentModule, Limits\nfrom grader.engine.staging import stage_package\n"
         "m = StudentModule('activations', stage_package('activations', %r, %r))\n"
         "print(m.relu(np.zeros(2)).tolist()); m.close()\n") % (str(ROOT), str(path), str(tmp_path / "pkg"))],
         capture_output=True, text=True, timeout=120)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import mutants
-from tests.catalog import Bug
-from tests.catalog.bugs import BUGS
+from grader.instructor import mutants
+from catalog import Bug
+from catalog.bugs import BUGS
 
 ROOT = Path(__file__).resolve().parent.parent
 BY_NAME = {b.name: b for b in BUGS}
@@ -49,7 +49,7 @@ def test_a_caught_bug_lists_its_part_and_failing_tests(survivor_run):
 
 
 def test_the_command_passes_when_every_selected_bug_is_caught():
-    proc = subprocess.run([sys.executable, "-m", "grader.mutants", "--part", "logistic_regression",
+    proc = subprocess.run([sys.executable, "-m", "grader", "mutants", "--part", "logistic_regression",
                            "--bug", "forward_forgets_bias", "--bug", "gradient_sign_flipped"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -59,12 +59,12 @@ def test_the_command_passes_when_every_selected_bug_is_caught():
 
 
 def test_the_command_rejects_unknown_bugs():
-    proc = subprocess.run([sys.executable, "-m", "grader.mutants", "--bug", "no_such_bug"],
+    proc = subprocess.run([sys.executable, "-m", "grader", "mutants", "--bug", "no_such_bug"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no bug named no_such_bug" in proc.stderr
 
 
 def test_the_harmless_edit_applies_and_changes_the_text(tmp_path):
-    from tests.catalog import materialize
+    from catalog import materialize
     text = (materialize(HARMLESS, tmp_path) / "activations.py").read_text(encoding="utf-8")
     assert "th = np.tanh(x)" in text and text != (ROOT / "solutions" / "activations.py").read_text(encoding="utf-8")

@@ -16,10 +16,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grader import notebook
-from grader.assign import TARGET
-from grader.grade import ROOT
-from grader.redact import Redactor
+from grader.authoring import notebook
+from grader.authoring.assign import TARGET
+from grader.engine.grade import ROOT
+from grader.engine.redact import Redactor
 
 PATH = TARGET / notebook.NAME
 MODULES = ("warmup", "activations", "logistic_regression", "two_layer_net", "mlp")

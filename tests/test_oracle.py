@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from grader import oracle
+from grader.suites import oracle
 from solutions import activations, logistic_regression, mlp, two_layer_net
-from solutions.gradient_check import check_params, relative_error
+from tooling.gradient_check import check_params, relative_error
 
 
 @pytest.fixture

@@ -31,14 +31,14 @@ from pathlib import Path
 
 import pytest
 
-from grader.grade import ROOT, grade
-from grader.otter import batch, build as otter_build
-from grader.otter.runtime import KIT
+from grader.engine.grade import ROOT, grade
+from grader.platforms.otter import batch, build as otter_build
+from grader.platforms.otter.runtime import KIT
 from grader.sandbox.client import Limits
-from grader.sandbox.stage import PARTS
-from solutions import submit
-from tests.catalog import ALTERNATIVES, apply_edits
-from tests.catalog.bugs import BUGS
+from grader.parts import GRADED as PARTS
+from tooling import submit
+from catalog import ALTERNATIVES, apply_edits
+from catalog.bugs import BUGS
 
 JOBS = 4                  # make grade: the engine idles between calls, so 4 judges fill 2 cores
 OTTER_JOBS, ENGINE_JOBS = 3, 2
@@ -110,7 +110,7 @@ def test_autograder_zip_holds_adapters_and_the_kit_but_no_copy_of_the_tests(auto
     assert "platform.normalize_submission(ROOT)" in run_otter and "platform.apply_policy(ROOT)" in run_otter
     assert config["show_hidden"] is True and policy == {"hidden_visibility": "after_published"}
     assert sorted(adapters) == [f"tests/{otter_build.adapter_name(p)}.py" for p in PARTS]
-    for rel in ("grader/grade.py", "grader/judge.py", "grader/otter/runtime.py", "solutions/mlp.py",
+    for rel in ("grader/engine/grade.py", "grader/engine/judge.py", "grader/platforms/otter/runtime.py", "solutions/mlp.py",
                 "data/mnist5k/train-images-idx3-ubyte.gz", *[f"grader/suites/test_{p}.py" for p in PARTS]):
         assert f"files/{KIT}/{rel}" in names, rel
     assert not any("__pycache__" in n for n in names)
@@ -186,7 +186,7 @@ def test_canonical_zips_take_the_files_the_engine_takes(tmp_path):
     (sub / "nested" / "deeper" / "mlp.py").write_text("shallow = False\n")
     (sub / "activations.py").write_text("top = True\n")
     (sub / "run_me.py").write_text("while True:\n    pass\n")
-    from grader.otter.canonical import canonicalize
+    from grader.platforms.otter.canonical import canonicalize
     made = canonicalize([sub, sub], tmp_path / "out")
     assert sorted(made) == ["carol", "carol-2"]
     with zipfile.ZipFile(made["carol"]["zip"]) as zf:
@@ -214,7 +214,7 @@ def test_batch_gradebook_reads_otters_results(tmp_path):
     assert table["ann"] == {"submission": "ann", "activations": "20", "mlp": "7.5", "total": "27.5", "status": "ok"}
     assert table["ben"]["total"] == "35"
     assert table["cat"]["total"] == "0" and table["cat"]["status"] == "otter run did not finish within 5 s"
-    proc = subprocess.run([sys.executable, "-m", "grader.otter", "gradebook", str(tmp_path)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "grader", "otter", "gradebook", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "3 submissions" in proc.stdout, proc.stderr
     # With the engine's own results next to otter's (the runtime leaves them there), each part's
@@ -231,7 +231,7 @@ def test_batch_gradebook_reads_otters_results(tmp_path):
 def test_runtime_hands_the_engine_only_what_the_student_submitted(tmp_path):
     """In otter's submission folder: the student's files, plus tests/, __init__.py and the kit's
     support folder that otter copied in. Only the student's .py files reach the engine."""
-    from grader.otter import runtime
+    from grader.platforms.otter import runtime
     sub = tmp_path / "autograder" / "submission"
     (sub / "assignment").mkdir(parents=True)
     (sub / "assignment" / "mlp.py").write_text("student = True\n")
@@ -251,7 +251,7 @@ def test_runtime_hands_the_engine_only_what_the_student_submitted(tmp_path):
 
 
 def test_runtime_fails_every_case_with_the_reason_when_the_kit_is_missing(tmp_path):
-    from grader.otter import runtime
+    from grader.platforms.otter import runtime
     sub = tmp_path / "autograder" / "submission"
     sub.mkdir(parents=True)
     passed, feedback = runtime.outcome("mlp", "mlp: anything", submission_dir=sub)

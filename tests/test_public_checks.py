@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from grader.grade import ROOT
-from tests.catalog.bugs import BUGS
+from grader.engine.grade import ROOT
+from catalog.bugs import BUGS
 
 MODULES = ("warmup", "activations", "logistic_regression", "two_layer_net", "mlp")
 ENV = dict(os.environ, MLP_KIT_DATA=str(ROOT / "data" / "mnist5k"))
@@ -143,7 +143,7 @@ def test_every_bug_is_flagged_locally_or_explained_when_grading_ends(public_outc
 def test_the_local_message_names_the_graders_likely_cause(public_outcomes, bug_grades):
     """One hint engine (solutions/checks.py HINTS): for each catalog bug that a public case flags,
     every likely cause the grader's messages name is named by the public checks' messages too."""
-    from solutions.checks import diagnoses
+    from tooling.feedback import diagnoses
     problems, compared = [], 0
     for bug in BUGS:
         local = [m for passed, m in public_outcomes[bug.name].values() if not passed]
@@ -161,7 +161,7 @@ def test_the_local_message_names_the_graders_likely_cause(public_outcomes, bug_g
 
 def test_the_mutation_message_is_the_graders(tmp_path, bug_grades):
     """make check and the grader say the same thing about an argument modified in place."""
-    from tests.catalog import materialize
+    from catalog import materialize
     by_name = {b.name: b for b in BUGS}
     folder = materialize(by_name["sgd_step_in_place"], tmp_path / "src")
     pkg = package(tmp_path, sources={"mlp": folder / "mlp.py", "activations": ROOT / "solutions" / "activations.py"})
@@ -181,7 +181,7 @@ def test_a_part_failing_through_an_imported_part_says_which_to_fix(tmp_path):
     """make check uses the student's own activations: a wrong sigmoid_backward shows up in
     two_layer_net, which says so, and that it passes with a stand-in (finite differences of the
     student's own sigmoid). A two_layer_net bug of its own still fails with the stand-in."""
-    from tests.catalog import apply_edits
+    from catalog import apply_edits
     by_name = {b.name: b for b in BUGS}
     act = apply_edits((ROOT / "solutions" / "activations.py").read_text(encoding="utf-8"),
                       by_name["sigmoid_backward_uses_x"])

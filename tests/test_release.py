@@ -13,9 +13,9 @@ import zipfile
 import nbformat
 import pytest
 
-from grader import notebook, release
-from grader.assign import solution_blocks
-from grader.grade import ROOT
+from grader.authoring import notebook, release
+from grader.engine.markers import solution_blocks
+from grader.engine.grade import ROOT
 
 HIDDEN_TEST = ("mlp", "test_fit_shuffled_minibatch_epoch")
 
@@ -187,11 +187,11 @@ def test_a_bytecode_file_or_zip_fails(handout, protected, tmp_path):
 
 def test_release_check_command_line(handout, tmp_path):
     repo = fresh(handout, tmp_path)
-    ok = subprocess.run([sys.executable, "-m", "grader.release", "check", str(repo)], cwd=ROOT,
+    ok = subprocess.run([sys.executable, "-m", "grader", "release", "check", str(repo)], cwd=ROOT,
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0 and "release check passed" in ok.stdout, ok.stdout + ok.stderr
     (repo / "assignment" / "extra.py").write_text(solution_body("logistic_regression", "fit"))
-    bad = subprocess.run([sys.executable, "-m", "grader.release", "check", str(repo)], cwd=ROOT,
+    bad = subprocess.run([sys.executable, "-m", "grader", "release", "check", str(repo)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "assignment/extra.py" in bad.stdout, bad.stdout
 

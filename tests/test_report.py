@@ -28,12 +28,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from grader.grade import grade, gradebook_row, write_gradebook
-from grader.report import (Batch, anchor, diagnosis_groups, failures_per_test, load_batch, message_pattern,
+from grader.engine.grade import grade, gradebook_row, write_gradebook
+from grader.instructor.report import (Batch, anchor, diagnosis_groups, failures_per_test, load_batch, message_pattern,
                            render, write_report)
 from grader.sandbox.client import Limits
-from grader.sandbox.stage import PARTS
-from grader.screenshots import chromium, screenshot
+from grader.parts import GRADED as PARTS
+from grader.authoring.screenshots import chromium, screenshot
 
 ROOT = Path(__file__).resolve().parent.parent
 RELU = "    return np.maximum(x, 0.0)"
@@ -245,7 +245,7 @@ def test_message_pattern_blanks_numbers_not_names():
 
 
 def test_report_command_explains_a_missing_batch(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "grader.report", str(tmp_path)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "grader", "report", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "gradebook.csv does not exist" in proc.stderr and "make grade" in proc.stderr
 
@@ -253,7 +253,7 @@ def test_report_command_explains_a_missing_batch(tmp_path):
 def test_report_command_writes_the_page(grades, tmp_path):
     batch = tmp_path / "grades"
     shutil.copytree(grades[0], batch)
-    proc = subprocess.run([sys.executable, "-m", "grader.report", str(batch)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "grader", "report", str(batch)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert (batch / "report.html").stat().st_size > 10_000
@@ -283,7 +283,7 @@ BATCH_MEAN_BUGS = {"gradient_summed_not_averaged", "backward_forgets_batch_mean"
 def catalog_class():
     """{student: {part: bug name}}: seeded, each student with a catalog bug in some parts (or none).
     Two students are given a bug that forgets the batch mean, so that the group is never empty."""
-    from tests.catalog.bugs import BUGS
+    from catalog.bugs import BUGS
     rng = random.Random(CLASS_SEED)
     by_part = {p: sorted(b.name for b in BUGS if b.part == p) for p in PARTS}
     plan = {}
@@ -351,7 +351,7 @@ def test_the_batch_mean_diagnosis_lists_exactly_the_students_who_carry_that_bug(
 def test_every_group_lists_the_students_whose_bugs_it_names(catalog_batch, bug_grades):
     """No reference part fails, so a group's students are the carriers of the bugs whose grading
     gives that diagnosis; missing and unimportable parts form no group."""
-    from grader.report import diagnosis_of
+    from grader.instructor.report import diagnosis_of
     out, plan, _ = catalog_batch
     groups = diagnosis_groups(load_batch(out))
     for g in groups:
@@ -412,7 +412,7 @@ def test_otter_and_gradescope_results_give_the_same_groups(catalog_batch, tmp_pa
 def dom(page):
     """The page as headless Chromium parsed it (--dump-dom)."""
     import tempfile
-    from grader.screenshots import CHROMIUM_FLAGS
+    from grader.authoring.screenshots import CHROMIUM_FLAGS
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         proc = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
                                Path(page).resolve().as_uri()], capture_output=True, text=True, timeout=120,

@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.judge import reference_functions
+from grader.engine.staging import reference_functions
 from grader.sandbox import backends, client, protocol
 from grader.sandbox.client import BadReturn, Limits, StudentModule, StudentTimeout
-from grader.sandbox.stage import ROOT, stage_package
+from grader import ROOT
+from grader.engine.staging import stage_package
 
 BACKENDS = ("namespaces", "landlock")
 SKIP = ("/proc", "/sys", "/dev")
@@ -165,7 +166,7 @@ def test_own_activations_are_used_only_when_they_behave_like_the_reference(tmp_p
     """The fast path (the student's own activations.py inside the worker) is the same numbers as the
     reference, or not taken: a buggy activations.py never costs another part, and inside the
     backpropagation check the judge serves (and counts) the activations anyway."""
-    from grader.grade import grade
+    from grader.engine.grade import grade
     from tests.hostile import ATTACKS, build
     subs = {}
     for name, activations in (("own", ROOT / "solutions" / "activations.py"),

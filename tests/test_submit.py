@@ -1,18 +1,18 @@
-"""`make submission` (solutions/submit.py) warns about what would cost points silently:
+"""`make submission` (tooling/submit.py, run as the handout's assignment/submit.py) warns about what would cost points silently:
 imports the grader cannot satisfy (a helper module of the student's own is not submitted)."""
 import shutil
 
-from grader.grade import ROOT
-from solutions import submit
+from grader.engine.grade import ROOT
+from assignment import manifest, submit   # the handout's copy: it reads the generated parts.json
 
 
 def test_reference_modules_import_nothing_foreign():
     modules, notes = submit.survey(ROOT / "solutions")
-    assert sorted(modules) == sorted(submit.PARTS) and notes == []
+    assert sorted(modules) == sorted(manifest.graded()) and notes == []
 
 
 def test_a_helper_module_of_ones_own_is_named(tmp_path):
-    for part in submit.PARTS:
+    for part in manifest.graded():
         shutil.copyfile(ROOT / "solutions" / f"{part}.py", tmp_path / f"{part}.py")
     (tmp_path / "utils.py").write_text("def pos(x):\n    return x > 0\n")
     source = (tmp_path / "activations.py").read_text(encoding="utf-8")

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from grader.grade import collected_tests
+from grader.engine.grade import collected_tests
 from grader.sandbox.client import Limits
-from grader.sandbox.stage import PARTS
+from grader.parts import GRADED as PARTS
 
 POINTS = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
 

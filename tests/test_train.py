@@ -1,9 +1,10 @@
-"""mlp.fit's progress output and `python -m assignment.train` (solutions/train.py).
+"""mlp.fit's progress output and `python -m assignment.train` (tooling/train.py).
 
 The command-line runs use a subprocess (as students run it: one BLAS thread,
-matplotlib's Agg backend); the rest calls solutions.train on small data.
+matplotlib's Agg backend); the rest calls tooling.train on small data.
 """
 import re
+import shutil
 import subprocess
 import sys
 import types
@@ -13,7 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from solutions import mlp, train
+from solutions import mlp
+from tooling import train
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^epoch (\d+)/(\d+): loss (\d+\.\d{4}) \((\d+\.\d) s\)$")
@@ -136,8 +138,20 @@ def run_module(module, *args, cwd=ROOT):
                           timeout=300)
 
 
+def reference_handout(tmp_path):
+    """A copy of the handout's assignment/ whose modules are the reference (train.py imports
+    its mlp from its own package), next to the kit's data/."""
+    pkg = tmp_path / "kit" / "assignment"
+    shutil.copytree(ROOT / "assignment", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    for module in ("activations", "mlp"):
+        shutil.copyfile(ROOT / "solutions" / f"{module}.py", pkg / f"{module}.py")
+    (tmp_path / "kit" / "data").symlink_to(ROOT / "data")
+    return pkg.parent
+
+
 def test_train_command_writes_the_three_plots(tmp_path):
-    proc = run_module("solutions.train", "--epochs", "2", "--points", "2", "--out", str(tmp_path))
+    proc = run_module("assignment.train", "--epochs", "2", "--points", "2", "--out", str(tmp_path),
+                      cwd=reference_handout(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert len(re.findall(r"^epoch \d/2: loss", proc.stdout, re.M)) == 2, proc.stdout   # verbose=True was passed
     test_acc = float(re.search(r"test accuracy (\d+\.\d)%", proc.stdout)[1])

@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from grader.grade import grade  # noqa: E402
+from grader.engine.grade import grade  # noqa: E402
 from solutions import mlp  # noqa: E402
-from solutions.datasets import load_mnist  # noqa: E402
+from tooling.datasets import load_mnist  # noqa: E402
 
 
 def bench_grading(runs):
@@ -57,7 +57,7 @@ def bench_grading(runs):
 ONE = """
 import sys, tempfile, time
 sys.path.insert(0, {root!r})
-from grader.grade import grade
+from grader.engine.grade import grade
 parts = {parts!r}
 with tempfile.TemporaryDirectory() as out:
     start = time.perf_counter()
@@ -104,9 +104,9 @@ def bench_remote_call(calls=2000):
     """One call of the reference relu from student code: in the worker's process (before) or computed by
     the judge over the wire (now), on a minibatch-sized array (64 x 256)."""
     import tempfile as _tf
-    from grader.judge import reference_functions
+    from grader.engine.staging import reference_functions
     from grader.sandbox.client import Limits, StudentModule
-    from grader.sandbox.stage import stage_package
+    from grader.engine.staging import stage_package
     from solutions import activations
     source = ("from .activations import relu\nimport numpy as np, time\n"
               "def loop(x, n):\n    t = time.perf_counter()\n    for _ in range(n):\n        relu(x)\n"

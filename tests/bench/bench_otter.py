@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader.grade import grade  # noqa: E402
-from grader.otter import batch, build  # noqa: E402
+from grader.engine.grade import grade  # noqa: E402
+from grader.platforms.otter import batch, build  # noqa: E402
 
 
 def timed(runs, fn):

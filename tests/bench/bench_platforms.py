@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader import gradescope  # noqa: E402
+from grader.platforms import gradescope  # noqa: E402
 
 
 def bench_gradescope(work):
