@@ -1,4 +1,4 @@
-# otter-grader, the student's submission, and the release (grader/otter/, grader/release.py).
+# otter-grader, the student's submission, and the release (grader/platforms/otter/, grader/authoring/release.py).
 AUTOGRADER ?= dist/autograder.zip
 OTTER_OUT ?= grades-otter
 

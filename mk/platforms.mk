@@ -1,5 +1,5 @@
 # Course platforms: the native Gradescope autograder, gradebooks, LMS export and the similarity
-# report (grader/gradescope.py, grader/grade.py, grader/export.py, grader/similarity.py).
+# report (grader/platforms/gradescope.py, grader/engine/grade.py, grader/instructor/export.py, grader/instructor/similarity.py).
 GRADESCOPE ?= dist/gradescope.zip
 HIDDEN_VISIBILITY ?= after_published
 ROSTER ?=

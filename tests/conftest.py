@@ -4,7 +4,7 @@ Grading is the slow part (a few seconds per part), so what several test
 files need is graded once per session and shared:
 
 - the bundled examples (reference, untouched starter, partial example);
-- the catalog (tests/catalog): every bug and every correct alternative,
+- the catalog (catalog/): every bug and every correct alternative,
   graded with its own part's suite, lazily and once per part and kind.
   tests/test_catalog.py checks the verdicts; tests/test_otter.py compares
   otter's scores with these same gradings; tests/test_report.py builds a

@@ -38,7 +38,7 @@ from grader.authoring import assign
 from catalog import ROOT, public
 
 MARGIN = 100
-# The tolerance arguments of the public checks (solutions/checks.py).
+# The tolerance arguments of the public checks (tooling/feedback.py).
 TOLERANCES = {"gradient": ("limit",), "close": ("rtol", "atol"), "scalar_close": ("rtol", "atol")}
 CASES = ROOT / "assignment" / "public_tests"
 

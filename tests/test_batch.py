@@ -94,7 +94,7 @@ def test_ctrl_c_keeps_what_was_graded_and_the_same_command_resumes(tmp_path):
         json.loads((out / name / "results.json").read_text(encoding="utf-8"))  # whole files
     assert not list(out.glob("**/.*.tmp"))
     time.sleep(0.5)
-    leftovers = subprocess.run(["pgrep", "-f", f"grader.judge.*{out.parent.name}"], capture_output=True, text=True)
+    leftovers = subprocess.run(["pgrep", "-f", f"grader.engine.judge.*{out.parent.name}"], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", "a judge outlived the batch"
 
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -1,4 +1,4 @@
-"""Every requirement a stub's docstring states is checked by some hidden test (grader/clauses.py).
+"""Every requirement a stub's docstring states is checked by some hidden test (grader/authoring/clauses.py).
 
 The clauses must quote the docstrings of solutions/<part>.py (the starter
 code's docstrings are copies) word for word, cover every word of them, and
@@ -39,7 +39,7 @@ def hidden_tests(part):
 @pytest.mark.parametrize("part", PARTS)
 def test_every_function_of_the_part_has_its_clauses(part):
     differ = set(CLAUSES[part]) ^ set(docstrings(part))
-    assert not differ, f"grader/clauses.py and solutions/{part}.py disagree on the functions: {differ}"
+    assert not differ, f"grader/authoring/clauses.py and solutions/{part}.py disagree on the functions: {differ}"
 
 
 @pytest.mark.parametrize("part", PARTS)
@@ -55,7 +55,7 @@ def test_the_clauses_quote_each_docstring_word_for_word_and_cover_it(part):
             rest = rest.replace(quote, " ", 1)
         leftover = re.sub(r"\b(Args|Returns):", " ", rest)
         assert not re.search(r"\w", leftover), \
-            f"{where}: words of the docstring that no clause quotes: {flat(leftover)!r}; add them to grader/clauses.py"
+            f"{where}: words of the docstring that no clause quotes: {flat(leftover)!r}; add them to grader/authoring/clauses.py"
 
 
 @pytest.mark.parametrize("part", PARTS)

@@ -1,4 +1,4 @@
-"""Tests of the data part of the kit: solutions/datasets.py, the bundled
+"""Tests of the data part of the kit: tooling/datasets.py, the bundled
 sample in data/mnist5k/, data/make_sample.py and data/fetch_mnist.py.
 
 None of them needs the network: make_sample.py's download is replaced by a

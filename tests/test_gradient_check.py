@@ -1,4 +1,4 @@
-"""The gradient-check helper students run on their own code (solutions/gradient_check.py,
+"""The gradient-check helper students run on their own code (tooling/gradient_check.py,
 shipped as assignment/gradient_check.py) and the suites use."""
 import numpy as np
 import pytest

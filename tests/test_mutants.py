@@ -1,4 +1,4 @@
-"""`make mutants` (grader/mutants.py) on a few bugs, not the whole catalog:
+"""`make mutants` (grader/instructor/mutants.py) on a few bugs, not the whole catalog:
 tests/test_catalog.py already grades all of it.
 
 One run grades a real catalog bug and a harmless edit that no test can

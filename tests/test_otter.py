@@ -1,9 +1,9 @@
 """otter-grader: the autograder zip, `make submission`, and parity with `make grade`.
 
 The parity test grades the reference, the starter and every submission of
-tests/catalog with `otter run` on one autograder zip (grader.otter.batch,
+catalog/ with `otter run` on one autograder zip (grader.platforms.otter.batch,
 which runs `otter run` once per submission), and requires the per-part
-scores and totals that `make grade` (grader.grade.grade) gives them.
+scores and totals that `make grade` (grader.engine.grade.grade) gives them.
 
 Each catalog bug is an edit of one reference module, and a part is graded
 with the student's module for that part only (no double jeopardy), so one

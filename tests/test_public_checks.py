@@ -127,7 +127,7 @@ def test_public_tests_predict_the_hidden_verdict(public_verdicts):
 def test_every_bug_is_flagged_locally_or_explained_when_grading_ends(public_outcomes, bug_grades):
     """Issue 12: a student who passes every public test and loses points learns why at once. For each
     catalog bug, some public case fails, or every hidden test that fails on it is "visible" (its
-    message shown as soon as grading ends, grader.judge.visibility_of)."""
+    message shown as soon as grading ends, grader.engine.judge.visibility_of)."""
     problems = []
     for bug in BUGS:
         result = bug_grades.part(bug.part)[bug.name]
@@ -141,7 +141,7 @@ def test_every_bug_is_flagged_locally_or_explained_when_grading_ends(public_outc
 
 
 def test_the_local_message_names_the_graders_likely_cause(public_outcomes, bug_grades):
-    """One hint engine (solutions/checks.py HINTS): for each catalog bug that a public case flags,
+    """One hint engine (tooling/feedback.py HINTS): for each catalog bug that a public case flags,
     every likely cause the grader's messages name is named by the public checks' messages too."""
     from tooling.feedback import diagnoses
     problems, compared = [], 0

@@ -1,8 +1,8 @@
-"""`make report` (grader/report.py) on real grades.
+"""`make report` (grader/instructor/report.py) on real grades.
 
 Two batches: the bundled examples (shared fixture) plus submissions that hang,
 crash and cannot be imported, graded here with short limits; and a class of 16
-built from the catalog (tests/catalog), each student carrying seeded catalog
+built from the catalog (catalog), each student carrying seeded catalog
 bugs in some parts, from the session's gradings of the catalog (no grading
 here but one module that does not import). The second answers "what did the
 class get wrong, and who": its diagnosis groups must list exactly the students

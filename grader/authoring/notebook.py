@@ -10,11 +10,11 @@ the `assignment` package, plots what they do (each figure is also written to
 figures/<name>.png) and ends each part with a check cell that runs that
 part's public tests (`python -m assignment.check PART`).
 
-The notebook is written here with nbformat, never by hand: grader/assign.py
+The notebook is written here with nbformat, never by hand: grader/authoring/assign.py
 adds it to the generated files, and the drift test catches hand edits. Cell
 ids are fixed, so the same source always gives the same bytes. No solution
 code goes in: the student's functions do all the work, and the release check
-(grader/release.py) compares the notebook with the solutions token by token.
+(grader/authoring/release.py) compares the notebook with the solutions token by token.
 """
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook

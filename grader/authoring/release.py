@@ -15,7 +15,7 @@
 
 The release check fails when the handout carries solution text or hidden
 tests. It compares token sequences, not marker strings: every run of
-WINDOW tokens (grader.redact) of the code inside the solution markers and of
+WINDOW tokens (grader.engine.redact) of the code inside the solution markers and of
 the hidden suites' and the oracle's code is looked for in every text file of
 the handout (the notebook's cells included), whatever the spacing, line
 breaks or comments around it. Runs that also occur in what the generator writes
@@ -23,8 +23,8 @@ on purpose (the student tooling, copied as it is: the feedback and the probes
 shared with the suites; the starter's docstrings) are allowed, except those of
 solution bodies, which never are.
 
-    python -m grader.release dist [--out dist]
-    python -m grader.release check dist/handout
+    python -m grader release dist [--out dist]
+    python -m grader release check dist/handout
 """
 import argparse
 import json

@@ -1,4 +1,4 @@
-"""The README's screenshots: `python -m grader.screenshots` (or `make screenshots`).
+"""The README's screenshots: `python -m grader screenshots` (or `make screenshots`).
 
 Writes two PNGs under docs/, rendered by a headless Chromium (Debian's
 `chromium` package; `make install-system` installs it):

@@ -430,7 +430,7 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
     only while `allow_unsandboxed`). Ctrl-C kills the running judges, keeps what was written and
     raises BatchInterrupted.
 
-    Before anyone is graded, the preflight (grader.preflight) picks the sandbox backend, verifies
+    Before anyone is graded, the preflight (grader.engine.preflight) picks the sandbox backend, verifies
     it and grades the reference through it: it raises preflight.GradingRefused (nothing graded)
     when no sandbox works on this host and `allow_unsandboxed` is false, or when the reference
     does not grade correctly here."""

@@ -1,4 +1,4 @@
-"""Mutation testing of the hidden suites: `python -m grader.mutants` (or `make mutants`).
+"""Mutation testing of the hidden suites: `python -m grader mutants` (or `make mutants`).
 
 Grades every buggy submission of the kit's catalog (catalog/bugs.py:
 realistic bugs, each a small edit of one reference module) with the hidden
@@ -7,7 +7,7 @@ caught it (failed on it). It ends with the mutation score, caught / total.
 A bug that no test catches (full marks) makes the command fail (exit 1): the
 suite has a gap, or the "bug" does not change behaviour.
 
-    python -m grader.mutants [-j 2] [--part mlp ...] [--bug NAME ...] [--out DIR]
+    python -m grader mutants [-j 2] [--part mlp ...] [--bug NAME ...] [--out DIR]
 """
 import argparse
 import sys

@@ -1,4 +1,4 @@
-"""The instructor's report on a graded batch: `python -m grader.report [DIR]` (or `make report`).
+"""The instructor's report on a graded batch: `python -m grader report [DIR]` (or `make report`).
 
 Answers "what did the class get wrong, and who". Reads a folder of results:
 
@@ -15,7 +15,7 @@ It shows
 - the distribution of total scores and the mean score of each part;
 - every test's failure rate, the test most submissions fail on top;
 - what the class got wrong: every failure grouped by its diagnosis, the likely
-  cause the message names (solutions/checks.py HINTS, shared with the grader and
+  cause the message names (tooling/feedback.py HINTS, shared with the grader and
   `make check`) or else the test, with the submissions in each group, all groups,
   the largest first;
 - the parts that were missing, could not be imported, timed out, crashed or hit

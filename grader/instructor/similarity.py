@@ -9,7 +9,7 @@ with Pygments, every variable, function and class name becomes one letter (so re
 variables changes nothing), and the k-grams of what remains are hashed. Two files are similar by
 the share of their fingerprinted code they have in common. The kit adds:
 
-- the files compared are those `make grade` grades (grader.grade.stage_submission: the four
+- the files compared are those `make grade` grades (grader.engine.submission.read_submission: the four
   modules, found at any depth of a folder or zip), part by part, each part against the same
   part only;
 - the starter code of the part (assignment/<part>.py: signatures, docstrings, the TODO stubs)

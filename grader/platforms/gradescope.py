@@ -26,7 +26,7 @@ name at any depth (a repository from Gradescope's GitHub integration, nested fol
 files), or inside the zip the folder holds when it holds no module file. results.json has one
 entry per hidden test with its points, its message as plain text in a <pre> (output_format
 "text": the messages hold aligned arrays), its visibility under the instructor's policy
-(grader.visibility: public tests visible, hidden ones after_published by default), the
+(grader.engine.visibility: public tests visible, hidden ones after_published by default), the
 execution time, the isolation backend in the output, and a leaderboard entry for the MNIST test
 accuracy of fit (when the MLP part ran far enough to measure it).
 """

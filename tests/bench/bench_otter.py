@@ -2,8 +2,8 @@
 
 Prints, as medians over --runs repetitions (wall time):
   1. building the autograder zip (`make otter`: collecting the four suites, otter generate);
-  2. grading the reference with `make grade` (grader.grade.grade, -j 2) and with
-     `otter run` (grader.otter.batch, one run, the engine at -j 2): otter's own cost
+  2. grading the reference with `make grade` (grader.engine.grade.grade, -j 2) and with
+     `otter run` (grader.platforms.otter.batch, one run, the engine at -j 2): otter's own cost
      is the difference (its start-up, the kernel, the results);
   3. running the notebook handout top to bottom against the reference (headless);
   4. (--parity) the parity test run alone, once: the catalog graded with

@@ -1,4 +1,4 @@
-"""Build the otter-grader autograder: `make otter` (python -m grader.otter build).
+"""Build the otter-grader autograder: `make otter` (python -m grader otter build).
 
     dist/autograder.zip
       tests/part1_activations.py ... part4_mlp.py   generated adapters, one per part
@@ -35,7 +35,7 @@ from .runtime import KIT, LIMITS_FILE
 DEFAULT_OUT = ROOT / "dist" / "autograder.zip"
 PYTHON_VERSION = "3.11"
 # show_hidden: the hidden tests' results (otter gives them per part) are shown after the grades are
-# published, the kit's default policy (grader.visibility); platform.py sets each part's visibility
+# published, the kit's default policy (grader.engine.visibility); platform.py sets each part's visibility
 # on Gradescope from the instructor's choice.
 OTTER_CONFIG = {"lang": "python", "show_stdout": False, "show_hidden": True}
 

@@ -1,6 +1,6 @@
 """Rebuild submissions in the layout `make submission` writes, from only the files graded.
 
-    python -m grader.otter.canonical --out DIR SUBMISSION...
+    python -m grader.platforms.otter.canonical --out DIR SUBMISSION...
 
 Each folder or zip becomes DIR/<name>.zip holding submission.py (the fixed
 note) and assignment/<part>.py for each of the four modules the engine finds
@@ -44,7 +44,7 @@ def canonicalize(paths, out_dir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m grader.otter.canonical", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.platforms.otter.canonical", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("submissions", nargs="+")
     args = parser.parse_args(argv)

@@ -15,7 +15,7 @@ submission-original/ next to it, out of otter's way.
 otter's results.json shows the hidden tests' results per part ("hidden", or "after_published"
 with show_hidden); its "Public Tests" box says "activations results: All test cases passed!"
 when the public tests pass, next to a part score that lost points on hidden tests. apply_policy
-sets each part's visibility from grader.visibility (the same policy as the native Gradescope
+sets each part's visibility from grader.engine.visibility (the same policy as the native Gradescope
 autograder), writes the public-test summary from the engine's own per-test results (the
 runtime leaves them in results/mlp_kit_engine.json), and adds each part's status (timeout,
 crashed, import error) to the part's output.
@@ -62,7 +62,7 @@ def _policy(root):
 
 def public_summary(engine):
     """The results of the tests students see now, per part, from the engine's per-test records: the
-    public tests, and the hidden tests whose topic no public check covers (grader.judge.visibility_of)."""
+    public tests, and the hidden tests whose topic no public check covers (grader.engine.judge.visibility_of)."""
     lines, passed_all = [], True
     by_part = {}
     for t in engine["tests"]:
