@@ -29,6 +29,7 @@ install-system:
 	apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 
 test:
+	$(PYTHON) -m ruff check --no-cache .
 	$(PYTHON) -m pytest -q
 
 assignment:

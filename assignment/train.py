@@ -96,7 +96,8 @@ def fit(module, X, y, epochs, batch_size, lr, seed, progress):
     try:
         history = [float(v) for v in history]
     except (TypeError, ValueError):
-        raise TrainError(f"fit(...)'s history should be a list of floats, one per epoch; got {history!r:.200}")
+        raise TrainError(f"fit(...)'s history should be a list of floats, one per epoch; "
+                         f"got {history!r:.200}") from None
     if len(history) != epochs:
         raise TrainError(f"fit(..., epochs={epochs}) returned a history of {len(history)} losses; "
                          f"it should hold one mean loss per epoch")

@@ -5,7 +5,6 @@ behaviour is tested, not the throughput (tests/bench/bench_grading.py measures t
 """
 import csv
 import json
-import os
 import shutil
 import signal
 import subprocess

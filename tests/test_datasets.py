@@ -8,7 +8,6 @@ import gzip
 import hashlib
 import http.server
 import importlib.util
-import io
 import re
 import socket
 import threading

@@ -12,7 +12,7 @@ from grader.engine.grade import grade
 from grader.engine.submission import MAX_FILE_BYTES, read_submission as stage_submission
 from grader.sandbox import protocol
 from grader.sandbox.client import (
-    BadReturn, ImportFailed, Limits, MissingFunction, NotImplementedYet, StudentCrashed, StudentModule,
+    ImportFailed, Limits, MissingFunction, NotImplementedYet, StudentCrashed, StudentModule,
     StudentRaised, StudentTimeout)
 from grader.engine.staging import reference_functions
 from grader import ROOT

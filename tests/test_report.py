@@ -373,7 +373,7 @@ def otter_results(result):
     from otter.test_files.abstract_test import TestCase, TestCaseResult
     from otter.test_files.exception_test import ExceptionTestFile
     tests = [{"name": "Public Tests", "visibility": "visible", "output": "...", "status": "passed"}]
-    for part, info in result["extra_data"]["parts"].items():
+    for part in result["extra_data"]["parts"]:
         records = [t for t in result["tests"] if t["name"].startswith(f"{part}:")]
         cases = [TestCase(t["name"], None, t["visibility"] != "visible", t["max_score"], None, None) for t in records]
         test_file = ExceptionTestFile(part, "", cases, all_or_nothing=False)

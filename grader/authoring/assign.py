@@ -22,10 +22,8 @@ tolerance (NUMBER_ATOL, NUMBER_RTOL): they come from float64 arithmetic whose
 last bits depend on the machine, so the committed copy, written on one
 machine, must count as up to date on every other.
 """
-import argparse
 import difflib
 import json
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path

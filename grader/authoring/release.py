@@ -26,10 +26,8 @@ solution bodies, which never are.
     python -m grader release dist [--out dist]
     python -m grader release check dist/handout
 """
-import argparse
 import json
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 

@@ -13,7 +13,6 @@ Writes two PNGs under docs/, rendered by a headless Chromium (Debian's
 It takes a few minutes (grading). Regenerate after changing the report or
 the check's output; never edit the PNGs by hand.
 """
-import argparse
 import html
 import os
 import shutil

@@ -347,8 +347,8 @@ def kit_version():
     global _KIT_VERSION
     if _KIT_VERSION is None:
         h = hashlib.sha256()
-        files = [*(ROOT / "grader").rglob("*.py"), *(ROOT / "grader").rglob("*.ini"), *(ROOT / "solutions").glob("*.py"),
-                 *(ROOT / "tooling").glob("*.py")]
+        files = [*(ROOT / "grader").rglob("*.py"), *(ROOT / "grader").rglob("*.ini"),
+                 *(ROOT / "solutions").glob("*.py"), *(ROOT / "tooling").glob("*.py")]
         for path in sorted(f for f in files if "__pycache__" not in f.parts and "templates" not in f.parts):
             h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
         _KIT_VERSION = h.hexdigest()[:16]

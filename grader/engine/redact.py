@@ -14,7 +14,6 @@ import io
 import re
 import tokenize
 from functools import lru_cache
-from pathlib import Path
 
 from .. import ROOT
 from .markers import solution_lines

@@ -9,7 +9,6 @@ suite has a gap, or the "bug" does not change behaviour.
 
     python -m grader mutants [-j 2] [--part mlp ...] [--bug NAME ...] [--out DIR]
 """
-import argparse
 import sys
 import tempfile
 from dataclasses import dataclass

@@ -27,7 +27,6 @@ It shows
 
 Everything is sorted deterministically, so the same grades give the same file.
 """
-import argparse
 import base64
 import csv
 import html

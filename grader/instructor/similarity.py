@@ -23,10 +23,8 @@ window of 1) every k-gram is a fingerprint, and the result does not depend on th
 A high score is a reason to read the two files, not a verdict: the reference and the small
 parts (activations) leave little room for variation.
 """
-import argparse
 import html
 import io
-import sys
 import tempfile
 from itertools import combinations
 from pathlib import Path

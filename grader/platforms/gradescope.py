@@ -30,10 +30,8 @@ entry per hidden test with its points, its message as plain text in a <pre> (out
 execution time, the isolation backend in the output, and a leaderboard entry for the MNIST test
 accuracy of fit (when the MLP part ran far enough to measure it).
 """
-import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -84,7 +82,8 @@ echo "setup.sh: using $PYTHON ($("$PYTHON" --version 2>&1))"
 # The Python steps: a venv of the engine's pinned packages.
 "$PYTHON" -m venv --system-site-packages "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$SOURCE/requirements.txt"
-"$ROOT/venv/bin/python" -c 'import numpy, pytest, hypothesis; print("setup.sh: numpy", numpy.__version__, "pytest", pytest.__version__, "hypothesis", hypothesis.__version__)'
+"$ROOT/venv/bin/python" -c 'import numpy, pytest, hypothesis
+print("setup.sh: numpy", numpy.__version__, "pytest", pytest.__version__, "hypothesis", hypothesis.__version__)'
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash

@@ -19,7 +19,7 @@ offers, and verify() proves it before anything untrusted runs.
 """
 import collections
 import contextlib
-import math
+import functools
 import mmap
 import os
 import re
@@ -878,7 +878,7 @@ class StudentModule:
         pending = (set(self.remote) - self._stubbed()) - self.own_verified
         for module in sorted(pending):
             try:
-                problem = self.own[module](lambda fn, *a, **k: self.call(fn, *a, _module=module, **k))
+                problem = self.own[module](functools.partial(self.call, _module=module))
             except (StudentError, StudentAbort) as exc:
                 problem = str(exc)
             self.poison = None

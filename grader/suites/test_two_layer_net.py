@@ -287,7 +287,8 @@ def follows_own_backward(net, params, X, y, step):
     tests charge (a mistake costs its points once)."""
     try:
         _, cache = forward_pair(net, params, X)
-        grads = feedback.mapping(net.backward(params, cache, y), "backward", KEYS, {k: np.shape(params[k]) for k in KEYS})
+        grads = feedback.mapping(net.backward(params, cache, y), "backward", KEYS,
+                                 {k: np.shape(params[k]) for k in KEYS})
     except Exception:  # noqa: BLE001 -- forward's and backward's own tests say what is wrong
         return False
     return all(relative_error(step[k], grads[k]) < 1e-5 for k in KEYS) and \
@@ -318,7 +319,8 @@ def test_fit_gradient_step(net, rng):
     again, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
     feedback.that(_same_params(p0, again), f"fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11) gave different "
                                          f"parameters on two calls, so its step cannot be measured: "
-                                         f"{feedback.hint('init_unseeded')} in init_params, and pass fit's seed on to it")
+                                         f"{feedback.hint('init_unseeded')} in init_params, and pass fit's seed "
+                                         f"on to it")
     starts_from_init_params(net, p0, (3, 4, 2), 11, "fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11)",
                             "init_params(3, 4, 2, seed=11)")
     p1, losses = _fit(net, X, y, n_hidden=4, lr=lr, epochs=1, seed=11)

@@ -60,7 +60,8 @@ def canonical_zips(kit, paths, out):
 
 def load_runtime(kit):
     """The kit's grader/platforms/otter/runtime.py (for kill_tree), loaded from the autograder's copy."""
-    spec = importlib.util.spec_from_file_location("_mlp_kit_batch_runtime", kit / "grader" / "platforms" / "otter" / "runtime.py")
+    path = kit / "grader" / "platforms" / "otter" / "runtime.py"
+    spec = importlib.util.spec_from_file_location("_mlp_kit_batch_runtime", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -44,7 +44,8 @@ def canonicalize(paths, out_dir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m grader.platforms.otter.canonical", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.platforms.otter.canonical",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("submissions", nargs="+")
     args = parser.parse_args(argv)
