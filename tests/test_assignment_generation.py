@@ -6,6 +6,7 @@ import pytest
 
 from grader.authoring import assign
 from grader.engine.markers import MarkerError, solution_lines, stub
+from grader.parts import GRADED
 
 SOLUTIONS = assign.SOURCE
 ASSIGNMENT = assign.TARGET
@@ -31,7 +32,7 @@ def test_no_solution_code_in_assignment(path):
 
 
 def test_every_graded_function_is_a_stub():
-    for part in ("activations", "logistic_regression", "two_layer_net", "mlp"):
+    for part in GRADED:
         text = (ASSIGNMENT / f"{part}.py").read_text(encoding="utf-8")
         functions = re.findall(r"^def (\w+)\(", text, re.M)
         stubs = re.findall(r'raise NotImplementedError\("TODO: \w+\.(\w+)"\)', text)

@@ -13,6 +13,7 @@ import tokenize
 from grader.instructor import similarity
 from grader.instructor.export import CANVAS_COLUMNS, canvas_csv
 from grader.engine.grade import ROOT, gradebook_row, write_gradebook
+from grader.parts import GRADED
 from catalog import ALTERNATIVES
 
 
@@ -91,7 +92,7 @@ def test_a_renamed_copy_tops_a_batch_of_distinct_correct_solutions(tmp_path):
     share their stable sigmoid) and 24% (two_layer_net)."""
     subs = tmp_path / "subs"
     (subs / "reference").mkdir(parents=True)
-    for part in ("activations", "logistic_regression", "two_layer_net", "mlp"):
+    for part in GRADED:
         shutil.copyfile(ROOT / "solutions" / f"{part}.py", subs / "reference" / f"{part}.py")
     for path in sorted(ALTERNATIVES.glob("*__*.py")):
         part = path.stem.split("__", 1)[0]

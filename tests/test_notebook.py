@@ -20,9 +20,10 @@ from grader.authoring import notebook
 from grader.authoring.assign import TARGET
 from grader.engine.grade import ROOT
 from grader.engine.redact import Redactor
+from grader.parts import NAMES
 
 PATH = TARGET / notebook.NAME
-MODULES = ("warmup", "activations", "logistic_regression", "two_layer_net", "mlp")
+MODULES = NAMES
 FIGURES = ("activations", "logistic_regression", "xor_decision_boundary", "mnist_curves", "mnist_misclassified",
            "mnist_first_layer_weights")
 # The reference after 4 epochs on the 4,000-digit sample: 91.9% test accuracy (measured).
@@ -65,7 +66,7 @@ def test_parts_come_in_the_lecture_order_each_with_its_check_cell():
     xor = next(i for i, s in enumerate(text) if "No linear map computes XOR" in s)
     assert found[1] < xor < found[2], "XOR belongs to the non-linearity section"
     # Each part's section ends with a check cell running that part's public tests.
-    sections = dict(zip(["warmup", "activations", "logistic_regression", "two_layer_net", "mlp"], found[1:]))
+    sections = dict(zip(NAMES, found[1:]))
     sections["warmup"] = found[0]
     bounds = sorted(sections.values()) + [found[-1]]
     for part, start in sections.items():

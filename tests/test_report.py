@@ -161,7 +161,7 @@ def test_tests_are_sorted_most_failed_first_out_of_the_graded_parts(report, grad
 def test_part_means_match_the_gradebook(report, grades):
     _, page = report
     table = {r[0]: r for r in page.tables["Mean score per part"][1:]}
-    for part in ("activations", "logistic_regression", "two_layer_net", "mlp"):
+    for part in PARTS:
         scores = [r["extra_data"]["parts"][part]["score"] for r in grades[1].values()]
         assert float(table[part][1]) == pytest.approx(sum(scores) / len(scores), abs=0.005)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from grader.parts import GRADED  # noqa: E402
 from grader.platforms import gradescope  # noqa: E402
 
 
@@ -34,7 +35,7 @@ def bench_gradescope(work):
     subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, check=True, capture_output=True)
     setup = time.monotonic() - started
     (root / "submission").mkdir()
-    for part in ("activations", "logistic_regression", "two_layer_net", "mlp"):
+    for part in GRADED:
         shutil.copyfile(ROOT / "solutions" / f"{part}.py", root / "submission" / f"{part}.py")
     started = time.monotonic()
     subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, check=True, capture_output=True)
