@@ -146,7 +146,8 @@ Each `*_backward(dout, x)` returns $\\frac{\\partial L}{\\partial x} = \\text{do
 so `*_backward(1, x)` is the derivative itself. The plots show each function and its derivative;
 note where they saturate (sigmoid, tanh) and where they do not (ReLU)."""
 
-ACTIVATIONS_PLOT = """\
+# Both activation cells define the functions they use: each runs on its own.
+ACTIVATION_FUNCTIONS = """\
 functions = {
     "sigmoid": (activations.sigmoid, activations.sigmoid_backward),
     "tanh": (activations.tanh, activations.tanh_backward),
@@ -154,6 +155,9 @@ functions = {
     "leaky ReLU (α = 0.1)": (lambda v: activations.leaky_relu(v, alpha=0.1),
                              lambda d, v: activations.leaky_relu_backward(d, v, alpha=0.1)),
 }
+"""
+
+ACTIVATIONS_PLOT = ACTIVATION_FUNCTIONS + """\
 grid = np.linspace(-4, 4, 401)
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
 for label, (f, f_backward) in functions.items():
@@ -167,13 +171,7 @@ show(fig, "activations")"""
 
 ACTIVATIONS_GRADCHECK = """\
 # Gradient check: each backward pass against central differences (about 1e-10 when right).
-functions = {
-    "sigmoid": (activations.sigmoid, activations.sigmoid_backward),
-    "tanh": (activations.tanh, activations.tanh_backward),
-    "ReLU": (activations.relu, activations.relu_backward),
-    "leaky ReLU (α = 0.1)": (lambda v: activations.leaky_relu(v, alpha=0.1),
-                             lambda d, v: activations.leaky_relu_backward(d, v, alpha=0.1)),
-}
+""" + ACTIVATION_FUNCTIONS + """\
 rng = np.random.default_rng(1)
 inputs, upstream = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
 for label, (f, f_backward) in functions.items():

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from grader.suites import oracle, strategies
 from grader.suites.calls import Calls
+from grader.suites.params import starts_from_init_params, varies_with_seed
 from grader.suites.public import covered_by, rng_for
 from tooling import feedback, probes
 from tooling.datasets import load_mnist
@@ -499,39 +500,6 @@ def test_fit_full_batch_step(mlp, rng):
         for v in (own_loss(mlp, p0, X, y), own_loss(mlp, p1, X, y))),
                 f"fit(..., epochs=1, batch_size=64) on 7 rows: history[0] = {history[0]:.6g}, but the loss is "
                 f"{before:.6g} before the step and {after:.6g} after it")
-
-
-def starts_from_init_params(student, p0, args, seed, call, init_call):
-    """fit(..., lr=0) must return init_params(..., seed) (the docstring says where fit starts). Checked
-    only when init_params itself is deterministic: an unseeded one loses its points in its own test."""
-    try:
-        first, again = student.init_params(*args, seed=seed), student.init_params(*args, seed=seed)
-        deterministic = isinstance(first, dict) and isinstance(again, dict) and set(first) == set(p0) and all(
-            np.array_equal(first[k], again[k]) for k in first)
-    except Exception:  # noqa: BLE001 -- init_params's own tests say what is wrong with it
-        return
-    if deterministic and not _same_params(first, p0):
-        try:
-            unseeded = _same_params(student.init_params(*args), p0)
-        except Exception:  # noqa: BLE001
-            unseeded = False
-        why = feedback.hint("seed_not_passed") if unseeded else "and not draw its own weights"
-        raise feedback.Failure(f"{call} returned other parameters than {init_call}: fit should start from "
-                             f"init_params with the same seed ({why})")
-
-
-def varies_with_seed(student, args, a, b):
-    """Does the student's init_params(*args, seed) differ between seeds a and b?"""
-    try:
-        first, second = student.init_params(*args, seed=a), student.init_params(*args, seed=b)
-        return isinstance(first, dict) and isinstance(second, dict) and not _same_params(first, second)
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def _same_params(a, b):
-    return isinstance(a, dict) and set(a) == set(b) and all(
-        np.shape(a[k]) == np.shape(b[k]) and np.array_equal(a[k], b[k]) for k in b)
 
 
 def sgd_epoch(params, X, y, order, batch_size, lr, factors=None):

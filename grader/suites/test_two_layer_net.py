@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from grader.suites import oracle, strategies
 from grader.suites.calls import Calls
+from grader.suites.params import same_params, starts_from_init_params, varies_with_seed
 from grader.suites.public import covered_by, rng_for
 from tooling import feedback, probes
 from tooling.gradient_check import param_gradient, relative_error
@@ -242,30 +243,6 @@ def _fit(net, X, y, **kwargs):
     return params, [feedback.scalar(v, f"fit(...): losses[{i}]") for i, v in enumerate(losses)]
 
 
-def starts_from_init_params(student, p0, args, seed, call, init_call):
-    """fit(..., lr=0) must return init_params(..., seed) (the docstring says where fit starts). Checked
-    only when init_params itself is deterministic: an unseeded one loses its points in its own test."""
-    try:
-        first, again = student.init_params(*args, seed=seed), student.init_params(*args, seed=seed)
-        deterministic = isinstance(first, dict) and isinstance(again, dict) and set(first) == set(p0) and all(
-            np.array_equal(first[k], again[k]) for k in first)
-    except Exception:  # noqa: BLE001 -- init_params's own tests say what is wrong with it
-        return
-    if deterministic and not _same_params(first, p0):
-        try:
-            unseeded = _same_params(student.init_params(*args), p0)
-        except Exception:  # noqa: BLE001
-            unseeded = False
-        why = feedback.hint("seed_not_passed") if unseeded else "and not draw its own weights"
-        raise feedback.Failure(f"{call} returned other parameters than {init_call}: fit should start from "
-                             f"init_params with the same seed ({why})")
-
-
-def _same_params(a, b):
-    return isinstance(a, dict) and set(a) == set(b) and all(
-        np.shape(a[k]) == np.shape(b[k]) and np.array_equal(a[k], b[k]) for k in b)
-
-
 def own_loss(net, params, X, y):
     """The loss the student's own forward and mse_loss give at params, or None. fit records what they
     say: a wrong loss is mse_loss's mistake (or forward's), charged by their tests, not by fit's."""
@@ -317,7 +294,7 @@ def test_fit_gradient_step(net, rng):
     # lr = 0 returns the initial parameters of that seed, whatever the initialiser.
     p0, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
     again, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
-    feedback.that(_same_params(p0, again), f"fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11) gave different "
+    feedback.that(same_params(p0, again), f"fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11) gave different "
                                          f"parameters on two calls, so its step cannot be measured: "
                                          f"{feedback.hint('init_unseeded')} in init_params, and pass fit's seed "
                                          f"on to it")
@@ -343,15 +320,6 @@ def test_fit_gradient_step(net, rng):
         feedback.that(not all(np.array_equal(p0[k], other[k]) for k in KEYS),
                     f"fit(..., seed=11) and fit(..., seed=12) start from the same parameters: "
                     f"{feedback.hint('seed_not_passed')}")
-
-
-def varies_with_seed(student, args, a, b):
-    """Does the student's init_params(*args, seed) differ between seeds a and b?"""
-    try:
-        first, second = student.init_params(*args, seed=a), student.init_params(*args, seed=b)
-        return isinstance(first, dict) and isinstance(second, dict) and not _same_params(first, second)
-    except Exception:  # noqa: BLE001
-        return False
 
 
 @pytest.mark.visible
