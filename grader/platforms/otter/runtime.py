@@ -75,7 +75,7 @@ def kill_tree(pid):
 
 def kit_root(submission_dir):
     root = Path(submission_dir).resolve().parent / "source" / "files" / KIT
-    if not (root / "grader" / "grade.py").is_file():
+    if not (root / "grader" / "engine" / "grade.py").is_file():
         raise RuntimeError(f"the grading kit is missing from the autograder ({root} not found)")
     return root
 
