@@ -26,7 +26,7 @@ class Part:
     graded: bool = True        # an ungraded part has public checks only (no hidden suite)
 
     @property
-    def module(self):
+    def module(self) -> str:
         return f"{self.name}.py"
 
 
@@ -49,7 +49,7 @@ NAMES = tuple(p.name for p in PARTS)
 GRADED = tuple(p.name for p in PARTS if p.graded)
 
 
-def part(name):
+def part(name: str) -> Part:
     """The Part called `name`; a clear error for any other name."""
     try:
         return BY_NAME[name]
@@ -57,10 +57,10 @@ def part(name):
         raise ValueError(f"unknown part {name!r}; the parts are {', '.join(NAMES)} (grader/parts.py)") from None
 
 
-def number(name):
+def number(name: str) -> int:
     """The part's number in the lecture's order (the warm-up is part 0)."""
     return NAMES.index(name)
 
 
-def total_points():
+def total_points() -> float:
     return sum(p.points for p in PARTS if p.graded)

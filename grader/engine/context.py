@@ -2,10 +2,12 @@
 
 The suites read it through the fixtures in grader/suites/conftest.py.
 """
-STUDENT = None       # a grader.sandbox.client.StudentModule
+from ..sandbox.client import StudentModule
+
+STUDENT: StudentModule | None = None
 
 
-def student():
+def student() -> StudentModule:
     if STUDENT is None:
         raise RuntimeError("the hidden suites run only under `python -m grader` "
                            "(no submission is configured)")

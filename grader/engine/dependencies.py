@@ -12,6 +12,9 @@ Anything else (a bug, an exception, a hang, a module that does not import)
 and the judge serves the reference: a bug in activations.py never costs
 points in another part, and the fast path is only ever the same numbers.
 """
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from solutions import activations as reference
@@ -31,7 +34,7 @@ def _same(got, expected):
             and np.allclose(got, expected, rtol=1e-12, atol=1e-300, equal_nan=True))
 
 
-def check_activations(call):
+def check_activations(call: Callable[..., Any]) -> str | None:
     """None if the student's activations (called through `call(name, *args, **kwargs)`) behave like the
     reference; otherwise what differed."""
     rng = np.random.default_rng(7)

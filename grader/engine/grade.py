@@ -155,7 +155,7 @@ def _collected_count(results_path):
 _COLLECTED = {}
 
 
-def collected_tests(part, limits, workdir):
+def collected_tests(part: str, limits: Limits, workdir: str | os.PathLike) -> list[dict]:
     """The canonical test list of a part (names and points), from a collect-only run."""
     if part not in _COLLECTED:
         out = Path(workdir) / f"collect-{part}.jsonl"
@@ -203,7 +203,8 @@ def grade_part(sub: Submission, part: str, limits: Limits, workdir, log_dir=None
             "seconds": round(time.monotonic() - start, 2)}
 
 
-def results_json(sub, part_results, fingerprint=None, sandbox=None):
+def results_json(sub: Submission, part_results: list[dict], fingerprint: str | None = None,
+                 sandbox: dict | None = None) -> dict:
     tests = [t for p in part_results for t in p["tests"]]
     score = sum(t["score"] for t in tests)
     max_score = sum(t["max_score"] for t in tests)
@@ -237,7 +238,7 @@ def _part_backend(part_results):
     return used.pop() if len(used) == 1 else ("none" if not used else "mixed: " + ", ".join(sorted(used)))
 
 
-def sandbox_backend(result):
+def sandbox_backend(result: dict) -> str:
     """The isolation student code ran under, for display: the engine's own word when it gives one
     (extra_data["sandbox"]["backend"]), else what the parts' workers reported, else "unknown"."""
     extra = result.get("extra_data", {})
@@ -252,7 +253,7 @@ def sandbox_backend(result):
     return "unknown"
 
 
-def gradebook_row(name, result):
+def gradebook_row(name: str, result: dict) -> dict:
     parts = result["extra_data"]["parts"]
     bad = [f"{p}: {parts[p]['status']}" for p in GRADED if p in parts and parts[p]["status"] != "ok"]
     row = {"submission": name, "total": _num(result["score"]), "status": "ok" if not bad else "; ".join(bad),
@@ -273,7 +274,7 @@ def _write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def write_gradebook(out_dir, rows):
+def write_gradebook(out_dir: str | os.PathLike, rows: list[dict]) -> Path:
     path = Path(out_dir) / "gradebook.csv"
     buf = io.StringIO(newline="")
     writer = csv.DictWriter(buf, fieldnames=GRADEBOOK_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
@@ -283,7 +284,7 @@ def write_gradebook(out_dir, rows):
     return path
 
 
-def read_results(out_dir):
+def read_results(out_dir: str | os.PathLike) -> dict[str, dict]:
     """{name: results.json contents} of every submission folder of `out_dir` that holds a results.json
     written by make grade (logs/ and anything else is left out)."""
     out_dir = Path(out_dir)
@@ -321,7 +322,7 @@ def _merged_rows(results, order_before, first=()):
     return [gradebook_row(name, results[name]) for name in order]
 
 
-def rebuild_gradebook(out_dir, first=()):
+def rebuild_gradebook(out_dir: str | os.PathLike, first: tuple = ()) -> list[dict]:
     """Write out_dir/gradebook.csv from the results.json files present: the submissions of the
     existing gradebook keep their order, then `first`, then the others by name. Returns the rows."""
     rows = _merged_rows(read_results(out_dir), _gradebook_order(out_dir), first)
@@ -329,7 +330,7 @@ def rebuild_gradebook(out_dir, first=()):
     return rows
 
 
-def format_gradebook(rows, max_scores):
+def format_gradebook(rows: list[dict], max_scores: dict[str, float]) -> str:
     header = GRADEBOOK_COLUMNS
     table = [header, ["(max)", *[_num(max_scores.get(p, "")) for p in GRADED],
                       _num(sum(max_scores.values())), "", ""]]
@@ -341,7 +342,7 @@ def format_gradebook(rows, max_scores):
 _KIT_VERSION = None
 
 
-def kit_version():
+def kit_version() -> str:
     """A hash of the grading code, the hidden suites, the feedback code and the reference: a
     submission graded by another version of the kit is graded again when a batch resumes."""
     global _KIT_VERSION
@@ -553,7 +554,7 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def read_results_file(path):
+def read_results_file(path: str | os.PathLike) -> dict | None:
     """A results.json written by make grade, or None (absent, unreadable, or someone else's)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

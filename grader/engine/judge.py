@@ -30,11 +30,11 @@ SUITES = ROOT / "grader" / "suites"
 OUTPUT_LIMIT = 1500
 
 
-def suite_file(part):
+def suite_file(part: str) -> Path:
     return SUITES / f"test_{part}.py"
 
 
-def title_of(item):
+def title_of(item: pytest.Item) -> str:
     doc = (getattr(item.obj, "__doc__", None) or "").strip()
     if not doc:
         raise pytest.UsageError(f"{item.nodeid}: every graded test needs a docstring title")
@@ -46,7 +46,7 @@ def title_of(item):
         return title
 
 
-def visibility_of(item):
+def visibility_of(item: pytest.Item) -> str:
     """When the student sees the test's result (Gradescope's visibility), from its markers:
 
     - @pytest.mark.public: "visible" (students can also run it before the deadline);
@@ -59,7 +59,7 @@ def visibility_of(item):
     return "visible"
 
 
-def covered_by(item):
+def covered_by(item: pytest.Item) -> list[str]:
     """The titles of the public checks a hidden test names as covering its topic ([] if none): the first
     line of each check's docstring."""
     mark = item.get_closest_marker("covered_by")
@@ -75,7 +75,7 @@ def covered_by(item):
     return titles
 
 
-def points_of(item):
+def points_of(item: pytest.Item) -> float:
     mark = item.get_closest_marker("points")
     if mark is None or not mark.args:
         raise pytest.UsageError(f"{item.nodeid}: every graded test needs @pytest.mark.points(n)")
@@ -195,7 +195,7 @@ def run(part: str, student_file, results_path, limits: Limits = None, collect_on
         return int(code)
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader.engine.judge")
     parser.add_argument("--part", required=True, choices=GRADED)
     parser.add_argument("--student", help="the student's module file (omit if not submitted)")

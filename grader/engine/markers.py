@@ -12,6 +12,7 @@ are the reference's code; the starter keeps the TODO comment followed by
 check protect solution_lines(); `python -m grader assign` writes stub().
 """
 import re
+from collections.abc import Iterable, Iterator
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^(?P<indent>[ \t]*)# END SOLUTION\s*$")
@@ -22,7 +23,7 @@ class MarkerError(ValueError):
     """The solution markers in a source file are malformed."""
 
 
-def solution_blocks(text):
+def solution_blocks(text: str) -> Iterator[tuple[int, int, str, str]]:
     """Yield (begin, end, indent, function) for every marked block.
 
     `begin` and `end` are 0-based line indices of the two marker lines.
@@ -51,7 +52,7 @@ def solution_blocks(text):
         raise MarkerError(f"line {begin + 1}: BEGIN SOLUTION is never closed")
 
 
-def stub(text, module, only=None):
+def stub(text: str, module: str, only: Iterable[str] | None = None) -> str:
     """The starter version of a solution file's text: each marked block becomes its TODO comment and
     `raise NotImplementedError`. only: the functions to stub (default: all); the other blocks keep
     their code, without the markers and the TODO comment (a function already written)."""
@@ -79,12 +80,12 @@ def stub(text, module, only=None):
     return "\n".join(out) + "\n"
 
 
-def unmark(text):
+def unmark(text: str) -> str:
     """The reference's text as a student would write it: no markers, no TODO comments."""
     return stub(text, "", only=())
 
 
-def solution_lines(text):
+def solution_lines(text: str) -> list[str]:
     """The code lines inside solution blocks (TODO comments excluded)."""
     lines = text.splitlines()
     code = []

@@ -97,7 +97,7 @@ def check(allow_unsandboxed: bool = False, out_dir=None, limits=None) -> dict:
     return info
 
 
-def environment_problem(student):
+def environment_problem(student: client.StudentModule) -> str | None:
     """None if the reference MLP, run in `student` (a worker of the reference mlp.py, whose activations
     the judge serves), gives the reference's own values."""
     from solutions import mlp

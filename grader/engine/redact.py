@@ -26,11 +26,11 @@ TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[^\s\
 REMOVED = "[line removed: it repeats hidden grader or reference code]"
 
 
-def tokens(text):
+def tokens(text: str) -> list[str]:
     return TOKEN.findall(text)
 
 
-def code_tokens(source):
+def code_tokens(source: str) -> list[str]:
     """Tokens of Python source outside string literals and comments."""
     out = []
     try:
@@ -46,7 +46,7 @@ def code_tokens(source):
 NAME = re.compile(r"[A-Za-z_]")
 
 
-def windows(seq, n=WINDOW):
+def windows(seq: list[str], n: int = WINDOW) -> set[tuple[str, ...]]:
     """Runs of n tokens with at least 3 names in them: a list of numbers is not code."""
     return {tuple(seq[i:i + n]) for i in range(len(seq) - n + 1)
             if sum(1 for t in seq[i:i + n] if NAME.match(t)) >= 3}

@@ -14,7 +14,9 @@ modules are served remotely": it knows nothing of the parts.
 """
 import ast
 import importlib
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import ROOT
@@ -25,20 +27,21 @@ TOOLING = ROOT / "tooling"
 PLAIN = ("gradient_check", "datasets")  # handed to students anyway: copied into every package
 
 
-def public_functions(module):
+def public_functions(module: str) -> list[str]:
     """The names of the public functions the reference `module` defines (read, never imported)."""
     tree = ast.parse((SOLUTIONS / f"{module}.py").read_text(encoding="utf-8"))
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
 
 
-def reference_functions(part):
+def reference_functions(part: str) -> dict[str, dict[str, Callable]]:
     """{module: {name: function}}: the reference of every part `part` may import, run by the judge
     (trusted) whenever the student's module calls it."""
     return {module: {name: getattr(importlib.import_module(f"solutions.{module}"), name)
                      for name in public_functions(module)} for module in part_named(part).imports}
 
 
-def stage_package(part, student_file, dest, own=None):
+def stage_package(part: str, student_file: str | os.PathLike | None, dest: str | os.PathLike,
+                  own: dict[str, str] | None = None) -> Path:
     """Write dest/assignment/ for grading `part` with `student_file`; returns dest.
 
     `student_file` may be None (nothing submitted): the package then lacks

@@ -10,6 +10,7 @@ submission only (Submission.problems says why a part has no file). A folder
 that holds no module file but a zip (an upload a platform kept as it was) is
 read through that zip.
 """
+import os
 import re
 import zipfile
 import zlib
@@ -66,7 +67,8 @@ def _through_symlink(root, path):
     return any((root.joinpath(*parts[:i])).is_symlink() for i in range(1, len(parts) + 1))
 
 
-def read_submission(path, workdir, name=None, slot=None):
+def read_submission(path: str | os.PathLike, workdir: str | os.PathLike, name: str | None = None,
+                    slot: str | None = None) -> Submission:
     """Copy the four module files of a folder or zip into workdir/<slot or name>/ (a slot of its own
     per submission: two submissions may clean to the same name). A zip that cannot be read costs
     that submission only."""

@@ -19,19 +19,19 @@ VALUES = ("hidden", "after_due_date", "after_published", "visible")
 DEFAULT_HIDDEN = "after_published"
 
 
-def check(hidden_visibility):
+def check(hidden_visibility: str) -> str:
     if hidden_visibility not in VALUES:
         raise ValueError(f"unknown visibility {hidden_visibility!r}; one of {', '.join(VALUES)}")
     return hidden_visibility
 
 
-def test_visibility(record, hidden_visibility=DEFAULT_HIDDEN):
+def test_visibility(record: dict, hidden_visibility: str = DEFAULT_HIDDEN) -> str:
     """The visibility of one engine test record under the instructor's choice for hidden tests."""
     if record.get("visibility") == "visible":
         return "visible"
     return check(hidden_visibility)
 
 
-def summary_visible(hidden_visibility=DEFAULT_HIDDEN):
+def summary_visible(hidden_visibility: str = DEFAULT_HIDDEN) -> bool:
     """May per-part scores and totals appear where students always see them?"""
     return check(hidden_visibility) == "visible"
