@@ -61,7 +61,8 @@ def test_handout_has_what_students_need_and_nothing_of_the_grader(handout):
     for need in ("README.md", "Makefile", "requirements.txt", "requirements-grading.txt",
                  "assignment/activations.py", "assignment/logistic_regression.py", "assignment/two_layer_net.py",
                  "assignment/mlp.py", "assignment/warmup.py", "assignment/gradient_check.py",
-                 "assignment/check.py", "assignment/checks.py", "assignment/datasets.py", "assignment/submit.py",
+                 "assignment/check.py", "assignment/feedback.py", "assignment/probes.py", "assignment/manifest.py",
+                 "assignment/parts.json", "assignment/datasets.py", "assignment/submit.py",
                  f"assignment/{notebook.NAME}", "assignment/public_tests/mlp.json",
                  "data/mnist5k/train-images-idx3-ubyte.gz", "data/mnist5k/t10k-labels-idx1-ubyte.gz"):
         assert need in files, need
@@ -104,7 +105,7 @@ def test_instructor_bundle(tmp_path):
     bundle = release.build_instructor(tmp_path / "instructor", fake)
     assert sorted(p.name for p in bundle.iterdir()) == ["README.md", "autograde.yml", "autograder.zip",
                                                          "otter_batch.py", "requirements.txt"]
-    assert (bundle / "otter_batch.py").read_bytes() == (ROOT / "grader" / "otter" / "batch.py").read_bytes()
+    assert (bundle / "otter_batch.py").read_bytes() == (ROOT / "grader" / "platforms" / "otter" / "batch.py").read_bytes()
     # The batch tool runs alone: it imports nothing outside the standard library.
     proc = subprocess.run([sys.executable, "-I", str(bundle / "otter_batch.py"), "--help"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
