@@ -1,4 +1,4 @@
-"""Part 1, activations and their backward passes: the hidden tests (20 points) and the public checks.
+"""Part 1, activations and their backward passes: the hidden tests and the public checks.
 
 Gradient checks differentiate the grader's own forward (oracle.py), never the
 student's, so a backward is judged on its own. Limits: a correct backward

@@ -1,4 +1,4 @@
-"""Part 2, logistic regression trained by backprop on BCE: the hidden tests (20 points) and the public checks.
+"""Part 2, logistic regression trained by backprop on BCE: the hidden tests and the public checks.
 
 The numerical side of every gradient check is the grader's own mean BCE
 (oracle.logreg_loss, computed from the logits), never the student's

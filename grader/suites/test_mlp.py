@@ -1,4 +1,4 @@
-"""Part 4, the MNIST MLP, softmax cross-entropy and SGD: the hidden tests (35 points) and the public checks.
+"""Part 4, the MNIST MLP, softmax cross-entropy and SGD: the hidden tests and the public checks.
 
 Gradient checks take the loss from oracle.mlp_loss. Small nets get a
 full finite-difference check per tensor with pre-activations kept at least

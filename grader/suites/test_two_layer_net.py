@@ -1,4 +1,4 @@
-"""Part 3, the two-layer sigmoid net with MSE: the hidden tests (25 points) and the public checks.
+"""Part 3, the two-layer sigmoid net with MSE: the hidden tests and the public checks.
 
 ŷ = σ(W2 σ(W1 x + b1) + b2) and L = (1/N) Σᵢ ‖yᵢ − ŷᵢ‖². Gradient checks
 perturb one parameter tensor at a time and take the loss from
