@@ -91,7 +91,7 @@ def margin_verdicts(workdir, cases_dir):
     """Verdicts of the reference and the alternatives with every tolerance divided by MARGIN."""
     def tighten(runner):
         for name, arguments in TOLERANCES.items():
-            setattr(runner.checks, name, scaled(getattr(runner.checks, name), arguments, MARGIN))
+            setattr(runner.feedback, name, scaled(getattr(runner.feedback, name), arguments, MARGIN))
 
     selected = {name for name, _, _ in public.entries() if not name.startswith("bug:")}
     return public.verdicts(workdir, cases_dir, selected=selected, prepare=tighten)
