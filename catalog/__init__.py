@@ -16,7 +16,7 @@ ALTERNATIVES = Path(__file__).resolve().parent / "alternatives"
 
 @dataclass(frozen=True)
 class Bug:
-    part: str                 # "activations", "logistic_regression", "two_layer_net" or "mlp"
+    part: str                 # a graded part of grader/parts.py
     name: str                 # short slug, unique
     story: str                # what the student got wrong, in one sentence
     edits: tuple              # ((old, new), ...) applied to solutions/<part>.py; each old occurs once
