@@ -35,7 +35,7 @@ from grader.grade import ROOT, grade
 from grader.otter import batch, build as otter_build
 from grader.otter.runtime import KIT
 from grader.sandbox.client import Limits
-from grader.sandbox.stage import PARTS
+from grader.sandbox.stage import PARTS, REMOTE
 from solutions import submit
 from tests.catalog import ALTERNATIVES, apply_edits
 from tests.catalog.bugs import BUGS
@@ -45,6 +45,7 @@ OTTER_JOBS, ENGINE_JOBS = 3, 2
 # Free slots get cheap modules (the starter fails fast, a missing file is not run); the
 # reference is graded on its own anyway.
 FILLERS = ("starter", "missing")
+REMOTE_OF = {part: [p for p, imports in REMOTE.items() if part in imports] for part in PARTS}   # who imports part
 
 
 def module_source(kind, part):
@@ -81,6 +82,10 @@ def combined_submissions(dest):
         for k, part in enumerate(PARTS):
             if i < len(entries[part]):
                 label, source = entries[part][i]
+            elif REMOTE_OF.get(part):
+                # a part other parts import: its reference, as a student whose activations are right
+                # (the grader then runs them in the worker; the judge-served path is tested elsewhere)
+                label, source = "reference", module_source("reference", part)
             else:
                 label = FILLERS[(i + k) % len(FILLERS)]
                 source = module_source(label, part)
