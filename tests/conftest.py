@@ -11,6 +11,8 @@ files need is graded once per session and shared:
   class from them;
 - the public checks' outcomes on every catalog bug (tests/test_public_checks.py).
 """
+import os
+
 import pytest
 
 from grader.__main__ import EXAMPLES
@@ -19,6 +21,12 @@ from tests.catalog import alternative_folders, materialize
 from tests.catalog.bugs import BUGS
 
 CATALOG_JOBS = 2
+
+# `make test` runs pytest inside make, which exports MAKELEVEL and MAKEFLAGS (with -w): every `make`
+# a test then starts prints "Entering/Leaving directory" lines that a student's terminal never shows.
+# The handout tests run make as the student does.
+for _name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
+    os.environ.pop(_name, None)
 
 
 @pytest.fixture(scope="session")

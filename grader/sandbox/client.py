@@ -855,6 +855,10 @@ class StudentModule:
             reply = self._receive(self.worker, start + wait)
         except TimeoutError:
             self.worker.kill()
+            if wait < self.limits.start_seconds:
+                # The part's budget ran out while the worker started (on a loaded machine, after a test
+                # that used most of it): the budget's message, not a blamed module-level loop.
+                raise StudentTimeout(self._budget_message()) from None
             self.fatal = ImportFailed(
                 f"importing {self.part}.py did not finish within {wait:.0f} s: is there a loop "
                 f"or a long computation at module level (outside any function)?")
