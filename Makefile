@@ -29,7 +29,7 @@ install-system:
 	apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 
 test:
-	$(PYTHON) -m pytest -q --durations=25
+	$(PYTHON) -m pytest -q -n 2 --dist loadgroup --durations=25
 
 assignment:
 	$(PYTHON) -m grader assign

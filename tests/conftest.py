@@ -28,6 +28,18 @@ CATALOG_JOBS = 2
 for _name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
     os.environ.pop(_name, None)
 
+# `make test` runs two pytest workers (pytest-xdist, --dist loadgroup): the tests that use the
+# catalog's gradings go to one worker, so the catalog is graded once; every other file goes whole
+# to a worker, so a module's fixtures (the hostile catalog, the kernel sweep) are built once.
+CATALOG_FIXTURES = {"bug_grades", "alternative_grades", "public_outcomes"}
+
+
+@pytest.hookimpl(tryfirst=True)            # before xdist reads the marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        uses_catalog = CATALOG_FIXTURES & set(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.xdist_group("catalog" if uses_catalog else item.nodeid.split("::")[0]))
+
 
 @pytest.fixture(scope="session")
 def graded_examples(tmp_path_factory):

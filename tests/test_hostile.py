@@ -30,7 +30,11 @@ from tests.hostile import ATTACKS, Attack, build
 HOSTS = {"native": "namespaces", "docker": "landlock"}
 HOSTSIM = Path(__file__).resolve().parent / "hostsim.py"
 
-LIMITS = Limits(call_seconds=3.0, start_seconds=15.0, part_seconds=40.0)
+# Short calls, so the endless loops cost seconds. The start and the part budget leave room for load
+# (make test runs two workers): the bytecode leak carries no activations.py, so its two-layer net
+# trains on judge-served activations, 36-43 s of a 40 s budget under 4x load; fork_memory's import
+# took over 15 s to reach 4 GiB there. Neither budget ends any attack's loop (call_seconds does).
+LIMITS = Limits(call_seconds=3.0, start_seconds=30.0, part_seconds=90.0)
 PART_MAX = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
 PROTECTED = [ROOT / "results.json", ROOT / "grades" / "results.json", ROOT / "SURVIVOR", Path("/tmp/SURVIVOR"),
              Path("/autograder/results/results.json")]
