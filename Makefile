@@ -30,7 +30,7 @@ install-system:
 
 test:
 	$(PYTHON) -m ruff check --no-cache .
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n 2 --dist loadgroup --durations=25
 
 assignment:
 	$(PYTHON) -m grader assign

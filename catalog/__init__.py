@@ -5,12 +5,30 @@
 - alternatives/: correct implementations written differently from the
   reference (loops, other stable forms, other initialisations, relu'(0) = 1).
   Each must keep full marks.
+
+A submission folder holds the entry's module and, for a part that imports
+other parts (two_layer_net imports activations), the reference of those as
+the student's own correct files, as students hand in every file. The grader
+then runs those files inside the worker (grader/engine/dependencies.py: they behave
+like the reference), which is the same numbers as the judge serving them and
+about 8x faster for the two-layer net; the judge-served path has tests of its
+own (tests/test_sandbox.py, tests/test_hostile.py).
 """
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.parts import part as registered
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _with_correct_imports(folder, part):
+    """Put the reference of the modules `part` imports into `folder`, as the student's own files."""
+    for module in registered(part).imports:
+        shutil.copyfile(ROOT / "solutions" / f"{module}.py", Path(folder) / f"{module}.py")
+
+
 ALTERNATIVES = Path(__file__).resolve().parent / "alternatives"
 
 
@@ -41,6 +59,7 @@ def materialize(bug, dest):
     folder.mkdir(parents=True, exist_ok=True)
     source = (ROOT / "solutions" / f"{bug.part}.py").read_text(encoding="utf-8")
     (folder / f"{bug.part}.py").write_text(apply_edits(source, bug), encoding="utf-8")
+    _with_correct_imports(folder, bug.part)
     return folder
 
 
@@ -52,5 +71,6 @@ def alternative_folders(dest):
         folder = Path(dest) / path.stem
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, folder / f"{part}.py")
+        _with_correct_imports(folder, part)
         out[path.stem] = (part, folder)
     return out

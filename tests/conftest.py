@@ -11,6 +11,8 @@ files need is graded once per session and shared:
   class from them;
 - the public checks' outcomes on every catalog bug (tests/test_public_checks.py).
 """
+import os
+
 import pytest
 
 from grader.__main__ import EXAMPLES
@@ -19,6 +21,24 @@ from catalog import alternative_folders, materialize
 from catalog.bugs import BUGS
 
 CATALOG_JOBS = 2
+
+# `make test` runs pytest inside make, which exports MAKELEVEL and MAKEFLAGS (with -w): every `make`
+# a test then starts prints "Entering/Leaving directory" lines that a student's terminal never shows.
+# The handout tests run make as the student does.
+for _name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
+    os.environ.pop(_name, None)
+
+# `make test` runs two pytest workers (pytest-xdist, --dist loadgroup): the tests that use the
+# catalog's gradings go to one worker, so the catalog is graded once; every other file goes whole
+# to a worker, so a module's fixtures (the hostile catalog, the kernel sweep) are built once.
+CATALOG_FIXTURES = {"bug_grades", "alternative_grades", "public_outcomes"}
+
+
+@pytest.hookimpl(tryfirst=True)            # before xdist reads the marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        uses_catalog = CATALOG_FIXTURES & set(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.xdist_group("catalog" if uses_catalog else item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session")

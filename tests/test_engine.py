@@ -211,6 +211,18 @@ def test_part_budget_caps_the_total_time(tmp_path):
         m.close()
 
 
+def test_a_start_cut_short_by_the_part_budget_blames_the_budget_not_the_module(tmp_path):
+    # The import needs 3 s, the whole part has 1.5 s: the worker's start is cut by the budget. A loaded
+    # machine does the same to a correct module after a slow test; "a loop at module level?" would be false.
+    m = module(tmp_path, "mlp", "import time\ntime.sleep(3)\ndef f():\n    return 1\n", part_seconds=1.5)
+    try:
+        with pytest.raises(StudentTimeout, match="time limit for all of mlp .* is used up"):
+            m.f()
+        assert m.used < 2.5
+    finally:
+        m.close()
+
+
 def test_student_code_cannot_write_the_kit_or_see_the_grader(tmp_path):
     target = ROOT / "tests" / "written-by-student"     # outside /tmp, which the sandbox replaces
     source = f'''

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,7 +30,11 @@ from tests.hostile import ATTACKS, Attack, build
 HOSTS = {"native": "namespaces", "docker": "landlock"}
 HOSTSIM = Path(__file__).resolve().parent / "hostsim.py"
 
-LIMITS = Limits(call_seconds=3.0, start_seconds=15.0, part_seconds=40.0)
+# Short calls, so the endless loops cost seconds. The start and the part budget leave room for load
+# (make test runs two workers): the bytecode leak carries no activations.py, so its two-layer net
+# trains on judge-served activations, 36-43 s of a 40 s budget under 4x load; fork_memory's import
+# took over 15 s to reach 4 GiB there. Neither budget ends any attack's loop (call_seconds does).
+LIMITS = Limits(call_seconds=3.0, start_seconds=30.0, part_seconds=90.0)
 PART_MAX = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
 PROTECTED = [ROOT / "results.json", ROOT / "grades" / "results.json", ROOT / "SURVIVOR", Path("/tmp/SURVIVOR"),
              Path("/autograder/results/results.json")]
@@ -94,25 +99,48 @@ def grade_on(host, paths, out, part, limits=LIMITS, extra=()):
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
 
 
-@pytest.fixture(scope="module", params=list(HOSTS))
-def graded(request, submissions, tmp_path_factory):
-    host = request.param
+CHUNK = 15          # submissions per `grade` run: the attacks that hang spread over two runs
+
+
+@pytest.fixture(scope="module")
+def all_hosts(submissions, tmp_path_factory):
+    """Every host's gradings of the hostile catalog, two `grade` runs at a time (the hangs wait on
+    their deadlines, not on the CPU), each part in chunks of CHUNK submissions."""
     # Several attacks would kill processes or write files outside a sandbox: refuse to run them
-    # where the backend this host should get is missing.
-    assert backends.available(HOSTS[host]), f"the {HOSTS[host]} backend is needed to run hostile submissions safely"
+    # where the backend a host should get is missing.
+    for backend in HOSTS.values():
+        assert backends.available(backend), f"the {backend} backend is needed to run hostile submissions safely"
     assert not any(p.exists() for p in PROTECTED) and not survivors()
-    out = tmp_path_factory.mktemp(f"hostile-graded-{host}")
-    results, seconds = {}, {}
-    for part, items in submissions.items():
+    tasks = []
+    for host in HOSTS:
+        for part, items in submissions.items():
+            for k in range(0, len(items), CHUNK):
+                tasks.append((host, part, items[k:k + CHUNK], tmp_path_factory.mktemp(f"hostile-{host}-{part}")))
+    tasks.sort(key=lambda t: -len(t[2]))
+
+    def run(task):
+        host, part, items, out = task
         start = time.monotonic()
-        proc = grade_on(host, [p for _, p in items], out / part, part)
+        proc = grade_on(host, [p for _, p in items], out, part)
         assert proc.returncode == 0, proc.stderr[-2000:]
-        for name, _ in items:
-            results[name] = json.loads((out / part / name / "results.json").read_text(encoding="utf-8"))
-        seconds[part] = time.monotonic() - start
+        found = {name: json.loads((out / name / "results.json").read_text(encoding="utf-8")) for name, _ in items}
+        return host, part, found, time.monotonic() - start
+
+    graded = {host: {"host": host, "results": {}, "seconds": {}} for host in HOSTS}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for host, part, found, seconds in pool.map(run, tasks):
+            graded[host]["results"].update(found)
+            graded[host]["seconds"][part] = graded[host]["seconds"].get(part, 0.0) + seconds
     time.sleep(0.5)
-    return {"host": host, "results": results, "seconds": seconds, "out": out, "survivors": survivors(),
-            "written": [str(p) for p in PROTECTED if p.exists()]}
+    left, written = survivors(), [str(p) for p in PROTECTED if p.exists()]
+    for host in HOSTS:
+        graded[host].update(survivors=left, written=written)
+    return graded
+
+
+@pytest.fixture(params=list(HOSTS))
+def graded(request, all_hosts):
+    return all_hosts[request.param]
 
 
 def test_each_host_used_its_backend(graded):

@@ -168,23 +168,31 @@ def test_own_activations_are_used_only_when_they_behave_like_the_reference(tmp_p
     backpropagation check the judge serves (and counts) the activations anyway."""
     from grader.engine.grade import grade
     from tests.hostile import ATTACKS, build
+    from catalog import apply_edits
+    from catalog.bugs import BUGS
+    reference = (ROOT / "solutions" / "activations.py").read_text()
+    uses_x = apply_edits(reference, next(b for b in BUGS if b.name == "sigmoid_backward_uses_x"))
     subs = {}
-    for name, activations in (("own", ROOT / "solutions" / "activations.py"),
-                              ("buggy", ROOT / "grader" / "examples" / "partial" / "activations.py"),
-                              ("broken", None)):
+    for name, activations in (("own", reference),
+                              ("buggy", (ROOT / "grader" / "examples" / "partial" / "activations.py").read_text()),
+                              ("buggy_used", uses_x), ("broken", "import os\nos._exit(3)\n")):
         folder = tmp_path / name
         folder.mkdir()
         (folder / "two_layer_net.py").write_text((ROOT / "solutions" / "two_layer_net.py").read_text())
-        (folder / "activations.py").write_text(activations.read_text() if activations else "import os\nos._exit(3)\n")
+        (folder / "activations.py").write_text(activations)
         subs[name] = folder
     forger = build(next(a for a in ATTACKS if a.name == "forge_instrumentation"), "solutions", tmp_path / "forger")
     (forger / "activations.py").write_text((ROOT / "solutions" / "activations.py").read_text())
     results = grade([*map(str, subs.values()), str(forger)], tmp_path / "out", jobs=2, parts=("two_layer_net",),
                     quiet=True)
     modes = {n: r["extra_data"]["parts"]["two_layer_net"].get("dependencies") for n, r in results.items()}
-    assert modes == {"own": {"activations": "own"}, "buggy": {"activations": "reference"},
+    # Function by function: the partial example's activations are wrong in tanh_backward only (which the
+    # two-layer net never calls); sigmoid_backward computed from x is wrong where the net needs it.
+    assert modes == {"own": {"activations": "own"},
+                     "buggy": {"activations": "own, except tanh_backward (reference)"},
+                     "buggy_used": {"activations": "own, except sigmoid_backward (reference)"},
                      "broken": {"activations": "reference"}, "forger": {"activations": "own"}}, modes
-    assert [results[n]["score"] for n in ("own", "buggy", "broken")] == [25, 25, 25]
+    assert [results[n]["score"] for n in ("own", "buggy", "buggy_used", "broken")] == [25, 25, 25, 25]
     fails = {t["name"]: t["output"] for t in results["forger"]["tests"] if t["status"] != "passed"}
     flagged = "two_layer_net: backward computes gradients by backpropagation, not by finite differences"
     assert "looks like finite differences" in fails.get(flagged, ""), fails

@@ -3,20 +3,23 @@
 Grading two_layer_net with the reference activations computed by the judge
 costs one round trip between processes per activation call (about 130 us
 here); a 5000-epoch XOR fit makes 20,000 of them. The student's own module
-is not secret, so when it behaves like the reference, the worker may import
-it and no call leaves the process. It must, on inputs that cover what the
-parts feed it (moderate values, the kinks at 0, ±50 and ±1e4, 1-D to 3-D
-arrays, the alpha argument), give the reference's values (within 1e-12
-relative), of the same shape and dtype, and leave its inputs unchanged.
-Anything else (a bug, an exception, a hang, a module that does not import)
-and the judge serves the reference: a bug in activations.py never costs
-points in another part, and the fast path is only ever the same numbers.
+is not secret, so each of its functions that behaves like the reference runs
+inside the worker, and no call to it leaves the process. A function must, on
+inputs that cover what the parts feed it (moderate values, the kinks at 0,
+±50 and ±1e4, 1-D to 3-D arrays, the alpha argument), give the reference's
+values (within 1e-12 relative), of the same shape and dtype, and leave its
+inputs unchanged. The judge serves every other function (a bug, an
+exception), and the whole module when it cannot be checked (it does not
+import, hangs or crashes): a bug in activations.py never costs points in
+another part, a single wrong function does not slow down the others, and
+the fast path is only ever the same numbers.
 """
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from grader.sandbox.client import StudentError
 from solutions import activations as reference
 
 FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -34,10 +37,12 @@ def _same(got, expected):
             and np.allclose(got, expected, rtol=1e-12, atol=1e-300, equal_nan=True))
 
 
-def check_activations(call: Callable[..., Any]) -> str | None:
-    """None if the student's activations (called through `call(name, *args, **kwargs)`) behave like the
-    reference; otherwise what differed."""
+def check_activations(call: Callable[..., Any]) -> tuple[set[str], str]:
+    """(the functions that do not behave like the reference, a note on the first) for the student's
+    activations, called through `call(name, *args, **kwargs)`. A call that raises marks its function;
+    a hang or a crash (StudentAbort) propagates: the caller then serves the whole module."""
     rng = np.random.default_rng(7)
+    bad, notes = set(), []
     with np.errstate(all="ignore"):
         for x in _inputs():
             dout = rng.normal(size=x.shape)
@@ -47,15 +52,24 @@ def check_activations(call: Callable[..., Any]) -> str | None:
                     cases += [((x,), {"alpha": 0.2}), ((dout, x), {"alpha": 0.2})]
                 for args, kwargs in cases:
                     fn = name if len(args) == 1 else f"{name}_backward"
+                    if fn in bad:
+                        continue
                     expected = getattr(reference, fn)(*[a.copy() for a in args], **kwargs)
                     copies = [a.copy() for a in args]
-                    got, after, _ = call(fn, *copies, _return_args=True, **kwargs)
+                    try:
+                        got, after, _ = call(fn, *copies, _return_args=True, **kwargs)
+                    except StudentError as exc:
+                        bad.add(fn)
+                        notes.append(f"{fn} raised: {str(exc)[:150]}")
+                        continue
                     if not _same(got, expected):
-                        return f"{fn} differs from the reference"
-                    if not all(isinstance(a, np.ndarray) and np.array_equal(a, b, equal_nan=True)
-                               for a, b in zip(after, args)):
-                        return f"{fn} modifies its inputs"
-    return None
+                        bad.add(fn)
+                        notes.append(f"{fn} differs from the reference")
+                    elif not all(isinstance(a, np.ndarray) and np.array_equal(a, b, equal_nan=True)
+                                 for a, b in zip(after, args)):
+                        bad.add(fn)
+                        notes.append(f"{fn} modifies its inputs")
+    return bad, "; ".join(notes[:3])
 
 
 CHECKS = {"activations": check_activations}

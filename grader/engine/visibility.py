@@ -5,7 +5,7 @@ The engine marks each test record with the visibility its suite declares:
 immediately visible), "after_published" for the rest, the hidden tests. The
 instructor chooses when students see the hidden tests' results; the
 public ones are always visible. The native Gradescope autograder
-(grader.platforms.gradescope) and the otter autograder (grader.otter) both apply it
+(grader.platforms.gradescope) and the otter autograder (grader.platforms.otter) both apply it
 through `test_visibility`, and `summary_visible` says whether a total or a
 per-part score may be shown in a place students always see.
 

@@ -282,7 +282,7 @@ class Arena:
 class Worker:
     """One worker process, its pipes, its isolation and its memory watchdog."""
 
-    def __init__(self, part, package_root, limits, backend, remote_names):
+    def __init__(self, part, package_root, limits, backend, remote_names, patches=None):
         self.part = part
         self.backend = backend
         self.limits = limits
@@ -310,6 +310,8 @@ class Worker:
                 "--memory", str(limits.memory_bytes), "--output", str(64 << 20), "--cpu", str(cpu)]
         for module, names in sorted(remote_names.items()):
             args += ["--remote", f"{module}:{','.join(sorted(names))}"]
+        for module, names in sorted((patches or {}).items()):
+            args += ["--patch", f"{module}:{','.join(sorted(names))}"]
         if self.uid is not None:
             args += ["--uid", str(self.uid), "--gid", str(self.uid), "--nproc", str(NPROC_OWN_UID)]
         else:
@@ -553,11 +555,14 @@ class StudentModule:
         self.package_root = Path(package_root)
         self.limits = limits or Limits()
         self.remote = remote or {}
-        # own: {module: check(call) -> None or a problem}: modules of `remote` staged from the student's
-        # own file. Each is used as it is (fast: no call leaves the worker) once check() finds it behaves
-        # like the reference; otherwise, and inside remote_dependencies(), the judge serves the reference.
+        # own: {module: check(call) -> (functions that differ, note)}: modules of `remote` staged from
+        # the student's own file. Each function that check() finds behaving like the reference runs as
+        # it is (fast: no call leaves the worker); the judge serves the others, and all of them inside
+        # remote_dependencies(). A module that cannot be checked (it does not import, hangs, crashes)
+        # is served by the judge as a whole.
         self.own = dict(own or {})
         self.own_ok = set(self.own) & set(self.remote)
+        self.own_bad = {}                # module -> functions of the student's own module served remotely
         self.own_verified = set()
         self.own_notes = {}
         self._force_remote = False
@@ -576,11 +581,23 @@ class StudentModule:
         self.remote_calls = collections.Counter()    # stub calls served during the current call
 
     def dependency_modes(self):
-        """{module: "own" or "reference"}: how the modules the part imports were provided."""
-        return {m: ("own" if m in self.own_ok else "reference") for m in self.remote}
+        """{module: "own", "reference" or "own, except f, g (reference)"}: how the modules the part
+        imports were provided."""
+        def mode(m):
+            if m not in self.own_ok:
+                return "reference"
+            bad = sorted(self.own_bad.get(m, ()))
+            return f"own, except {', '.join(bad)} (reference)" if bad else "own"
+        return {m: mode(m) for m in self.remote}
 
     def _stubbed(self):
         return set(self.remote) if self._force_remote else set(self.remote) - self.own_ok
+
+    def _patches(self):
+        """{module: functions}: the student's own modules in use with some functions served remotely."""
+        if self._force_remote:
+            return {}
+        return {m: sorted(fns) for m, fns in self.own_bad.items() if m in self.own_ok and fns}
 
     @contextlib.contextmanager
     def remote_dependencies(self):
@@ -820,7 +837,7 @@ class StudentModule:
         stubbed = self._stubbed()
         names = {module: list(functions) for module, functions in self.remote.items() if module in stubbed}
         try:
-            self.worker = Worker(self.part, self.package_root, self.limits, self.backend, names)
+            self.worker = Worker(self.part, self.package_root, self.limits, self.backend, names, self._patches())
         except (OSError, RuntimeError, SandboxFailure) as exc:
             self.fatal = SandboxFailure(f"the grader could not start a sandboxed worker ({self.backend}): {exc}")
             raise self.fatal from None
@@ -829,6 +846,10 @@ class StudentModule:
             reply = self._receive(self.worker, start + wait)
         except TimeoutError:
             self.worker.kill()
+            if wait < self.limits.start_seconds:
+                # The part's budget ran out while the worker started (on a loaded machine, after a test
+                # that used most of it): the budget's message, not a blamed module-level loop.
+                raise StudentTimeout(self._budget_message()) from None
             self.fatal = ImportFailed(
                 f"importing {self.part}.py did not finish within {wait:.0f} s: is there a loop "
                 f"or a long computation at module level (outside any function)?")
@@ -878,17 +899,21 @@ class StudentModule:
         pending = (set(self.remote) - self._stubbed()) - self.own_verified
         for module in sorted(pending):
             try:
-                problem = self.own[module](functools.partial(self.call, _module=module))
-            except (StudentError, StudentAbort) as exc:
-                problem = str(exc)
+                bad, note = self.own[module](functools.partial(self.call, _module=module))
+            except StudentAbort as exc:          # a hang or a crash: the judge serves the whole module
+                bad, note = set(self.remote[module]), str(exc)
             self.poison = None
-            if problem:
-                self.own_ok.discard(module)
-                self.own_notes[module] = str(problem)[:300]
-                self._restart()
-                self._ensure_started()
-                return
             self.own_verified.add(module)
+            if not bad:
+                continue
+            self.own_notes[module] = str(note)[:300]
+            if set(bad) >= set(self.remote[module]):
+                self.own_ok.discard(module)
+            else:
+                self.own_bad[module] = set(bad)
+            self._restart()
+            self._ensure_started()
+            return
 
     def _budget_message(self):
         return (f"the time limit for all of {self.part} ({self.limits.for_part(self.tests):.0f} s) "
