@@ -3,7 +3,7 @@
 tests/test_catalog.py requires exactly these (grading is deterministic): a suite
 change that moves a score must come with a new calibration here, which says
 what the change costs or spares each realistic mistake. The maximum of each
-part: activations 20, logistic_regression 20, two_layer_net 25, mlp 35.
+part is its points in grader/parts.py.
 
 Re-calibrated for issue 12 ("a mistake costs its points once"): fit's tests
 accept a step that follows the student's own forward, backward and sgd_step,

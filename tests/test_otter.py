@@ -22,7 +22,7 @@ a missing file. That is 12 submissions against 28 for the whole catalog.
 
 Measured on the 2-core machine: the whole catalog through otter took 428 s
 of wall time in a full `make test` (OTTER_JOBS x ENGINE_JOBS judges at
-once), the cover about half of that; one `otter run` of the reference takes
+once), the cover 179 s (with the other pytest worker busy alongside); one `otter run` of the reference takes
 16 s against 9.5 s for `make grade -j 2`.
 """
 import ast
