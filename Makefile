@@ -30,7 +30,7 @@ install-system:
 
 test:
 	$(PYTHON) -m ruff check --no-cache .
-	$(PYTHON) -m pytest -q -n 2 --dist loadgroup --durations=25
+	$(PYTHON) -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder --durations=25
 
 assignment:
 	$(PYTHON) -m grader assign
