@@ -7,14 +7,13 @@ autograder's venv has the engine's packages only).
 """
 import argparse
 import importlib
-import json
 import os
 import sys
 from pathlib import Path
 
 from .engine.grade import EXAMPLES  # noqa: F401 -- the bundled examples, also for the kit's tests
 from .parts import GRADED
-from .sandbox.client import Limits
+from .sandbox.client import Limits, limits_from
 
 # (command, module that configures and runs it, what it does); None: defined in this file.
 COMMANDS = (
@@ -38,7 +37,7 @@ def configure_grade(g):
     g.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("JOBS", "1")),
                    help="parts graded in parallel (default: $JOBS or 1)")
     g.add_argument("--parts", nargs="+", choices=GRADED, help="grade only these parts")
-    g.add_argument("--limits", help='JSON overrides of the limits, e.g. {"part_seconds": 60}')
+    g.add_argument("--limits", help='JSON overrides of the limits, e.g. {"multiple": 5} (docs/threat-model.md)')
     g.add_argument("--force", action="store_true",
                    help="grade again submissions whose results.json is up to date (same files, same kit)")
     g.add_argument("--allow-unsandboxed", action="store_true",
@@ -46,9 +45,13 @@ def configure_grade(g):
 
 
 def cmd_grade(args):
-    from .engine.grade import BatchInterrupted, grade
+    from .engine.grade import BatchInterrupted, grade, not_graded
     from .engine.preflight import GradingRefused
-    limits = Limits(**json.loads(args.limits)) if args.limits else Limits()
+    try:
+        limits = limits_from(args.limits) if args.limits else Limits()
+    except ValueError as exc:
+        print(f"error: --limits: {exc}", file=sys.stderr)
+        return 2
     if args.submissions:
         paths, names = args.submissions, None
     else:
@@ -59,8 +62,9 @@ def cmd_grade(args):
     for p in missing:
         print(f"warning: {p} does not exist; it is graded as an empty submission", file=sys.stderr)
     try:
-        grade(paths, args.out, jobs=args.jobs, limits=limits, parts=tuple(args.parts) if args.parts else GRADED,
-              names=names, force=args.force, allow_unsandboxed=args.allow_unsandboxed)
+        results = grade(paths, args.out, jobs=args.jobs, limits=limits,
+                        parts=tuple(args.parts) if args.parts else GRADED, names=names, force=args.force,
+                        allow_unsandboxed=args.allow_unsandboxed)
     except GradingRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -70,6 +74,13 @@ def cmd_grade(args):
     except KeyboardInterrupt:          # while the submissions were being read: nothing graded yet
         print("interrupted before any submission was graded; nothing written", file=sys.stderr)
         return 130
+    left = not_graded(results)
+    if left:
+        print(f"not graded: {len(left)} submission(s) have parts this machine could not grade even one at a "
+              f"time ({', '.join(left[:10])}{' ...' if len(left) > 10 else ''}): the machine was too busy, or a "
+              f"judge died (logs/ says which). Run the same command again to grade them; nothing else is "
+              f"graded twice", file=sys.stderr)
+        return 3
     return 0
 
 

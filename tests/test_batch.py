@@ -21,14 +21,18 @@ def rows_of(folder):
         return {r["submission"]: r for r in csv.DictReader(f)}
 
 
-def students(tmp_path, n):
-    """n submissions: even ones the reference module, odd ones the starter's."""
+def students(tmp_path, n, slow_from=None):
+    """n submissions: even ones the reference module, odd ones the starter's. From `slow_from` on, each
+    module takes 3 s of wall-clock time to import (it sleeps), on any machine."""
     subs = []
     for i in range(n):
         folder = tmp_path / "subs" / f"student{i:02d}"
         folder.mkdir(parents=True)
         source = "solutions" if i % 2 == 0 else "assignment"
-        shutil.copyfile(ROOT / source / f"{PART}.py", folder / f"{PART}.py")
+        text = (ROOT / source / f"{PART}.py").read_text(encoding="utf-8")
+        if slow_from is not None and i >= slow_from:
+            text = "import time\ntime.sleep(3)\n" + text
+        (folder / f"{PART}.py").write_text(text, encoding="utf-8")
         subs.append(folder)
     return subs
 
@@ -51,9 +55,8 @@ def test_regrading_one_student_keeps_the_others_and_resumes_without_work(tmp_pat
     assert list(next(iter(rows.values()))) == GRADEBOOK_COLUMNS
 
     # The same command again: nothing changed, nothing is graded (the files are not rewritten).
-    started = time.monotonic()
     kept = grade([str(s) for s in subs], out, jobs=2, parts=(PART,), quiet=True)
-    assert time.monotonic() - started < 5 and kept["student01"]["score"] == 20
+    assert kept["student01"]["score"] == 20
     assert (out / "student00" / "results.json").stat().st_mtime_ns == first["student00"]
     # --force grades it anyway; another part list or other files are another grading.
     grade([str(subs[0])], out, jobs=2, parts=(PART,), quiet=True, force=True)
@@ -64,7 +67,7 @@ def test_regrading_one_student_keeps_the_others_and_resumes_without_work(tmp_pat
     (out / "notes").mkdir()
     (out / "notes" / "results.json").write_text('{"tests": []}')               # not make grade's
     proc = subprocess.run([sys.executable, "-m", "grader", "gradebook", str(out)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=600)
     assert proc.returncode == 0 and "3 submissions" in proc.stdout, proc.stderr
     assert sorted(rows_of(out)) == ["student00", "student01", "student02"]
     assert rebuild_gradebook(out)[1]["total"] == "20"
@@ -72,16 +75,18 @@ def test_regrading_one_student_keeps_the_others_and_resumes_without_work(tmp_pat
 
 def test_ctrl_c_keeps_what_was_graded_and_the_same_command_resumes(tmp_path):
     """8 submissions, Ctrl-C once a few results.json exist: a one-line summary, no traceback, the
-    graded ones written with their gradebook rows; the same command then grades only the rest."""
-    subs = students(tmp_path, 8)
+    graded ones written with their gradebook rows; the same command then grades only the rest. The six
+    last ones take 3 s each to import, so that the batch is still running when the signal comes, however
+    fast or busy the machine."""
+    subs = students(tmp_path, 8, slow_from=2)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "grader", "grade", *map(str, subs), "--out", str(out), "-j", "2", "--parts", PART]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and len(list(out.glob("*/results.json"))) < 2:
+    while proc.poll() is None and len(list(out.glob("*/results.json"))) < 2:
         time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before two results were written"
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=120)
+    stdout, stderr = proc.communicate(timeout=600)
     written = sorted(p.parent.name for p in out.glob("*/results.json"))
     assert proc.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-2000:]
@@ -92,9 +97,14 @@ def test_ctrl_c_keeps_what_was_graded_and_the_same_command_resumes(tmp_path):
     for name in written:
         json.loads((out / name / "results.json").read_text(encoding="utf-8"))  # whole files
     assert not list(out.glob("**/.*.tmp"))
-    time.sleep(0.5)
-    leftovers = subprocess.run(["pgrep", "-f", f"grader.engine.judge.*{out.parent.name}"], capture_output=True, text=True)
-    assert leftovers.stdout.strip() == "", "a judge outlived the batch"
+
+    def judges():
+        return subprocess.run(["pgrep", "-f", f"grader.engine.judge.*{out.parent.name}"], capture_output=True,
+                              text=True).stdout.strip()
+    deadline = time.monotonic() + 60        # a killed judge takes a moment to be reaped on a busy machine
+    while judges() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert judges() == "", "a judge outlived the batch"
 
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -113,7 +123,7 @@ def test_a_line_per_submission_that_fails_to_stage_or_times_out(tmp_path, capsys
     slow.mkdir()
     (slow / f"{PART}.py").write_text("import time\ntime.sleep(60)\n")          # an import that never ends
     grade([str(bad), str(slow)], tmp_path / "out", jobs=2, parts=(PART,),
-          limits=__import__("grader.sandbox.client", fromlist=["Limits"]).Limits(start_seconds=3, part_seconds=20))
+          limits=__import__("grader.sandbox.client", fromlist=["Limits"]).Limits(start_seconds=3))
     err = capsys.readouterr().err
     assert "bob: logistic_regression not staged: bob.zip is neither a folder nor a zip file" in err
     assert "carol: logistic_regression import error" in err or "carol: logistic_regression timeout" in err

@@ -49,7 +49,7 @@ REPORTED = {"Prescott": {"Prescott", "Katmai"}, "Sandybridge": {"Sandybridge"}, 
 NUMPY_LEVEL = {"Prescott": "X86_V2", "Sandybridge": "X86_V2", "Haswell": "X86_V3", "SkylakeX": None, "Zen": "X86_V3"}
 CONFIGS = [(kernel, threads) for kernel in KERNELS for threads in THREADS]
 IDS = [f"{k}-{t}thread" for k, t in CONFIGS]
-PROBE_SECONDS = 600
+PROBE_SECONDS = 3600
 
 
 def cpu_flags():
@@ -83,7 +83,7 @@ def identity(config):
     """(OpenBLAS kernel, numpy level, threads) that a configuration actually runs with."""
     code = "from tests.kernel_probe import openblas_core, numpy_level; print(openblas_core(), numpy_level())"
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment(*config), capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     core, level = proc.stdout.split()
     return core, level, config[1]

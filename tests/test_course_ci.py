@@ -147,6 +147,6 @@ def test_the_workflow_fails_clearly_without_the_secret(tmp_path):
     fetch = next(s for s in steps() if "AUTOGRADER_URL" in (s.get("env") or {}))
     repo = tmp_path / "repo"
     repo.mkdir()
-    proc = run_step(fetch, repo, dict(os.environ, TEST_AUTOGRADER_URL="", RUNNER_TEMP=str(tmp_path)), timeout=60)
+    proc = run_step(fetch, repo, dict(os.environ, TEST_AUTOGRADER_URL="", RUNNER_TEMP=str(tmp_path)), timeout=600)
     assert proc.returncode == 1 and "::error::" in proc.stdout and "AUTOGRADER_URL" in proc.stdout
     assert not (tmp_path / "gradescope.zip").exists()

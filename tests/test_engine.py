@@ -2,6 +2,7 @@
 and the promise that a broken part costs that part only."""
 import json
 import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -10,9 +11,9 @@ import pytest
 
 from grader.engine.grade import grade
 from grader.engine.submission import MAX_FILE_BYTES, read_submission as stage_submission
-from grader.sandbox import protocol
+from grader.sandbox import meter, protocol
 from grader.sandbox.client import (
-    ImportFailed, Limits, MissingFunction, NotImplementedYet, StudentCrashed, StudentModule,
+    HostOverloaded, ImportFailed, Limits, MissingFunction, NotImplementedYet, StudentCrashed, StudentModule,
     StudentRaised, StudentTimeout)
 from grader.engine.staging import reference_functions
 from grader import ROOT
@@ -118,7 +119,7 @@ def module(tmp_path, part, source, **limits):
     path = tmp_path / f"{part}.py"
     path.write_text(source)
     root = stage_package(part, path, tmp_path / "pkg")
-    return StudentModule(part, root, Limits(**{"call_seconds": 5, "start_seconds": 20, **limits}),
+    return StudentModule(part, root, Limits(**{"test_seconds": 5, "start_seconds": 20, **limits}),
                          remote=reference_functions(part))
 
 
@@ -165,7 +166,7 @@ def weird():
 def uses_reference(x):
     return sigmoid(x)
 '''
-    m = module(tmp_path, "mlp", source, call_seconds=2)
+    m = module(tmp_path, "mlp", source, test_seconds=2)
     try:
         with pytest.raises(NotImplementedYet, match="mlp.todo is not implemented yet"):
             m.todo()
@@ -184,7 +185,8 @@ def uses_reference(x):
         with pytest.raises(StudentCrashed, match="exited with status 0"):
             m.dies()
         assert m.uses_reference(np.zeros(1)).shape == (1,)               # a fresh worker takes over
-        with pytest.raises(StudentTimeout, match="did not finish within 2 s"):
+        with pytest.raises(StudentTimeout, match="mlp.loops went past this test's time limit .*each test may use 2 s"
+                                                 r".*An endless loop"):
             m.loops()
         with pytest.raises(StudentTimeout):                             # the rest of this test fails fast
             m.uses_reference(np.zeros(1))
@@ -195,32 +197,63 @@ def uses_reference(x):
         m.close()
 
 
-def test_part_budget_caps_the_total_time(tmp_path):
-    m = module(tmp_path, "mlp", "def slow():\n    while True:\n        pass\n", call_seconds=2, part_seconds=3)
+def test_a_sleeping_call_is_charged_like_a_busy_one(tmp_path):
+    # Waiting on its own account (sleep, a read that never returns) is the student's time: the call is
+    # stopped at its limit, not at the wall-clock backstop, and the message says it was waiting.
+    m = module(tmp_path, "mlp", "import time\ndef naps():\n    time.sleep(600)\n", test_seconds=1)
     try:
-        with pytest.raises(StudentTimeout):
-            m.slow()
         m.begin_test()
-        with pytest.raises(StudentTimeout, match="time limit for all of mlp"):
-            m.slow()
-        m.begin_test()
-        with pytest.raises(StudentTimeout, match="is used up"):
-            m.slow()
-        assert m.used < 3.5
+        with pytest.raises(StudentTimeout, match="went past this test's time limit.*most of that time waiting"):
+            m.naps()
+        assert 1.0 <= m.test_charged and m.test_cpu < 0.5 and m.overloaded == 0
     finally:
         m.close()
 
 
-def test_a_start_cut_short_by_the_part_budget_blames_the_budget_not_the_module(tmp_path):
-    # The import needs 3 s, the whole part has 1.5 s: the worker's start is cut by the budget. A loaded
-    # machine does the same to a correct module after a slow test; "a loop at module level?" would be false.
-    m = module(tmp_path, "mlp", "import time\ntime.sleep(3)\ndef f():\n    return 1\n", part_seconds=1.5)
+def test_time_the_judge_spends_serving_calls_is_not_the_students(tmp_path):
+    # Each of the 3 calls to the served dependency takes 1 s in the judge; the test's limit is 1 s.
+    def slow_relu(x):
+        time.sleep(1.0)
+        return np.maximum(x, 0.0)
+    path = tmp_path / "mlp.py"
+    path.write_text("from .activations import relu\ndef f(x):\n    return relu(relu(relu(x)))\n")
+    m = StudentModule("mlp", stage_package("mlp", path, tmp_path / "pkg"), Limits(test_seconds=1),
+                      remote={"activations": {"relu": slow_relu}})
     try:
-        with pytest.raises(StudentTimeout, match="time limit for all of mlp .* is used up"):
-            m.f()
-        assert m.used < 2.5
+        m.begin_test()
+        np.testing.assert_array_equal(m.f(np.array([-1.0, 2.0])), [0.0, 2.0])
+        assert m.remote_calls["activations.relu"] == 3
+        assert m.last_seconds < 0.5 < 3.0 <= m.test_wall
     finally:
         m.close()
+
+
+def test_a_test_that_reaches_the_backstop_within_its_limit_is_not_graded(tmp_path):
+    # An overloaded machine, simulated: the wall-clock backstop (0.5 s) comes long before the test's limit
+    # (100 s) while the call computes. Not graded (HostOverloaded, the grader's problem), never a failure.
+    source = "def busy():\n    x = 0\n    for i in range(10**9):\n        x += i\n    return x\n"
+    m = module(tmp_path, "mlp", source, test_seconds=100, backstop_multiple=0, backstop_seconds=0.5)
+    try:
+        m.begin_test("test_busy")
+        with pytest.raises(HostOverloaded, match="not graded: the grading machine was too busy"):
+            m.busy()
+        assert m.status() == "not graded" and m.timeouts == 0 and m.overloaded == 1
+        with pytest.raises(HostOverloaded):                 # the rest of the test is not graded either
+            m.busy()
+    finally:
+        m.close()
+
+
+def test_the_charged_time_leaves_out_waiting_for_a_core_and_for_the_judge():
+    before = meter.Snapshot(wall=100.0, judge=10.0, cpu=1.0, waiting=2.0, per_pid={7: (1.0, 2.0)})
+    # 10 s of wall: 2 s in the judge, 5 s waiting for a core, 1.5 s of CPU: 1.5 s ran, 1.5 s it slept.
+    after = meter.Snapshot(wall=110.0, judge=12.0, cpu=2.5, waiting=7.0, per_pid={7: (2.5, 7.0)})
+    charged, cpu = meter.charged(before, after)
+    assert cpu == pytest.approx(1.5)
+    assert charged == pytest.approx(3.0 if meter.SCHEDSTAT else 1.5)
+    # Two threads: more CPU than wall time is charged as CPU.
+    after = meter.Snapshot(wall=101.0, judge=10.0, cpu=3.0, waiting=2.0, per_pid={7: (3.0, 2.0)})
+    assert meter.charged(before, after) == pytest.approx((2.0, 2.0))
 
 
 def test_student_code_cannot_write_the_kit_or_see_the_grader(tmp_path):
@@ -269,7 +302,7 @@ def test_a_killed_judge_leaves_no_worker_behind(tmp_path):
     judge = subprocess.Popen([sys.executable, "-c", (
         "import sys; sys.path.insert(0, %r)\n"
         "from grader.sandbox.client import StudentModule, Limits\n"
-        "m = StudentModule('mlp', %r, Limits(call_seconds=600, part_seconds=600))\n"
+        "m = StudentModule('mlp', %r, Limits(test_seconds=600))\n"
         "print('started', flush=True); m.spin()\n") % (str(ROOT), str(root))], stdout=subprocess.PIPE, text=True)
     assert judge.stdout.readline().strip() == "started"
 
@@ -282,7 +315,9 @@ def test_a_killed_judge_leaves_no_worker_behind(tmp_path):
             except OSError:
                 pass
         return found
-    time.sleep(1.0)
+    deadline = time.monotonic() + 600            # the worker starts, however busy the machine is
+    while not workers() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert workers(), "the worker should be running its endless loop"
     judge.send_signal(signal.SIGKILL)
     judge.wait()
@@ -300,7 +335,7 @@ def test_broken_parts_cost_only_themselves(tmp_path):
     (sub / "logistic_regression.py").write_text("while True:\n    pass\n")
     (sub / "two_layer_net.py").write_text("import os\nos._exit(0)\n")
     out = tmp_path / "out"
-    results = grade([str(sub)], out, jobs=2, limits=Limits(start_seconds=3, part_seconds=60),
+    results = grade([str(sub)], out, jobs=2, limits=Limits(start_seconds=3),
                     parts=("activations", "logistic_regression", "two_layer_net"), quiet=True)
     parts = results["carol"]["extra_data"]["parts"]
     assert parts["activations"]["score"] == 20 and parts["activations"]["status"] == "ok"

@@ -226,7 +226,7 @@ def test_gradescope_reports_an_engine_failure_instead_of_a_score(gradescope_root
     (broken / "submission").mkdir()
     proc = subprocess.run([str(gradescope_root / "run_autograder")], cwd=broken,
                           env=dict(os.environ, AUTOGRADER_ROOT=str(broken)), capture_output=True, text=True,
-                          timeout=120)
+                          timeout=600)
     assert proc.returncode == 1 and "could not grade" in proc.stdout and "no_such_limit" in proc.stdout
     assert not (broken / "results" / "results.json").exists()
 

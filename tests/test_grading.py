@@ -101,7 +101,7 @@ def test_command_line_grades_the_bundled_examples(tmp_path):
     """`python -m grader grade --out DIR` with no submissions works on a fresh clone."""
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--out", str(tmp_path), "-j", "2",
                            "--parts", "logistic_regression"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     assert "reference" in proc.stdout and "starter" in proc.stdout and "partial" in proc.stdout
     assert (tmp_path / "gradebook.csv").exists()

@@ -30,11 +30,9 @@ from tests.hostile import ATTACKS, Attack, build
 HOSTS = {"native": "namespaces", "docker": "landlock"}
 HOSTSIM = Path(__file__).resolve().parent / "hostsim.py"
 
-# Short calls, so the endless loops cost seconds. The start and the part budget leave room for load
-# (make test runs two workers): the bytecode leak carries no activations.py, so its two-layer net
-# trains on judge-served activations, 36-43 s of a 40 s budget under 4x load; fork_memory's import
-# took over 15 s to reach 4 GiB there. Neither budget ends any attack's loop (call_seconds does).
-LIMITS = Limits(call_seconds=3.0, start_seconds=30.0, part_seconds=90.0)
+# Short limits, so the endless loops cost seconds: every test may use 3 s of the student's time (CPU,
+# or waiting on its own account), whatever else the machine does. A fixed limit needs no calibration.
+LIMITS = Limits(test_seconds=3.0, start_seconds=30.0)
 PART_MAX = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
 PROTECTED = [ROOT / "results.json", ROOT / "grades" / "results.json", ROOT / "SURVIVOR", Path("/tmp/SURVIVOR"),
              Path("/autograder/results/results.json")]
@@ -131,7 +129,9 @@ def all_hosts(submissions, tmp_path_factory):
         for host, part, found, seconds in pool.map(run, tasks):
             graded[host]["results"].update(found)
             graded[host]["seconds"][part] = graded[host]["seconds"].get(part, 0.0) + seconds
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60       # killed processes take a moment to be reaped on a busy machine
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.2)
     left, written = survivors(), [str(p) for p in PROTECTED if p.exists()]
     for host in HOSTS:
         graded[host].update(survivors=left, written=written)
@@ -182,12 +182,12 @@ def test_nothing_written_and_nothing_survives(graded):
     assert graded["survivors"] == [], "a forked child outlived its sandbox"
 
 
-def test_grading_time_is_bounded(graded):
-    # Each part's judges run two at a time; no judge may run past its part budget
-    # plus the worker start and slack, however the submissions loop.
-    for part, seconds in graded["seconds"].items():
-        n = sum(1 for name in graded["results"] if part_of(graded["results"][name])[0] == part)
-        assert seconds < (n / 2 + 1) * (LIMITS.part_seconds + LIMITS.start_seconds + 30), (part, seconds)
+def test_every_judge_finished_on_its_own(graded):
+    # However the submissions loop, sleep or fork, each judge ended its tests at their limits: no part was
+    # cut by the judge's own wall-clock bound or left not graded.
+    for name, result in graded["results"].items():
+        _, data = part_of(result)
+        assert data["status"] not in ("grader error", "not graded"), (name, data)
 
 
 def test_harmless_attacks_leave_the_reference_at_full_marks(graded):
@@ -226,7 +226,7 @@ def test_endless_loop_costs_only_the_tests_that_call_it(graded):
     assert fails and all(name.startswith("activations: sigmoid") or "every function" in name
                          or "no function" in name for name in fails), sorted(fails)
     assert result["score"] >= 10, "tanh, relu and leaky ReLU still earn their points"
-    assert any("did not finish within 3 s" in out for out in fails.values())
+    assert any("went past this test's time limit (each test may use 3 s)" in out for out in fails.values())
 
 
 def test_huge_allocation_fails_cleanly(graded):
@@ -355,7 +355,7 @@ def test_memory_limit_is_enforced_from_outside(tmp_path):
         "from grader.sandbox.client import StudentModule, Limits\nfrom grader.engine.staging import stage_package\n"
         "m = StudentModule('activations', stage_package('activations', %r, %r))\n"
         "print(m.relu(np.zeros(2)).tolist()); m.close()\n") % (str(ROOT), str(path), str(tmp_path / "pkg"))],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=600)
     assert proc.stdout.strip() == "[1.0, 1.0]", proc.stdout + proc.stderr
 
 
@@ -394,7 +394,7 @@ def test_names_that_collide_with_outputs_or_look_like_options(tmp_path):
     assert {r["score"] for r in results.values()} == {20} and len(results) == 2
     # `grade *` in a folder holding --parts=mlp: refused up front, with a clear message, nothing graded.
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--out", str(tmp_path / "out2"),
-                           *sorted(os.listdir(src))], cwd=src, capture_output=True, text=True, timeout=60,
+                           *sorted(os.listdir(src))], cwd=src, capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert proc.returncode == 2 and "'--parts=mlp' looks like an option but names a file" in proc.stderr
     assert not (tmp_path / "out2").exists()

@@ -207,7 +207,7 @@ def test_make_submission_writes_one_top_level_file_and_the_four_modules(tmp_path
     (work / "assignment" / "mlp.py").write_bytes((ROOT / "solutions" / "mlp.py").read_bytes())
     (work / "assignment" / "two_layer_net.py").unlink()
     proc = subprocess.run([sys.executable, "-m", "assignment.submit"], cwd=work, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     with zipfile.ZipFile(work / "submission.zip") as zf:
         names = zf.namelist()
@@ -221,7 +221,7 @@ def test_make_submission_writes_one_top_level_file_and_the_four_modules(tmp_path
     assert "activations.py still has 8 TODO function(s)" in proc.stdout
     assert "mlp.py still has" not in proc.stdout
     first = (work / "submission.zip").read_bytes()
-    subprocess.run([sys.executable, "-m", "assignment.submit"], cwd=work, capture_output=True, timeout=60)
+    subprocess.run([sys.executable, "-m", "assignment.submit"], cwd=work, capture_output=True, timeout=600)
     assert (work / "submission.zip").read_bytes() == first, "the same files must give the same zip"
 
 
@@ -262,7 +262,7 @@ def test_batch_gradebook_reads_otters_results(tmp_path):
     assert table["ben"]["total"] == "35"
     assert table["cat"]["total"] == "0" and table["cat"]["status"] == "otter run did not finish within 5 s"
     proc = subprocess.run([sys.executable, "-m", "grader", "otter", "gradebook", str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and "3 submissions" in proc.stdout, proc.stderr
     # With the engine's own results next to otter's (the runtime leaves them there), each part's
     # status reaches the gradebook: an import error and a timeout are not "ok".
@@ -365,9 +365,9 @@ def test_otter_run_gives_the_scores_of_make_grade(autograder, tmp_path, graded_e
 
 
 # -- hangs -----------------------------------------------------------------------------
-# Short calls, and a part budget that the hangs below (an import, two calls) cannot use up even
-# on a loaded machine: the scores then do not depend on timing.
-HANG_LIMITS = {"call_seconds": 3.0, "start_seconds": 10.0, "part_seconds": 60.0}
+# Short limits, so that the hangs below (an import, a call) cost seconds. The limits are on CPU time,
+# so the scores do not depend on how busy the machine is.
+HANG_LIMITS = {"test_seconds": 3.0, "start_seconds": 10.0}
 
 
 def test_hangs_end_within_the_kits_limits_under_otter(tmp_path):
@@ -399,9 +399,8 @@ def test_hangs_end_within_the_kits_limits_under_otter(tmp_path):
     assert got["hangs"]["parts"]["activations"] == 0 and got["hangs"]["parts"]["two_layer_net"] == 25
     assert 0 < got["hangs"]["parts"]["logistic_regression"] < 20
     assert got["top-level-spin"]["total"] == 20 and got["top-level-spin"]["status"] != "ok"   # 3 parts missing
-    # Within the limits: every part's budget and worker start, plus otter's own start-up.
-    bound = len(PARTS) * (HANG_LIMITS["part_seconds"] + HANG_LIMITS["start_seconds"]) + 90
-    assert got["hangs"]["seconds"] < bound, got["hangs"]
+    # The kit's limits ended the hangs (import error, timeout), not otter's own timeout.
+    assert "did not finish" not in got["hangs"]["status"], got["hangs"]
 
 
 def test_an_otter_run_past_its_timeout_is_killed_with_everything_below_it(autograder, tmp_path, monkeypatch):
@@ -410,12 +409,17 @@ def test_an_otter_run_past_its_timeout_is_killed_with_everything_below_it(autogr
     got = batch.run([str(ROOT / "solutions")], autograder, tmp_path / "out", jobs=1, timeout=8, quiet=True)
     assert got["solutions"]["status"] == "otter run did not finish within 8 s"
     assert got["solutions"]["total"] == 0 and not (tmp_path / "out" / "solutions" / "results.json").exists()
-    time.sleep(1)
-    survivors = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if f"{marker}=1".encode() in environ.read_bytes() and int(environ.parent.name) != os.getpid():
-                survivors.append((environ.parent / "cmdline").read_bytes().replace(b"\0", b" ")[:200])
-        except OSError:
-            pass
-    assert not survivors, survivors
+
+    def survivors():
+        found = []
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            try:
+                if f"{marker}=1".encode() in environ.read_bytes() and int(environ.parent.name) != os.getpid():
+                    found.append((environ.parent / "cmdline").read_bytes().replace(b"\0", b" ")[:200])
+            except OSError:
+                pass
+        return found
+    deadline = time.monotonic() + 120          # killed processes take a moment to be reaped on a busy machine
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not survivors(), survivors()

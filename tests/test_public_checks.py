@@ -28,7 +28,7 @@ def package(dest, name="assignment", sources=None):
     return pkg
 
 
-def check(pkg, *args, timeout=300, env=ENV):
+def check(pkg, *args, timeout=900, env=ENV):
     return subprocess.run([sys.executable, "-m", f"{pkg.name}.check", *args], cwd=pkg.parent, env=env,
                           capture_output=True, text=True, timeout=timeout)
 

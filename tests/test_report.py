@@ -60,10 +60,10 @@ def grades(graded_examples, tmp_path_factory):
     hangs = troublemaker(src / "hangs", [(RELU, "    while True:\n        pass")])
     crashes = troublemaker(src / "crashes", [(RELU, "    import os\n    os._exit(3)")])
     broken = troublemaker(src / "broken", [(RELU, "    return np.maximum(x, 0.0")])
-    # Short limits, so that the endless loop costs seconds, not minutes (the reference's
-    # activations need about 1 s of calls).
+    # Short limits, so that the endless loop costs seconds, not minutes (each of the reference's
+    # activations tests needs well under 0.1 s of CPU).
     trouble = grade([hangs, crashes, broken], tmp_path_factory.mktemp("trouble"), jobs=2,
-                    names=["hangs", "crashes", "broken"], quiet=True, limits=Limits(call_seconds=2, part_seconds=10))
+                    names=["hangs", "crashes", "broken"], quiet=True, limits=Limits(test_seconds=2))
     examples_dir, examples = graded_examples
     out = tmp_path_factory.mktemp("batch")
     results = {**examples, **trouble}
@@ -246,7 +246,7 @@ def test_message_pattern_blanks_numbers_not_names():
 
 def test_report_command_explains_a_missing_batch(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "grader", "report", str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2 and "gradebook.csv does not exist" in proc.stderr and "make grade" in proc.stderr
 
 
@@ -254,7 +254,7 @@ def test_report_command_writes_the_page(grades, tmp_path):
     batch = tmp_path / "grades"
     shutil.copytree(grades[0], batch)
     proc = subprocess.run([sys.executable, "-m", "grader", "report", str(batch)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert (batch / "report.html").stat().st_size > 10_000
 
@@ -415,7 +415,7 @@ def dom(page):
     from grader.authoring.screenshots import CHROMIUM_FLAGS
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         proc = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
-                               Path(page).resolve().as_uri()], capture_output=True, text=True, timeout=120,
+                               Path(page).resolve().as_uri()], capture_output=True, text=True, timeout=600,
                               stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-1000:]
     return proc.stdout

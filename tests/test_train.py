@@ -135,7 +135,7 @@ def test_accuracy_points():
 # -- the command line -------------------------------------------------------------
 def run_module(module, *args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=900)
 
 
 def reference_handout(tmp_path):

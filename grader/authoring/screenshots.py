@@ -129,7 +129,7 @@ def report_screenshot(work, jobs):
         subs = build_class(work / "class")
         # Short limits, so that the hanging submission costs seconds, not minutes.
         grade([str(f) for _, f in subs], work / "grades", jobs=jobs, names=[n for n, _ in subs],
-              limits=Limits(call_seconds=5, part_seconds=30), quiet=True)
+              limits=Limits(test_seconds=5), quiet=True)
     page = write_report(work / "grades")
     return screenshot(page, DOCS / "report.png", width=1000, height=2400)
 

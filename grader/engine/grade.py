@@ -75,16 +75,27 @@ def _kill_running_judges():
             pass
 
 
-def part_limits(limits: Limits, part: str) -> Limits:
-    """`limits` with the part's own time budget (grader/parts.py)."""
-    return replace(limits, suite_seconds=part_named(part).seconds)
+# How a part's grading can end without a verdict on the student's code: the part is graded again at
+# the end of the batch, one judge at a time, and a later run of the same command grades it again.
+NOT_GRADED = ("not graded", "grader error")
+RETRIES = 2
+JUDGE_SLACK_SECONDS = 300      # the judge's own work (pytest, hypothesis, comparisons) on top of its tests'
+
+
+def judge_wall_bound(limits: Limits, calibration: dict | None, tests: list) -> float:
+    """The wall-clock seconds a judge may run in all: every test's backstop, a worker start's, and slack
+    for the judge's own work. Only a broken judge or a host far beyond overloaded reaches it."""
+    calibration = calibration or {}
+    total = sum(limits.backstop(limits.for_test(calibration.get(t))) for t in tests)
+    return total + 2 * limits.backstop(limits.start_seconds) + JUDGE_SLACK_SECONDS
 
 
 def run_judge(part: str, student_file, results_path, limits: Limits, collect_only: bool = False, log=None,
-              own: dict = None) -> tuple:
+              own: dict = None, calibration: dict | None = None) -> tuple:
     """Run one judge process; return (records, how it ended). `own`: {module: file} of the same
-    submission's modules the part may import (used only where they behave like the reference)."""
-    limits = part_limits(limits, part)
+    submission's modules the part may import (used only where they behave like the reference).
+    `calibration`: {test id: the reference's seconds on this host} (None: every test gets
+    Limits.for_test(None))."""
     cmd = orphan_guard() + [sys.executable, "-m", "grader.engine.judge", "--part", part, "--results",
                             str(results_path), "--limits", json.dumps(asdict(limits))]
     if student_file:
@@ -92,21 +103,26 @@ def run_judge(part: str, student_file, results_path, limits: Limits, collect_onl
     for module, path in (own or {}).items():
         if path:
             cmd += ["--own", f"{module}={path}"]
+    if calibration:
+        calibration_file = Path(results_path).with_suffix(".calibration.json")
+        calibration_file.write_text(json.dumps(calibration), encoding="utf-8")
+        cmd += ["--calibration", str(calibration_file)]
     if collect_only:
         cmd.append("--collect-only")
-    # The judge itself is bounded too: the part's backstop (which grows with its number of tests, known
-    # once the judge has collected them), the worker starts, and slack for pytest and the finite
-    # differences.
+    # The judge itself is bounded too (judge_wall_bound), by its collected tests once it has them.
     ended = "ok"
     start = time.monotonic()
-    timeout = limits.for_part() + limits.start_seconds + 120
+    timeout = judge_wall_bound(limits, calibration, [])
     tests = None
     with open(log or os.devnull, "ab") as logf:
         with _RUNNING_LOCK:
             if _STOP.is_set():
                 raise Interrupted()
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            try:
+                proc = subprocess.Popen(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+            except OSError as exc:        # EAGAIN (no process left), ENOMEM: this part, graded again later
+                return [], f"the grader could not start a judge ({exc.strerror or exc})"
             _RUNNING.add(proc)
         try:
             while True:
@@ -118,9 +134,9 @@ def run_judge(part: str, student_file, results_path, limits: Limits, collect_onl
                 except subprocess.TimeoutExpired:
                     pass
                 if tests is None:
-                    tests = _collected_count(results_path)
+                    tests = _collected_ids(results_path)
                     if tests is not None:
-                        timeout = limits.for_part(tests) + limits.start_seconds + 120
+                        timeout = judge_wall_bound(limits, calibration, tests)
                 if time.monotonic() - start > timeout:
                     proc.kill()
                     proc.wait()
@@ -141,13 +157,13 @@ def run_judge(part: str, student_file, results_path, limits: Limits, collect_onl
     return records, ended
 
 
-def _collected_count(results_path):
-    """How many tests a running judge collected (its first record), or None before it has."""
+def _collected_ids(results_path):
+    """The ids of the tests a running judge collected (its first record), or None before it has."""
     try:
         with open(results_path, encoding="utf-8") as f:
             first = f.readline()
         record = json.loads(first)
-        return len(record["tests"]) if record.get("type") == "collected" else None
+        return [t["id"] for t in record["tests"]] if record.get("type") == "collected" else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -169,8 +185,10 @@ def collected_tests(part: str, limits: Limits, workdir: str | os.PathLike) -> li
     return _COLLECTED[part]
 
 
-def grade_part(sub: Submission, part: str, limits: Limits, workdir, log_dir=None) -> dict:
-    """Grade one part of one staged submission. Returns a part result dict."""
+def grade_part(sub: Submission, part: str, limits: Limits, workdir, log_dir=None,
+               calibration: dict | None = None) -> dict:
+    """Grade one part of one staged submission. Returns a part result dict. `calibration`: the part's
+    {test id: reference seconds on this host}."""
     start = time.monotonic()
     if sub.files.get(part) is None:
         message = sub.problems.get(part, f"{part}.py was not found in the submission")
@@ -181,7 +199,8 @@ def grade_part(sub: Submission, part: str, limits: Limits, workdir, log_dir=None
     out.unlink(missing_ok=True)
     log = Path(log_dir) / f"{sub.name}-{part}.log" if log_dir else None
     records, ended = run_judge(part, sub.files[part], out, limits, log=log,
-                               own={m: sub.files.get(m) for m in part_named(part).imports})
+                               own={m: sub.files.get(m) for m in part_named(part).imports},
+                               calibration=calibration)
     canonical = next((r["tests"] for r in records if r.get("type") == "collected"), None)
     if canonical is None:           # the judge died before collecting: ask a fresh one
         canonical = collected_tests(part, limits, workdir)
@@ -192,19 +211,95 @@ def grade_part(sub: Submission, part: str, limits: Limits, workdir, log_dir=None
         r = by_id.get(t["id"])
         if r is None:
             why = ended if ended != "ok" else "the test did not run"
-            r = dict(t, score=0.0, status="failed", output=f"not graded: {why}")
+            r = dict(t, score=0.0, status="not graded", output=f"not graded: {why}. This is not your fault; "
+                     f"it is graded again")
         test = {k: r.get(k, t.get(k)) for k in ("name", "score", "max_score", "status", "output", "visibility")}
-        if r.get("properties"):                 # what the test recorded (record_property), e.g. an accuracy
-            test["extra_data"] = dict(r["properties"])
+        extra = dict(r.get("properties") or {})   # what the test recorded (record_property), e.g. an accuracy
+        if r.get("time"):                         # its time, its limit and the calibration it came from
+            extra["time"] = r["time"]
+        if extra:
+            test["extra_data"] = extra
         tests.append(test)
     status = "grader error" if ended != "ok" else done.get("status", "grader error")
+    if status == "ok" and any(t["status"] == "not graded" for t in tests):
+        status = "not graded"
     return {"part": part, "tests": tests, "status": status, "sandboxed": done.get("sandboxed"),
             "sandbox": done.get("sandbox"), "dependencies": done.get("dependencies"),
             "seconds": round(time.monotonic() - start, 2)}
 
 
+CALIBRATION_TEST_SECONDS = 120.0     # each reference test's own limit while it is measured
+
+
+class Calibration(dict):
+    """{part: {test id: seconds}}: what the reference's calls take in each test on this host (the
+    student's clock of grader.sandbox.meter), measured once per batch by grading the reference
+    (solutions/) as a submission; `summary` goes into every results.json."""
+
+    summary: dict = {}
+
+
+def host_description() -> dict:
+    """The machine the calibration was measured on (results.json: a TA answering a dispute)."""
+    import platform
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    import numpy
+    return {"cpu": model or platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version(),
+            "numpy": numpy.__version__}
+
+
+def calibrate(limits: Limits, parts, jobs: int, workdir: str | os.PathLike, log_dir=None) -> Calibration:
+    """Grade the reference on this host, one judge per part, and return what each test's calls took
+    (Calibration): each test's limit is then Limits.for_test(that). The reference must score full
+    marks here, or grading is refused (preflight.GradingRefused): a machine that fails the reference
+    would blame every student for its own fault. With a fixed Limits.test_seconds nothing is measured."""
+    found = Calibration()
+    if limits.test_seconds is not None:
+        found.summary = {"rule": limits.rule()}
+        return found
+    workdir = Path(workdir) / "calibration"
+    sub = read_submission(ROOT / "solutions", workdir / "staged", name="calibration")
+    measuring = replace(limits, test_seconds=CALIBRATION_TEST_SECONDS)
+    started = time.monotonic()
+
+    def one(part):
+        ended, records = "ok", []
+        for attempt in range(RETRIES + 1):
+            out = workdir / f"{part}-{attempt}.jsonl"
+            log = Path(log_dir) / f"calibration-{part}.log" if log_dir else None
+            records, ended = run_judge(part, sub.files[part], out, measuring, log=log,
+                                       own={m: sub.files.get(m) for m in part_named(part).imports})
+            results = [r for r in records if r.get("type") == "result"]
+            if ended == "ok" and results and not any(r.get("status") == "not graded" for r in results):
+                break
+        failed = [r for r in results if r.get("status") != "passed"]
+        if ended != "ok" or not results or failed:
+            why = ended if ended != "ok" else "no test ran" if not results else \
+                f"{failed[0]['name']}: {str(failed[0].get('output'))[:300]}"
+            raise preflight.GradingRefused(
+                f"refusing to grade: the reference does not score full marks on this machine ({part}: {why}), "
+                f"so every student would be marked wrong for the machine's fault. Check the installation "
+                f"(python -m grader grade with no submission grades the bundled examples; logs in "
+                f"{log_dir or 'the output folder'}/calibration-{part}.log)")
+        return part, {r["id"]: float((r.get("time") or {}).get("seconds") or 0.0) for r in results}
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for part, times in pool.map(one, parts):
+            found[part] = times
+    found.summary = {"rule": limits.rule(), "multiple": limits.multiple, "floor_seconds": limits.floor_seconds,
+                     "host": host_description(),
+                     "reference_seconds": {p: round(sum(t.values()), 3) for p, t in found.items()},
+                     "seconds": round(time.monotonic() - started, 1)}
+    return found
+
+
 def results_json(sub: Submission, part_results: list[dict], fingerprint: str | None = None,
-                 sandbox: dict | None = None) -> dict:
+                 sandbox: dict | None = None, timing: dict | None = None) -> dict:
     tests = [t for p in part_results for t in p["tests"]]
     score = sum(t["score"] for t in tests)
     max_score = sum(t["max_score"] for t in tests)
@@ -221,6 +316,8 @@ def results_json(sub: Submission, part_results: list[dict], fingerprint: str | N
         "sandbox": sandbox or {"backend": _part_backend(part_results)}}
     if fingerprint:
         extra["fingerprint"] = fingerprint
+    if timing:
+        extra["time"] = timing
     return {
         "score": round(score, 4),
         "max_score": round(max_score, 4),
@@ -458,7 +555,7 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
             sub.fingerprint = fingerprint(sub, parts, limits)
             previous = None if force else read_results_file(out_dir / sub.name / "results.json")
             if previous is not None and previous["extra_data"].get("fingerprint") == sub.fingerprint and \
-                    (allow_unsandboxed or sandbox_backend(previous) != "none"):
+                    (allow_unsandboxed or sandbox_backend(previous) != "none") and not _not_graded(previous):
                 results[sub.name] = previous
                 skipped.append(sub.name)
             else:
@@ -466,14 +563,16 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
         if skipped and not quiet:
             print(f"{len(skipped)} submission(s) already graded with these files and this kit: kept "
                   f"(--force grades them again)", file=sys.stderr)
-        sandbox = None
+        sandbox, calibration = None, Calibration()
         if todo:
             sandbox = preflight.check(allow_unsandboxed, out_dir, limits)
             _SANDBOX["backend"] = sandbox["backend"]
-        # Longest parts first (the largest time budget), so that parallel jobs finish together.
-        order = sorted(parts, key=lambda p: -part_named(p).seconds)
+            calibration = calibrate(limits, parts, jobs, workdir, log_dir)
+        # Longest parts first (the reference's time here), so that parallel jobs finish together.
+        order = sorted(parts, key=lambda p: -sum(calibration.get(p, {}).values()))
         pending = {s.name: len(order) for s in todo}
         by_sub = {s.name: [] for s in todo}
+        finished = {}                   # name -> its part results, for the retries
         # The class so far: every results.json of out_dir, read once; each graded submission updates it.
         book, book_order = read_results(out_dir), _gradebook_order(out_dir)
         first = [x.name for x in subs]
@@ -484,7 +583,19 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         bar = _progress(len(todo), quiet)
         try:
-            futures = {pool.submit(grade_part, s, p, limits, workdir, log_dir): s for s in todo for p in order}
+            def write(s, part_results, first_time=True):
+                res = results_json(s, part_results, s.fingerprint, sandbox, calibration.summary)
+                sub_dir = out_dir / s.name
+                sub_dir.mkdir(exist_ok=True)
+                _write_atomic(sub_dir / "results.json", json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+                results[s.name] = book[s.name] = res
+                if first_time:
+                    graded.append(s.name)
+                flush_gradebook()
+                return res
+
+            futures = {pool.submit(grade_part, s, p, limits, workdir, log_dir, calibration.get(p)): s
+                       for s in todo for p in order}
             for fut in as_completed(futures):
                 s = futures[fut]
                 r = fut.result()
@@ -493,18 +604,32 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
                 pending[s.name] -= 1
                 if pending[s.name]:
                     continue
-                part_results = sorted(by_sub.pop(s.name), key=lambda r: parts.index(r["part"]))
-                res = results_json(s, part_results, s.fingerprint, sandbox)
-                sub_dir = out_dir / s.name
-                sub_dir.mkdir(exist_ok=True)
-                _write_atomic(sub_dir / "results.json", json.dumps(res, indent=2, ensure_ascii=False) + "\n")
-                results[s.name] = book[s.name] = res
-                graded.append(s.name)
-                flush_gradebook()
+                finished[s.name] = sorted(by_sub.pop(s.name), key=lambda r: parts.index(r["part"]))
+                res = write(s, finished[s.name])
                 line = _problem_line(s.name, res, s)
-                if line and not quiet:
+                if line and not quiet and not _not_graded(res):
                     bar.write(line, file=sys.stderr)
                 bar.update(1)
+            # A part the host could not grade (overloaded, a judge that died) is graded again, one judge
+            # at a time, never kept as the student's result.
+            for _ in range(RETRIES):
+                again = [(s, i) for s in todo for i, r in enumerate(finished.get(s.name, ()))
+                         if r["status"] in NOT_GRADED]
+                if not again:
+                    break
+                if not quiet:
+                    bar.write(f"grading {len(again)} part(s) again, one at a time: the machine could not grade "
+                              f"them the first time ({', '.join(sorted({s.name for s, _ in again}))})",
+                              file=sys.stderr)
+                for s, i in again:
+                    part = finished[s.name][i]["part"]
+                    finished[s.name][i] = grade_part(s, part, limits, workdir, log_dir, calibration.get(part))
+                    write(s, finished[s.name], first_time=False)
+            for s in todo:
+                if s.name in finished:
+                    line = _problem_line(s.name, results[s.name], s)
+                    if line and not quiet and _not_graded(results[s.name]):
+                        bar.write(line + " (run the same command again to grade it again)", file=sys.stderr)
         except (KeyboardInterrupt, Interrupted):
             previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN) \
                 if threading.current_thread() is threading.main_thread() else None
@@ -552,6 +677,16 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
         _STOP.clear()
         _SANDBOX.clear()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _not_graded(result: dict) -> bool:
+    """Did a part of this results.json end without a verdict (the host, not the student)?"""
+    return any(info.get("status") in NOT_GRADED for info in result["extra_data"].get("parts", {}).values())
+
+
+def not_graded(results: dict) -> list[str]:
+    """The submissions of {name: results.json} with a part the host could not grade."""
+    return [name for name, res in results.items() if _not_graded(res)]
 
 
 def read_results_file(path: str | os.PathLike) -> dict | None:

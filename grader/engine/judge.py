@@ -21,7 +21,7 @@ import pytest
 from .. import ROOT
 from ..parts import GRADED, part as part_named
 from ..sandbox import client
-from ..sandbox.client import Limits, SandboxFailure, StudentAbort, StudentError, StudentModule
+from ..sandbox.client import HostOverloaded, Limits, SandboxFailure, StudentAbort, StudentError, StudentModule
 from . import context, dependencies
 from .redact import LAST_RESORT, Redactor
 from .staging import reference_functions, stage_package
@@ -109,8 +109,6 @@ class Collector:
             }
             self.meta[item.nodeid] = meta
             tests.append(meta)
-        if self.student is not None:
-            self.student.tests = len(tests)      # each test's own budget counts into the part's backstop
         names = [t["name"] for t in tests]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -125,17 +123,24 @@ class Collector:
             return
         if report.when == "call" or (report.when == "setup" and not report.passed):
             passed = report.passed
+            exc = call.excinfo.value if call.excinfo else None
+            overloaded = isinstance(exc, HostOverloaded)
             message = "" if passed else self.message(item, call)
             meta = self.meta[item.nodeid]
-            self.write({"type": "result", "id": meta["id"], "name": meta["name"],
-                        "score": meta["max_score"] if passed else 0.0,
-                        "max_score": meta["max_score"], "status": "passed" if passed else "failed",
-                        "output": message, "visibility": meta["visibility"],
-                        "properties": {k: v for k, v in report.user_properties}})
+            record = {"type": "result", "id": meta["id"], "name": meta["name"],
+                      "score": meta["max_score"] if passed else 0.0, "max_score": meta["max_score"],
+                      "status": "not graded" if overloaded else "passed" if passed else "failed",
+                      "output": message, "visibility": meta["visibility"],
+                      "properties": {k: v for k, v in report.user_properties}}
+            if self.student is not None and self.student.test_id == meta["id"]:
+                record["time"] = self.student.test_time()
+            self.write(record)
 
     def message(self, item, call):
         exc = call.excinfo.value if call.excinfo else None
-        if isinstance(exc, SandboxFailure):
+        if isinstance(exc, HostOverloaded):
+            text = str(exc)
+        elif isinstance(exc, SandboxFailure):
             text = (f"not graded: {exc}. This is not your fault; your instructor has been told "
                     f"(the gradebook says 'sandbox error')")
         elif isinstance(exc, (StudentError, StudentAbort, AssertionError)) and str(exc):
@@ -160,12 +165,13 @@ class Collector:
 
 
 def run(part: str, student_file, results_path, limits: Limits = None, collect_only: bool = False,
-        own: dict = None) -> int:
-    """Grade one part; returns pytest's exit code. Records go to results_path."""
+        own: dict = None, calibration: dict = None) -> int:
+    """Grade one part; returns pytest's exit code. Records go to results_path. `calibration`: {test id:
+    the reference's seconds for that test on this host}, from which each test's limit follows."""
     if part not in GRADED:
         raise SystemExit(f"unknown part {part!r}; expected one of {GRADED}")
     imports = part_named(part).imports
-    limits = limits or Limits(suite_seconds=part_named(part).seconds)
+    limits = limits or Limits()
     with tempfile.TemporaryDirectory(prefix=f"grade-{part}-") as tmp, \
             open(results_path, "a", encoding="utf-8") as out:
         own = {m: f for m, f in (own or {}).items() if f and os.path.exists(f) and m in imports}
@@ -173,7 +179,8 @@ def run(part: str, student_file, results_path, limits: Limits = None, collect_on
         client.adopt_orphans()
         student = StudentModule(part, root, limits, remote=reference_functions(part),
                                 clean=Redactor.default().clean,
-                                own={m: dependencies.CHECKS[m] for m in own if m in dependencies.CHECKS})
+                                own={m: dependencies.CHECKS[m] for m in own if m in dependencies.CHECKS},
+                                calibration=calibration)
         context.STUDENT = student
         collector = Collector(part, out, Redactor.default(LAST_RESORT), student)
         # Only the plugins grading needs: third-party pytest plugins installed on
@@ -191,7 +198,7 @@ def run(part: str, student_file, results_path, limits: Limits = None, collect_on
         collector.write({"type": "done", "exit": int(code), "status": student.status(),
                          "sandbox": student.backend, "sandboxed": student.sandboxed,
                          "dependencies": student.dependency_modes(),
-                         "seconds_used": round(student.used, 3)})
+                         "seconds_used": round(student.charged, 3)})
         return int(code)
 
 
@@ -202,13 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", required=True)
     parser.add_argument("--limits", default="{}", help="JSON overrides for grader.sandbox.client.Limits")
     parser.add_argument("--collect-only", action="store_true")
+    parser.add_argument("--calibration", help="a JSON file: {test id: the reference's seconds on this host}")
     parser.add_argument("--own", action="append", default=[],
                         help="MODULE=FILE: the student's own module that the part may import")
     args = parser.parse_args(argv)
     limits = Limits(**json.loads(args.limits))
     student = args.student if args.student and os.path.exists(args.student) else None
     own = dict(spec.split("=", 1) for spec in args.own if "=" in spec)
-    run(args.part, student, args.results, limits, args.collect_only, own=own)
+    calibration = json.loads(Path(args.calibration).read_text(encoding="utf-8")) if args.calibration else None
+    run(args.part, student, args.results, limits, args.collect_only, own=own, calibration=calibration)
     return 0
 
 

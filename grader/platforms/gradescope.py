@@ -99,7 +99,9 @@ exec "$ROOT/venv/bin/python" -m grader gradescope run --root "$ROOT"
 # -- the zip ---------------------------------------------------------------------------------
 def build(out=DEFAULT_OUT, hidden_visibility=visibility.DEFAULT_HIDDEN, limits=None, jobs=JOBS, quiet=False):
     """Write the autograder zip; returns its path."""
+    from ..sandbox.client import limits_from
     visibility.check(hidden_visibility)
+    limits_from(limits or {})                 # a misspelt limit fails here, not in every student's grading
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     config = {"hidden_visibility": hidden_visibility, "limits": limits or {}, "jobs": jobs}
@@ -179,7 +181,7 @@ def run(root):
     engine could not grade (no results.json: Gradescope then shows an autograder error to the
     student, and the reason is in the autograder output the instructor sees)."""
     from ..engine.grade import BatchInterrupted, grade
-    from ..sandbox.client import Limits
+    from ..sandbox.client import limits_from
     root = Path(root)
     config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
     hidden_visibility = visibility.check(config.get("hidden_visibility", visibility.DEFAULT_HIDDEN))
@@ -190,7 +192,7 @@ def run(root):
     with tempfile.TemporaryDirectory(prefix="mlp-kit-gradescope-") as tmp:
         try:
             engine = grade([str(submission)], Path(tmp) / "out", jobs=int(config.get("jobs", JOBS)),
-                           limits=Limits(**config.get("limits", {})), names=["submission"], quiet=True)["submission"]
+                           limits=limits_from(config.get("limits", {})), names=["submission"], quiet=True)["submission"]
         except (Exception, SystemExit, BatchInterrupted) as exc:
             print("the grading engine could not grade this submission; no results were written:")
             traceback.print_exception(exc, file=sys.stdout)
@@ -215,7 +217,7 @@ def configure(parser):
     b.add_argument("--out", default=str(DEFAULT_OUT))
     b.add_argument("--hidden-visibility", default=visibility.DEFAULT_HIDDEN, choices=visibility.VALUES,
                    help="when students see the hidden tests' results (default: after_published)")
-    b.add_argument("--limits", help='JSON overrides of the limits, e.g. {"part_seconds": 60}')
+    b.add_argument("--limits", help='JSON overrides of the limits, e.g. {"multiple": 5}')
     r = sub.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json (run_autograder)")
     r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
 

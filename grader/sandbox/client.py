@@ -18,7 +18,6 @@ uses the one the process was told to (GRADER_SANDBOX) or the best this host
 offers, and verify() proves it before anything untrusted runs.
 """
 import collections
-import contextlib
 import functools
 import mmap
 import os
@@ -35,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backends, protocol
+from . import backends, meter, protocol
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
-ARENA_BYTES = 64 << 20        # shared memory for the arguments of calls whose mutation is checked
+ARENA_BYTES = 256 << 20       # shared memory for the arguments of every call (sparse: only what is used)
 WATCH_SECONDS = 0.05          # how often the memory watchdog sums the worker tree's resident memory
 FULL_SCAN_SECONDS = 0.25      # ... and looks for new processes in its tree
 NPROC_OWN_UID = 8             # processes and threads of a worker that has a uid of its own
@@ -46,25 +45,69 @@ NPROC_OWN_UID = 8             # processes and threads of a worker that has a uid
 
 @dataclass
 class Limits:
-    """Resource limits for grading one module (instructor-tunable)."""
+    """Resource limits for grading one module (instructor-tunable).
 
-    part_seconds: float = None        # backstop for all calls (None: suite_seconds + every test's own)
-    suite_seconds: float = 120.0      # student-code time for all the tests before each test's own (set by the engine)
-    call_seconds: float = 20.0        # one call, unless a test asks for more
+    Every time limit is on the student's own time (grader.sandbox.meter): the CPU time of the
+    worker's processes, plus any time they spend waiting on their own account (sleep, a blocking
+    read), never time spent waiting for a core or for the judge. A test may use `multiple` times
+    what the reference needs for it on this host (measured once per batch: the calibration), and
+    at least `floor_seconds`; `test_seconds` sets one fixed limit for every test instead. The wall
+    clock is only a backstop against an overloaded host: a test still running after
+    `backstop_multiple` x its limit + `backstop_seconds` of wall time is stopped and, if it had
+    not used up its limit, reported as not graded (and graded again), never as the student's
+    failure."""
+
+    multiple: float = 10.0            # a test may take this many times the reference's time on this host
+    floor_seconds: float = 2.0        # ... and at least this much
+    test_seconds: float = None        # one fixed limit for every test instead of the calibrated ones
     start_seconds: float = 30.0       # starting the worker and importing the module
+    backstop_multiple: float = 10.0   # wall-clock backstop of a test: this many times its limit ...
+    backstop_seconds: float = 30.0    # ... plus this
     memory_bytes: int = 4 << 30       # the worker's whole process tree (resident), and each process's address space
     output_bytes: int = 64 << 10      # how much of what the student prints is kept
-    test_seconds: float = None        # all calls of one test (None: call_seconds; a longer call gets its own)
 
-    def for_test(self):
-        return self.test_seconds if self.test_seconds is not None else self.call_seconds
+    def for_test(self, reference=None):
+        """The limit of a test whose calls take the reference `reference` seconds on this host (None:
+        not calibrated)."""
+        if self.test_seconds is not None:
+            return float(self.test_seconds)
+        if reference is None:
+            return UNCALIBRATED_SECONDS
+        return max(self.floor_seconds, self.multiple * reference)
 
-    def for_part(self, tests=0):
-        """The seconds the module's calls may use in all: a backstop sized so that each of its `tests`
-        still gets its own budget after earlier tests hung."""
-        if self.part_seconds is not None:
-            return self.part_seconds
-        return self.suite_seconds + tests * self.for_test()
+    def backstop(self, limit):
+        """The wall-clock seconds after which a test with `limit` is stopped whatever it did."""
+        return self.backstop_multiple * limit + self.backstop_seconds
+
+    def rule(self):
+        """The rule in words, for students and results.json."""
+        if self.test_seconds is not None:
+            return f"each test may use {self.test_seconds:g} s of CPU time"
+        return (f"each test may take {self.multiple:g}x the CPU time the reference needs for it on the "
+                f"grading machine (at least {self.floor_seconds:g} s)")
+
+
+def limits_from(overrides) -> Limits:
+    """Limits from an instructor's overrides ({"multiple": 5} or its JSON text), with a clear error for a
+    key that is not a limit (ValueError)."""
+    import dataclasses
+    import json
+    if isinstance(overrides, str):
+        try:
+            overrides = json.loads(overrides)
+        except ValueError as exc:
+            raise ValueError(f"the limits are not valid JSON ({exc})") from None
+    if not isinstance(overrides, dict):
+        raise ValueError('the limits must be a JSON object, e.g. {"multiple": 5}')
+    known = [f.name for f in dataclasses.fields(Limits)]
+    unknown = [k for k in overrides if k not in known]
+    if unknown:
+        raise ValueError(f"unknown limit {unknown[0]!r}; the limits are {', '.join(known)} (docs/threat-model.md)")
+    return Limits(**overrides)
+
+
+UNCALIBRATED_SECONDS = 60.0   # a test the calibration does not know (grading outside a batch, a new test)
+KIT_CALL_SECONDS = 60.0       # the kit's own requests (reset, probes, checking own modules): not charged
 
 
 class StudentError(Exception):
@@ -123,6 +166,12 @@ def student_text(value, limit=400, clean=None):
 
 class SandboxFailure(Exception):
     """The sandbox could not be built or verified: the grader's problem, never the student's."""
+
+
+class HostOverloaded(BaseException):
+    """A test reached its wall-clock backstop before using its time limit: the machine was too busy
+    to grade it, so it is not graded (the batch grades it again), never failed. A BaseException, so
+    that nothing treats it as the student's failure and hypothesis stops at once."""
 
 
 def _describe_exit(code):
@@ -197,6 +246,35 @@ def _tree(table, root, uid=None):
     return members
 
 
+def _descendants(root):
+    """`root` and its descendants, by the kernel's children lists (/proc/<pid>/task/<tid>/children): a few
+    reads for a worker's tree, where a scan of /proc reads every process of the machine. None where the
+    kernel has no children lists."""
+    members, stack = set(), [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        members.add(pid)
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                    kids = f.read().split()
+            except FileNotFoundError:
+                if pid == root and not members - {root}:
+                    return None
+                continue
+            except OSError:
+                continue
+            for kid in kids:
+                kid = int(kid)
+                if kid not in members:
+                    stack.append(kid)
+    return members
+
+
 def kill_tree(root, uid=None):
     """SIGKILL `root` and its descendants (stopped first, so that none forks meanwhile), and, as root
     with a worker uid, every process of that uid."""
@@ -224,9 +302,15 @@ def kill_tree(root, uid=None):
 
 
 class Arena:
-    """Shared memory for arguments: the judge reads what a call did to them, without asking the worker.
+    """Shared memory for the arguments of every call: the judge reads what a call did to them,
+    without asking the worker (whose report student code could forge).
 
-    A sealed memfd (it cannot shrink, so the judge's mapping can never fault), mapped by both sides."""
+    A sealed memfd (it cannot shrink, so the judge's mapping can never fault), mapped by both sides.
+    Every call's arrays are placed here, one after the other, for the whole test: what a call
+    receives stays valid while the student's code may still hold it (a cache passed on to
+    backward), and every call sees its arguments the same way, so that nothing tells a check from
+    an ordinary call. reset() (between tests) starts again from the beginning and gives the memory
+    back. An array that does not fit travels over the pipe, as a copy."""
 
     def __init__(self, size=ARENA_BYTES):
         self.fd = os.memfd_create("grader-args", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
@@ -235,11 +319,19 @@ class Arena:
         fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
         self.map = mmap.mmap(self.fd, size)
         self.size = size
-        self.placed = []             # [(offset, original copy)]
+        self.placed = []             # [(offset, the judge's array as placed)]
         self.next = 0
+        self.high = 0                # bytes used since the memory was last given back
 
     def reset(self):
         self.placed, self.next = [], 0
+        if self.high > (8 << 20) and hasattr(mmap, "MADV_REMOVE"):
+            try:
+                self.map.madvise(mmap.MADV_REMOVE, 0, (self.high + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+                                 * mmap.PAGESIZE)
+            except (OSError, ValueError):
+                pass
+        self.high = 0
 
     def place(self, array):
         """Copy `array` into the arena; its index, or None if it does not fit."""
@@ -252,21 +344,28 @@ class Arena:
             arr = arr.astype(arr.dtype.newbyteorder("<"))
         view = np.ndarray(arr.shape, dtype=arr.dtype, buffer=self.map, offset=offset)
         view[...] = arr
-        self.placed.append((offset, arr.copy()))
+        self.placed.append((offset, arr))
         self.next = offset + nbytes
+        self.high = max(self.high, self.next)
         return len(self.placed) - 1
 
-    def specs(self):
-        return [[offset, a.dtype.str, list(a.shape)] for offset, a in self.placed]
+    def specs(self, start=0):
+        return [[offset, a.dtype.str, list(a.shape)] for offset, a in self.placed[start:]]
 
     def now(self, index):
         """A copy of what placed array `index` holds now."""
         offset, original = self.placed[index]
         return np.ndarray(original.shape, dtype=original.dtype, buffer=self.map, offset=offset).copy()
 
-    def changed(self):
-        return [i for i, (_, original) in enumerate(self.placed)
-                if not np.array_equal(self.now(i), original, equal_nan=original.dtype.kind in "fc")]
+    def changed(self, start=0):
+        """The indices (from `start` on) whose memory no longer holds what was placed."""
+        out = []
+        for i in range(start, len(self.placed)):
+            offset, original = self.placed[i]
+            view = np.ndarray(original.shape, dtype=original.dtype, buffer=self.map, offset=offset)
+            if not np.array_equal(view, original, equal_nan=original.dtype.kind in "fc"):
+                out.append(i)
+        return out
 
     def close(self):
         if self.fd is None:
@@ -282,7 +381,7 @@ class Arena:
 class Worker:
     """One worker process, its pipes, its isolation and its memory watchdog."""
 
-    def __init__(self, part, package_root, limits, backend, remote_names, patches=None):
+    def __init__(self, part, package_root, limits, backend, cpu_seconds=3600):
         self.part = part
         self.backend = backend
         self.limits = limits
@@ -302,16 +401,11 @@ class Worker:
             except OSError:
                 pass
         keep = [req_r, resp_w, self.arena.fd]
-        # The CPU limit is a backstop for a worker whose judge is gone: the part's
-        # whole budget, and then the kernel stops it.
-        cpu = int(limits.for_part() + limits.start_seconds + 60)
+        # The CPU limit is a backstop for a worker whose judge is gone (the judge ends every call that
+        # goes past its test's limit long before): `cpu_seconds`, and then the kernel stops it.
         args = ["--root", str(package_root), "--part", part, "--fds", f"{req_r},{resp_w}",
                 "--backend", backend, "--arena-fd", str(self.arena.fd),
-                "--memory", str(limits.memory_bytes), "--output", str(64 << 20), "--cpu", str(cpu)]
-        for module, names in sorted(remote_names.items()):
-            args += ["--remote", f"{module}:{','.join(sorted(names))}"]
-        for module, names in sorted((patches or {}).items()):
-            args += ["--patch", f"{module}:{','.join(sorted(names))}"]
+                "--memory", str(limits.memory_bytes), "--output", str(64 << 20), "--cpu", str(int(cpu_seconds))]
         if self.uid is not None:
             args += ["--uid", str(self.uid), "--gid", str(self.uid), "--nproc", str(NPROC_OWN_UID)]
         else:
@@ -355,6 +449,8 @@ class Worker:
         self.output_limit = limits.output_bytes
         self._drain = threading.Thread(target=self._read_output, args=(out_r,), daemon=True)
         self._drain.start()
+        self.members = frozenset({self.proc.pid})     # the worker's processes, as last seen in /proc
+        self._children_lists = bool(_ADOPTING)
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watchdog, daemon=True)
         self._watch.start()
@@ -366,31 +462,43 @@ class Worker:
         it looks through /proc for new members (children, orphans adopted by this judge, processes of
         the worker's uid). Between two full scans a new process can grow unseen: RLIMIT_NPROC and
         RLIMIT_AS bound what it can reach."""
-        root = self.proc.pid
-        me = os.getpid()
         page = os.sysconf("SC_PAGE_SIZE")
-        members, last_full = {root}, 0.0
+        last_full = 0.0
         while not self._stop.wait(WATCH_SECONDS):
             now = time.monotonic()
-            if now - last_full >= FULL_SCAN_SECONDS:
-                table = _proc_table()
-                members = _tree(table, root, self.uid) | (_tree(table, me) - {me} if _ADOPTING else set())
-                total = sum(table[p][2] for p in members)
+            if self._children_lists or now - last_full >= FULL_SCAN_SECONDS:
+                self.refresh_members()
                 last_full = now
-                if not members and self.proc.poll() is not None:
+                if not self.members and self.proc.poll() is not None:
                     return
-            else:
-                total = 0
-                for pid in members:
-                    try:
-                        with open(f"/proc/{pid}/statm", "rb") as f:
-                            total += int(f.read().split()[1]) * page
-                    except (OSError, ValueError, IndexError):
-                        pass
+            total = 0
+            for pid in self.members:
+                try:
+                    with open(f"/proc/{pid}/statm", "rb") as f:
+                        total += int(f.read().split()[1]) * page
+                except (OSError, ValueError, IndexError):
+                    pass
             if total > self.limits.memory_bytes:
                 self.memory_killed = True
-                kill_tree(root, self.uid)
+                kill_tree(self.proc.pid, self.uid)
                 return
+
+    def refresh_members(self):
+        """Find the worker's tree (its descendants, and the orphans this judge adopted) and remember it in
+        self.members, which the meter and the watchdog read. By the kernel's children lists where the
+        judge adopts orphans (cheap: the judge's other threads must not hold the interpreter long while
+        a call is timed), else by a scan of /proc, which also finds the processes of the worker's uid."""
+        me = os.getpid()
+        if self._children_lists:
+            mine = _descendants(me)
+            tree = _descendants(self.proc.pid)
+            if mine is not None and tree is not None:
+                self.members = frozenset(tree | (mine - {me}))
+                return
+            self._children_lists = False
+        table = _proc_table()
+        self.members = frozenset(_tree(table, self.proc.pid, self.uid)
+                                 | (_tree(table, me) - {me} if _ADOPTING else set()))
 
     def _read_output(self, fd):
         while True:
@@ -548,29 +656,31 @@ class StudentModule:
 
     remote: {module: {name: callable}}, the functions the student's module may import from other
     modules; they run here, never in the worker. clean: applied to every student-made string that
-    goes into a message (the kit passes its filter for hidden code)."""
+    goes into a message (the kit passes its filter for hidden code). calibration: {test id: seconds
+    the reference's calls take in that test on this host}, from which each test's limit follows
+    (Limits.for_test)."""
 
-    def __init__(self, part, package_root, limits=None, remote=None, clean=None, backend=None, own=None):
+    def __init__(self, part, package_root, limits=None, remote=None, clean=None, backend=None, own=None,
+                 calibration=None):
         self.part = part
         self.package_root = Path(package_root)
         self.limits = limits or Limits()
         self.remote = remote or {}
         # own: {module: check(call) -> (functions that differ, note)}: modules of `remote` staged from
         # the student's own file. Each function that check() finds behaving like the reference runs as
-        # it is (fast: no call leaves the worker); the judge serves the others, and all of them inside
-        # remote_dependencies(). A module that cannot be checked (it does not import, hangs, crashes)
-        # is served by the judge as a whole.
-        self.own = dict(own or {})
-        self.own_ok = set(self.own) & set(self.remote)
-        self.own_bad = {}                # module -> functions of the student's own module served remotely
+        # it is (fast: no call leaves the worker); the judge serves the others. A module that cannot be
+        # checked (it does not import, hangs, crashes) is served by the judge as a whole.
+        self.own = {m: check for m, check in (own or {}).items() if m in self.remote}
+        self.own_source = {m: self._package_file(m).read_bytes() for m in self.own
+                           if self._package_file(m).is_file()}
+        # What the judge serves, module by module: the one record that both stages the files the
+        # worker imports (_stage_dependencies) and says what was used (dependency_modes).
+        self.served = {m: (set() if m in self.own_source else set(fns)) for m, fns in self.remote.items()}
         self.own_verified = set()
         self.own_notes = {}
-        self._force_remote = False
         self.clean = clean
         self.backend = backend
-        self.tests = 0                   # how many tests share the part's budget (set by the judge)
-        self.used = 0.0                  # seconds of the part's budget spent
-        self.test_used = 0.0             # ... of the current test's
+        self.calibration = dict(calibration or {})
         self.worker = None
         self.functions = None            # name -> signature, once imported
         self.sandbox = {}                # what the worker reported about its isolation
@@ -578,45 +688,63 @@ class StudentModule:
         self.poison = None               # a timeout in this test: later calls fail fast
         self.timeouts = 0
         self.crashes = 0
+        self.overloaded = 0              # tests stopped by the wall-clock backstop (not graded)
         self.remote_calls = collections.Counter()    # stub calls served during the current call
+        self.mutations = []              # (call, argument index) of every call that changed an argument
+        self.test_id = None
+        self.test_limit = self.limits.for_test()
+        self.test_reference = None
+        self.test_charged = 0.0          # the student's seconds in the current test's calls (meter.charged)
+        self.test_cpu = 0.0
+        self.test_wall = 0.0             # wall-clock seconds inside those calls
+        self.last_seconds = 0.0          # what the last call was charged
+        self.charged = 0.0               # ... all calls of the part
+        self.cpu_seconds = 3600          # the worker's own RLIMIT_CPU backstop (set by the judge)
+
+    # -- what is served -------------------------------------------------
+    def _package_file(self, module):
+        return self.package_root / "assignment" / f"{module}.py"
 
     def dependency_modes(self):
         """{module: "own", "reference" or "own, except f, g (reference)"}: how the modules the part
-        imports were provided."""
+        imports were provided (read off self.served, which also wrote the files the worker imported)."""
         def mode(m):
-            if m not in self.own_ok:
+            served = self.served[m]
+            if m not in self.own_source or served >= set(self.remote[m]):
                 return "reference"
-            bad = sorted(self.own_bad.get(m, ()))
-            return f"own, except {', '.join(bad)} (reference)" if bad else "own"
+            return f"own, except {', '.join(sorted(served))} (reference)" if served else "own"
         return {m: mode(m) for m in self.remote}
 
-    def _stubbed(self):
-        return set(self.remote) if self._force_remote else set(self.remote) - self.own_ok
+    def _stage_dependencies(self):
+        """Write assignment/<module>.py for every module the part may import, as self.served says: the
+        student's own file as it is; their file with the served functions rebound at its end to stubs
+        the judge computes; or, with everything served, a file of stubs only. However the student's
+        code reaches the module (`from .activations import ...`, `import activations`, importlib, a
+        path), it gets what the judge decided to serve."""
+        for module, functions in self.remote.items():
+            served = sorted(self.served[module])
+            own = self.own_source.get(module)
+            if own is not None and len(served) < len(functions):
+                text = own
+                if served:
+                    text += ("\n\n# Added by the grader: these functions of yours did not behave like the reference,"
+                             "\n# so while it grades another part the grader computes them outside your process.\n"
+                             "from _sandbox_remote import function as _grader_served  # noqa: E402\n").encode()
+                    text += "".join(f"{fn} = _grader_served({module!r}, {fn!r})\n" for fn in served).encode()
+            else:
+                text = (f'"""{module}: computed by the grader, outside your process."""\n'
+                        f"from _sandbox_remote import function as _grader_served\n\n").encode()
+                text += "".join(f"{fn} = _grader_served({module!r}, {fn!r})\n" for fn in sorted(functions)).encode()
+            path = self._package_file(module)
+            if not path.exists() or path.read_bytes() != text:
+                tmp = path.with_name(f".{module}.staging")
+                tmp.write_bytes(text)
+                tmp.chmod(0o644)
+                os.replace(tmp, path)
 
-    def _patches(self):
-        """{module: functions}: the student's own modules in use with some functions served remotely."""
-        if self._force_remote:
-            return {}
-        return {m: sorted(fns) for m, fns in self.own_bad.items() if m in self.own_ok and fns}
-
-    @contextlib.contextmanager
-    def remote_dependencies(self):
-        """Within the block, every module the part imports is served by the judge, so that the judge
-        sees and counts every call into them. If the worker runs the student's own modules, the block
-        gets a worker of its own, and the first one carries on afterwards."""
-        if not (set(self.remote) & self.own_ok) or self._force_remote:
-            yield self
-            return
-        kept, self.worker = self.worker, None
-        self._force_remote = True
-        try:
-            yield self
-        finally:
-            self._force_remote = False
-            self._restart()
-            self.worker = kept if kept is not None and kept.proc.poll() is None else None
-            if kept is not None and self.worker is None:
-                kept.kill()
+    def _serve_all(self, module, note):
+        self.served[module] = set(self.remote[module])
+        self.own_notes[module] = str(note)[:300]
 
     def _restart(self):
         if self.worker is not None:
@@ -628,14 +756,26 @@ class StudentModule:
         return None if self.backend is None else self.backend != "none"
 
     # -- test lifecycle --------------------------------------------------
-    def begin_test(self):
+    def begin_test(self, test_id=None):
+        """A new test starts: its own time limit (from the calibration), a clean slate of handles."""
         self.poison = None
-        self.test_used = 0.0
+        self.test_id = test_id
+        self.test_reference = self.calibration.get(test_id)
+        self.test_limit = self.limits.for_test(self.test_reference)
+        self.test_charged = self.test_cpu = self.test_wall = 0.0
         if self.worker is not None and self.worker.proc.poll() is None:
             try:
-                self._request({"op": "reset"}, self.limits.call_seconds, "reset")
+                self._request({"op": "reset"}, "reset", charge=False)
             except (StudentError, StudentAbort):
                 pass
+            if self.worker is not None:
+                self.worker.arena.reset()
+
+    def test_time(self):
+        """What the current test's calls used, its limit and the calibration it came from (results.json)."""
+        return {"seconds": round(self.test_charged, 4), "cpu_seconds": round(self.test_cpu, 4),
+                "limit": round(self.test_limit, 4),
+                "reference": None if self.test_reference is None else round(self.test_reference, 4)}
 
     def close(self):
         if self.worker is not None:
@@ -652,6 +792,8 @@ class StudentModule:
         """One word for the gradebook: how this part's run went."""
         if self.fatal is not None:
             return "sandbox error" if isinstance(self.fatal, SandboxFailure) else "import error"
+        if self.overloaded:
+            return "not graded"
         if self.timeouts:
             return "timeout"
         if self.crashes:
@@ -678,54 +820,47 @@ class StudentModule:
         self._ensure_started()
         reply = self._request({"op": "probe", "value": {"read": list(read), "write": list(write),
                                                         "walk": walk, "skip": list(skip)}},
-                              max(self.limits.call_seconds, 120), f"{self.part}: sandbox probe")
+                              f"{self.part}: sandbox probe", charge=False, limit=max(KIT_CALL_SECONDS, 120))
         value = reply.get("value") or {}
         if scratch:
-            scratch_ok = self._request({"op": "probe", "value": {"write": ["."]}}, 30, "probe")
+            scratch_ok = self._request({"op": "probe", "value": {"write": ["."]}}, "probe", charge=False)
             value["scratch"] = bool((scratch_ok.get("value") or {}).get("writable"))
         return value
 
-    def call(self, name, *args, _timeout=None, _errstate=None, _return_args=False, _count_calls=False,
-             _module=None, **kwargs):
+    def call(self, name, *args, _errstate=None, _return_args=False, _module=None, **kwargs):
         """Run <part>.<name>(*args, **kwargs) in the worker and return its value.
 
-        _errstate: numpy error handling during the call (e.g. {"over": "raise"}).
-        _return_args: return (value, args, kwargs) as they are after the call. Arrays are passed in
-            shared memory and read back from it here, so an in-place change is seen whatever the
-            worker reports; other changes (a dict entry replaced) come from the worker's report.
-        _count_calls: return (value, {function: calls}): the module's own functions (counted in the
-            worker: student code can reach those counters) and, under "<module>.<name>", the stub
-            calls served here during the call (student code cannot hide those).
+        Every call looks the same to the student's code, whatever the test checks with it: its
+        arrays arrive in shared memory, numpy's error state is numpy's default, warnings are
+        recorded, and the arguments come back as the call left them.
+
+        _errstate: {"over": "raise", ...}: a floating-point error of those kinds during the call (a
+            numpy warning the worker recorded) fails the call as if numpy had raised it.
+        _return_args: return (value, args, kwargs) as they are after the call. Arrays are read back
+            from the shared memory here, so an in-place change is seen whatever the worker reports;
+            other changes (a dict entry replaced) come from the worker's report.
+        Every call's in-place changes to its arrays are also recorded in self.mutations.
         """
         label = f"{self.part}.{name}"
         if self.poison:
-            raise StudentTimeout(self.poison)
+            raise self.poison
         self._ensure_started()
-        timeout = self.limits.call_seconds if _timeout is None else _timeout
-        opts = {}
-        if _errstate:
-            opts["errstate"] = _errstate
-        if _return_args:
-            opts["return_args"] = True
-        if _count_calls:
-            opts["count_calls"] = True
-        message = {"op": "call", "fn": name, "args": list(args), "kwargs": kwargs, "opts": opts}
+        message = {"op": "call", "fn": name, "args": list(args), "kwargs": kwargs}
         if _module is not None:                       # a function of another module of the package
             message.update(op="call_in", module=_module)
             label = f"{_module}.{name}"
-        arena = self.worker.arena if _return_args else None
-        reply = self._request(message, timeout, label, arena=arena)
+        arena = self.worker.arena
+        start = len(arena.placed)
+        reply = self._request(message, label, arena_start=start, charge=_module is None)
         kind = reply.get("kind")
-        if kind == "ok" and _count_calls:
-            calls = reply.get("calls")
-            calls = {identifier(k): int(v) for k, v in calls.items() if isinstance(v, int)} \
-                if isinstance(calls, dict) else {}
-            for key, n in self.remote_calls.items():
-                calls[key] = calls.get(key, 0) + n
-            return reply.get("value"), calls
-        if kind == "ok" and _return_args:
-            return self._args_after(reply.get("value"), args, kwargs, arena)
         if kind == "ok":
+            changed = arena.changed(start)
+            if changed and _module is None:
+                self.mutations.append((name, [i - start for i in changed]))
+            if _errstate:
+                self._raise_fp_error(name, reply.get("warnings"), _errstate)
+            if _return_args:
+                return self._args_after(reply, args, kwargs, arena, start, changed)
             return reply.get("value")
         if kind == "missing":
             raise MissingFunction(f"{self.part}.py has no function {name}(): "
@@ -734,15 +869,60 @@ class StudentModule:
             raise self._student_exception(name, reply.get("error") or {})
         raise BadReturn(f"{label}: the process running your code sent a malformed reply")
 
-    def _args_after(self, reported, args, kwargs, arena):
+    _FP_KINDS = {"over": "overflow", "invalid": "invalid value", "divide": "divide by zero", "under": "underflow"}
+
+    def _raise_fp_error(self, name, warnings, errstate):
+        """The call recorded a numpy floating-point warning of a kind `errstate` raises: fail as numpy
+        would have (FloatingPointError, where in the student's file)."""
+        kinds = [self._FP_KINDS[k] for k, v in errstate.items() if v == "raise" and k in self._FP_KINDS]
+        for item in warnings if isinstance(warnings, list) else []:
+            if not (isinstance(item, list) and len(item) == 3):
+                continue
+            text, filename, line = item
+            text = str(text)[:200]
+            if not any(text.startswith(kind) for kind in kinds):
+                continue
+            where = self._where({"frames": [[filename, line, self._function_at(filename, line)]]})
+            raise StudentRaised(f"{self.part}.{name} raised FloatingPointError: {self._text(text, 200)}{where}",
+                                {"type": "FloatingPointError", "message": text})
+
+    def _function_at(self, filename, line):
+        """The name of the function of the student's staged file that holds `line` (read here)."""
+        import ast
+        try:
+            tree = ast.parse(self._package_file(self.part).read_text(encoding="utf-8", errors="replace"))
+            line = int(line)
+        except (OSError, SyntaxError, ValueError, TypeError):
+            return "?"
+        best = "<module>"
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                    node.lineno <= line <= (node.end_lineno or node.lineno):
+                best = node.name
+        return best
+
+    def _args_after(self, reply, args, kwargs, arena, start, changed):
         """(value, args, kwargs) after a call: as the worker reports them, unless the shared memory
         shows an in-place change; then the judge's own arguments holding what the memory holds."""
-        if not (isinstance(reported, (tuple, list)) and len(reported) == 3):
+        value, reported_args, reported_kwargs = reply.get("value"), reply.get("args"), reply.get("kwargs")
+        if not isinstance(reported_args, list) or not isinstance(reported_kwargs, dict):
             raise BadReturn(f"{self.part}: the process running your code sent a malformed reply")
-        value = reported[0]
-        if not arena.changed():
-            return value, reported[1], reported[2]
-        counter = iter(range(len(arena.placed)))
+        count = len(arena.placed) - start
+        if not changed:
+            def resolve(v):            # the arrays as the shared memory holds them, never as reported
+                if isinstance(v, protocol.SharedRef):
+                    if not 0 <= v.index < count:
+                        raise BadReturn(f"{self.part}: the process running your code sent a malformed reply")
+                    return arena.now(start + v.index)
+                if isinstance(v, tuple):
+                    return tuple(resolve(x) for x in v)
+                if isinstance(v, list):
+                    return [resolve(x) for x in v]
+                if isinstance(v, dict):
+                    return {k: resolve(x) for k, x in v.items()}
+                return v
+            return value, resolve(reported_args), resolve(reported_kwargs)
+        counter = iter(range(start, len(arena.placed)))
 
         def rebuild(v):
             if isinstance(v, np.ndarray) and v.dtype.kind in protocol.ALLOWED_KINDS:
@@ -768,7 +948,7 @@ class StudentModule:
             line = int(line)
         except (TypeError, ValueError):
             return ""
-        path = self.package_root / "assignment" / f"{self.part}.py"
+        path = self._package_file(self.part)
         try:
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
             text = lines[line - 1].strip()[:160] if 0 < line <= len(lines) else ""
@@ -803,19 +983,18 @@ class StudentModule:
                 f"{name}{self._text(self.functions[name], 200)}; check it against the assignment's", error)
         return StudentRaised(f"{label} raised {etype}: {message}{where}", error)
 
-    def _budget_left(self):
-        return self.limits.for_part(self.tests) - self.used
-
+    # -- starting the worker ---------------------------------------------------
     def _ensure_started(self):
         try:
             self._start()
         except (ImportFailed, StudentTimeout) as exc:
-            if not (set(self.remote) - self._stubbed()):
+            unserved = [m for m in self.remote if len(self.served[m]) < len(self.remote[m])]
+            if not unserved:
                 raise
             # The student's own dependency may be what failed to import: never let it cost this part.
-            for module in set(self.remote) - self._stubbed():
-                self.own_ok.discard(module)
-                self.own_notes[module] = f"not used: {str(exc)[:200]}"
+            for module in unserved:
+                self._serve_all(module, f"not used: {str(exc)[:200]}")
+                self.own_verified.add(module)
             self.fatal = None
             self.poison = None
             self._restart()
@@ -828,31 +1007,25 @@ class StudentModule:
             return
         if self.worker is not None:
             self.worker.kill()
-        left = self._budget_left()
-        if left <= 0:
-            raise StudentTimeout(self._budget_message())
+            self.worker = None
         if self.backend is None:
             self.backend = backend_for_process()
-        start = time.monotonic()
-        stubbed = self._stubbed()
-        names = {module: list(functions) for module, functions in self.remote.items() if module in stubbed}
+        self._stage_dependencies()
         try:
-            self.worker = Worker(self.part, self.package_root, self.limits, self.backend, names, self._patches())
+            self.worker = Worker(self.part, self.package_root, self.limits, self.backend, self.cpu_seconds)
         except (OSError, RuntimeError, SandboxFailure) as exc:
             self.fatal = SandboxFailure(f"the grader could not start a sandboxed worker ({self.backend}): {exc}")
             raise self.fatal from None
-        wait = min(self.limits.start_seconds, left)
         try:
-            reply = self._receive(self.worker, start + wait)
-        except TimeoutError:
+            reply = self._exchange(self.worker, None, self.limits.start_seconds,
+                                   self.limits.backstop(self.limits.start_seconds))[0]
+        except _Expired as expired:
             self.worker.kill()
-            if wait < self.limits.start_seconds:
-                # The part's budget ran out while the worker started (on a loaded machine, after a test
-                # that used most of it): the budget's message, not a blamed module-level loop.
-                raise StudentTimeout(self._budget_message()) from None
+            if expired.overloaded:
+                raise HostOverloaded(self._overload_message(f"starting {self.part}.py", expired)) from None
             self.fatal = ImportFailed(
-                f"importing {self.part}.py did not finish within {wait:.0f} s: is there a loop "
-                f"or a long computation at module level (outside any function)?")
+                f"importing {self.part}.py did not finish within {self.limits.start_seconds:g} s: is there a "
+                f"loop or a long computation at module level (outside any function)?")
             raise self.fatal from None
         except protocol.ProtocolError:
             how = self.worker.exit_description()
@@ -861,8 +1034,6 @@ class StudentModule:
             detail = f" Last output: {output!r}" if output else ""
             self.fatal = ImportFailed(f"{self.part}.py could not be imported: {how}.{detail}")
             raise self.fatal from None
-        finally:
-            self.used += time.monotonic() - start
         if reply.get("kind") == "sandbox_error":
             self.worker.kill()
             self.fatal = SandboxFailure(f"the {self.backend} sandbox could not be set up on this host: "
@@ -891,42 +1062,144 @@ class StudentModule:
             self.fatal = ImportFailed(f"{self.part}.py: the process running your code did not start properly")
             raise self.fatal
         self.functions = reply.get("functions") or {}
+        self.worker.refresh_members()           # the meter reads the whole tree from the first call on
         self._verify_own()
 
     def _verify_own(self):
-        """Check, once, each of the student's own dependency modules in use; one that does not behave
-        like the reference is replaced by the judge's (a fresh worker)."""
-        pending = (set(self.remote) - self._stubbed()) - self.own_verified
-        for module in sorted(pending):
+        """Check each of the student's own dependency modules in use, once per part: a function that
+        does not behave like the reference is served by the judge from then on (the worker starts
+        again with the module staged so). A module the check cannot use (it hangs, crashes or its
+        replies are refused) is served whole; the check never runs twice."""
+        pending = [m for m in sorted(self.own) if m not in self.own_verified and not self.served[m]]
+        changed = False
+        for module in pending:
+            self.own_verified.add(module)
             try:
                 bad, note = self.own[module](functools.partial(self.call, _module=module))
-            except StudentAbort as exc:          # a hang or a crash: the judge serves the whole module
+            except (StudentAbort, StudentError) as exc:
                 bad, note = set(self.remote[module]), str(exc)
-            self.poison = None
-            self.own_verified.add(module)
-            if not bad:
-                continue
-            self.own_notes[module] = str(note)[:300]
-            if set(bad) >= set(self.remote[module]):
-                self.own_ok.discard(module)
-            else:
-                self.own_bad[module] = set(bad)
+            except HostOverloaded:
+                self._serve_all(module, "not checked: the grading machine was too busy")
+                raise
+            finally:
+                self.poison = None
+            if bad:
+                self.served[module] = set(bad) & set(self.remote[module]) or set(self.remote[module])
+                self.own_notes[module] = str(note)[:300]
+                changed = True
+        if changed:
             self._restart()
-            self._ensure_started()
-            return
+            self._start()
 
-    def _budget_message(self):
-        return (f"the time limit for all of {self.part} ({self.limits.for_part(self.tests):.0f} s) "
-                f"is used up, so this test did not run")
+    # -- one request, on the student's clock -----------------------------------------
+    def _overload_message(self, label, expired):
+        return (f"not graded: the grading machine was too busy to finish {label} within the wall-clock "
+                f"backstop ({expired.wall:.0f} s), although your code had used only {expired.charged:.1f} s of "
+                f"its {expired.limit:.1f} s; this is not your fault, and the test is graded again")
 
-    def _receive(self, worker, deadline):
-        """The worker's reply, serving the stub calls it makes meanwhile."""
+    def _limit_message(self, label, charged, cpu, limit):
+        if self.limits.test_seconds is not None:
+            rule = f"each test may use {self.limits.test_seconds:g} s"
+        else:
+            rule = (f"each test may take {self.limits.multiple:g}x the time the reference needs for it, and at "
+                    f"least {self.limits.floor_seconds:g} s")
+        waiting = cpu < 0.5 * charged
+        what = (" It spent most of that time waiting (time.sleep? a blocking read?), not computing."
+                if waiting else " An endless loop, or much slower than needed?")
+        return f"{label} went past this test's time limit and was stopped ({rule}).{what}"
+
+    def _request(self, message, label, arena_start=None, charge=True, limit=None):
+        """Send `message` to the worker, serve the callbacks it causes, return the reply. The student's
+        time (meter.charged) counts against the current test's limit (charge) or, for the kit's own
+        requests, against `limit` alone."""
+        worker = self.worker
+        if charge:
+            limit = self.test_limit
+            left = limit - self.test_charged
+            wall_left = self.limits.backstop(limit) - self.test_wall
+        else:
+            limit = KIT_CALL_SECONDS if limit is None else limit
+            left, wall_left = limit, self.limits.backstop(limit)
+        try:
+            reply, spent, cpu, wall = self._exchange(worker, message, left, wall_left, arena_start)
+        except _Expired as expired:
+            worker.kill()
+            self.worker = None
+            expired.limit = limit
+            if charge:
+                self.test_charged += expired.charged
+                self.test_cpu += expired.cpu
+                self.test_wall += expired.wall
+            if expired.overloaded:
+                self.overloaded += 1
+                self.poison = HostOverloaded(self._overload_message(label, expired))
+            else:
+                self.timeouts += 1
+                used, used_cpu = (self.test_charged, self.test_cpu) if charge else (expired.charged, expired.cpu)
+                self.poison = StudentTimeout(self._limit_message(label, used, used_cpu, limit))
+            raise self.poison from None
+        except protocol.ProtocolError as exc:
+            if worker.proc.poll() is None and "closed" not in str(exc) and not worker.memory_killed:
+                worker.kill()
+                self.worker = None
+                detail = "an integer beyond 64 bits" if "integer" in str(exc) else \
+                    "too large, or not made of numbers, arrays, lists and dicts"
+                raise BadReturn(f"{label} returned something that cannot be checked ({detail})") from None
+            how = worker.exit_description()
+            worker.kill()
+            self.worker = None
+            self.crashes += 1
+            raise StudentCrashed(f"the process running your code stopped during {label}: {how}") from None
+        self.last_seconds = spent
+        if charge:
+            self.charged += spent
+            self.test_charged += spent
+            self.test_cpu += cpu
+            self.test_wall += wall
+            if spent > left:       # it returned, but after its time: the same verdict as being stopped
+                self.timeouts += 1
+                self.poison = StudentTimeout(self._limit_message(label, self.test_charged, self.test_cpu, limit))
+                raise self.poison
+        return reply
+
+    def _exchange(self, worker, message, left, wall_left, arena_start=None):
+        """Send `message` (None: wait for the worker's first message) and return (reply, charged, cpu,
+        wall), serving callbacks meanwhile. Raises _Expired when the call uses more than `left` seconds
+        of the student's time, or `wall_left` seconds of wall time (overloaded unless it had used
+        its time)."""
+        before = meter.Snapshot.take(worker.members)
+        deadline = before.wall + max(0.0, wall_left)
+        if message is not None:
+            if arena_start is not None:
+                worker.channel.send(message, deadline=deadline, place_array=_Placer(worker.arena, arena_start),
+                                    shared=lambda: worker.arena.specs(arena_start))
+            else:
+                worker.channel.send(message, deadline=deadline)
         self.remote_calls = collections.Counter()
+        serving = 0.0
+        check_at = before.wall + min(max(left, 0.0), CHECK_SECONDS)
         while True:
-            message = worker.channel.recv(deadline=deadline)
-            if message.get("kind") != "callback":
-                return message
-            worker.channel.send(self._serve_remote(message), deadline=deadline)
+            now = time.monotonic()
+            if now >= check_at or now >= deadline:
+                worker.refresh_members()
+                snap = meter.Snapshot.take(worker.members)
+                spent, cpu = meter.charged(before, snap, serving)
+                if spent > left or snap.wall >= deadline:
+                    raise _Expired(spent, cpu, snap.wall - before.wall, overloaded=spent <= left)
+                check_at = snap.wall + max(MIN_CHECK_SECONDS, min(left - spent, CHECK_SECONDS))
+                continue
+            if not worker.channel.readable(min(check_at, deadline) - now):
+                continue
+            message_in = worker.channel.recv(deadline=deadline, resolve_shared=_shared_index)
+            if message_in.get("kind") == "callback":
+                served = time.monotonic()
+                reply = self._serve_remote(message_in)
+                serving += time.monotonic() - served
+                worker.channel.send(reply, deadline=deadline)
+                continue
+            after = meter.Snapshot.take(worker.members)
+            spent, cpu = meter.charged(before, after, serving)
+            return message_in, spent, cpu, after.wall - before.wall
 
     def _serve_remote(self, message):
         module, name = str(message.get("module")), str(message.get("fn"))
@@ -948,66 +1221,33 @@ class StudentModule:
             return {"op": "callback_reply", "kind": "error",
                     "error": {"type": type(exc).__name__, "message": str(exc)[:300]}}
 
-    def _request(self, message, timeout, label, arena=None):
-        left = self._budget_left()
-        if left <= 0:
-            raise StudentTimeout(self._budget_message())
-        test_left = max(self.limits.for_test(), timeout) - self.test_used
-        wait = min(timeout, left, test_left)
-        start = time.monotonic()
-        deadline = start + wait
-        worker = self.worker
-        try:
-            if arena is not None:
-                arena.reset()
-                protocol.pack(message, place_array=arena.place)      # copies the arrays into the arena
-                if arena.placed:
-                    message = dict(message, _shared=arena.specs())
-                    worker.channel.send(message, deadline=deadline, place_array=_Replay())
-                else:
-                    worker.channel.send(message, deadline=deadline)
-            else:
-                worker.channel.send(message, deadline=deadline)
-            return self._receive(worker, deadline)
-        except TimeoutError:
-            worker.kill()
-            self.worker = None
-            self.timeouts += 1
-            if wait < timeout and wait == left:
-                self.poison = self._budget_message()
-            elif wait < timeout:
-                self.poison = (f"this test's calls together did not finish within "
-                               f"{max(self.limits.for_test(), timeout):.0f} s and were stopped "
-                               f"(an endless loop, or much slower than needed?)")
-            else:
-                self.poison = (f"{label} did not finish within {wait:.0f} s and was stopped "
-                               f"(an endless loop, or much slower than needed?)")
-            raise StudentTimeout(self.poison) from None
-        except protocol.ProtocolError as exc:
-            if worker.proc.poll() is None and "closed" not in str(exc) and not worker.memory_killed:
-                worker.kill()
-                self.worker = None
-                detail = "an integer beyond 64 bits" if "integer" in str(exc) else \
-                    "too large, or not made of numbers, arrays, lists and dicts"
-                raise BadReturn(f"{label} returned something that cannot be checked ({detail})") from None
-            how = worker.exit_description()
-            worker.kill()
-            self.worker = None
-            self.crashes += 1
-            raise StudentCrashed(f"the process running your code stopped during {label}: {how}") from None
-        finally:
-            spent = time.monotonic() - start
-            self.used += spent
-            self.test_used += spent
+
+CHECK_SECONDS = 0.5           # how often a running call's time is read (it is also read when the call ends)
+MIN_CHECK_SECONDS = 0.01
 
 
-class _Replay:
-    """place_array for the second packing of a message: the arrays are already in the arena, in order."""
+class _Expired(Exception):
+    """A call used its time (or reached the wall-clock backstop first: overloaded)."""
 
-    def __init__(self):
-        self.n = 0
+    def __init__(self, charged, cpu, wall, overloaded):
+        super().__init__()
+        self.charged, self.cpu, self.wall, self.overloaded = charged, cpu, wall, overloaded
+        self.limit = None
+
+
+class _Placer:
+    """place_array for a call's message: its arrays go to the arena after those of earlier calls of the
+    test; the message indexes them from `start`."""
+
+    def __init__(self, arena, start):
+        self.arena, self.start = arena, start
 
     def __call__(self, array):
-        index = self.n
-        self.n += 1
-        return index
+        index = self.arena.place(array)
+        return None if index is None else index - self.start
+
+
+def _shared_index(index):
+    """A reply's {"M": i}: the worker hands back argument i of the call's shared memory (read from the
+    arena by the caller when it needs it, never from the reply)."""
+    return protocol.SharedRef(index)

@@ -73,15 +73,34 @@ def _entries(d):
     return tuple((k, id(v)) for k, v in dict.items(d))
 
 
-def encode(value, store_handle=None, place_array=None):
+class SharedRef:
+    """{"M": i} in a message from the worker: argument array i of the call's shared memory, handed
+    back as the call left it (the judge reads it from the shared memory itself)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = int(index)
+
+    def __repr__(self):
+        return f"SharedRef({self.index})"
+
+
+def encode(value, store_handle=None, place_array=None, known=None):
     """Encode `value` into (tree, arrays). Unknown objects become handles via
     `store_handle(obj) -> id`; without it they raise TypeError. With
-    `place_array(array) -> index or None`, arrays go to shared memory ({"M": index})."""
+    `place_array(array) -> index or None`, arrays go to shared memory ({"M": index}).
+    With `known(obj) -> node or None`, an object the peer already has (an argument it sent)
+    goes back as that node instead of its contents."""
     arrays = []
 
     def enc(v, depth):
         if depth > MAX_DEPTH:
             raise TypeError("nested too deeply")
+        if known is not None and not isinstance(v, (bool, int, float, str, type(None))):
+            node = known(v)
+            if node is not None:
+                return node
         if v is None:
             return {"N": 0}
         if type(v) is bool:
@@ -190,16 +209,18 @@ def decode(tree, arrays, resolve_handle=None, resolve_shared=None):
     return dec(tree, 0)
 
 
-def pack(message, store_handle=None, place_array=None):
+def pack(message, store_handle=None, place_array=None, shared=None, known=None):
     """Serialise a message dict. Values under "value" and "args"/"kwargs" may
     hold arrays; the rest must be plain JSON. `place_array` (args and kwargs
-    only) puts arrays in shared memory: the message then needs "_shared", the
-    list of [offset, dtype, shape] that {"M": i} indexes."""
+    only) puts arrays in shared memory; `shared()`, called once they are placed,
+    gives "_shared", the list of [offset, dtype, shape] that {"M": i} indexes.
+    `known` (args and kwargs only): see encode."""
     arrays = []
     body = dict(message)
     for key in ("value", "args", "kwargs"):
         if key in body:
-            tree, arrs = encode(body[key], store_handle, place_array if key != "value" else None)
+            tree, arrs = encode(body[key], store_handle, place_array if key != "value" else None,
+                                known if key != "value" else None)
             # re-number arrays so several keys share one list
             offset = len(arrays)
             body[key] = _shift(tree, offset)
@@ -214,6 +235,8 @@ def pack(message, store_handle=None, place_array=None):
         meta.append([a.dtype.str, list(a.shape)])
         chunks.append(a.tobytes())
     body["_arrays"] = meta
+    if shared is not None:
+        body["_shared"] = shared()
     header = json.dumps(body, allow_nan=True, separators=(",", ":")).encode()
     return b"".join([MAGIC, len(header).to_bytes(8, "big"), header] + chunks)
 
@@ -273,13 +296,21 @@ def finish(body, specs, payload, resolve_handle=None, resolve_shared=None):
             arrays.append(np.frombuffer(chunk, dtype=dtype).reshape(shape))
     except (ValueError, TypeError, OverflowError):
         raise ProtocolError("malformed array") from None
-    shared = body.pop("_shared", None) or []
+    shared = body.pop("_shared", None)
     resolve = None
-    if resolve_shared is not None:
+    if resolve_shared is not None and shared is None:
+        def resolve(i):                 # {"M": i} without "_shared": the receiver's own index
+            if not (isinstance(i, int) and 0 <= i < MAX_NODES):
+                raise ProtocolError("malformed shared array")
+            return resolve_shared(i)
+    elif resolve_shared is not None:
+        if not isinstance(shared, list):
+            raise ProtocolError("malformed shared array")
+
         def resolve(i):
             if not (isinstance(i, int) and 0 <= i < len(shared)):
                 raise ProtocolError("malformed shared array")
-            return resolve_shared(shared[i])
+            return resolve_shared(shared[i], i)
     for key in ("value", "args", "kwargs"):
         if key in body:
             body[key] = decode(body[key], arrays, resolve_handle, resolve)
@@ -296,8 +327,8 @@ class Channel:
         self.max_payload = max_payload
         self.max_header = max_header
 
-    def send(self, message, deadline=None, store_handle=None, place_array=None):
-        data = memoryview(pack(message, store_handle, place_array))
+    def send(self, message, deadline=None, store_handle=None, place_array=None, shared=None, known=None):
+        data = memoryview(pack(message, store_handle, place_array, shared, known))
         while data:
             self._wait(self.write_fd, "w", deadline)
             try:
@@ -305,6 +336,11 @@ class Channel:
             except (BrokenPipeError, OSError) as exc:
                 raise ProtocolError(f"peer closed the channel ({exc.__class__.__name__})") from None
             data = data[n:]
+
+    def readable(self, timeout):
+        """Is there something to read (waiting at most `timeout` seconds)?"""
+        r, _, _ = select.select([self.read_fd], [], [], max(0.0, timeout))
+        return bool(r)
 
     def recv(self, deadline=None, resolve_handle=None, resolve_shared=None):
         head = self._read(12, deadline)

@@ -22,8 +22,9 @@ If any step fails, it says so ("sandbox_error") and exits: untrusted code
 never runs in a half-built sandbox. Then it sets resource limits.
 
 Functions of modules the tested module may import but must not contain
-(the reference of another part) are stubs (--remote): each call goes to
-the judge over the same wire and is computed there.
+(the reference of another part) are stubs: the judge stages those modules
+as files that call `_sandbox_remote.function(module, name)`, and each call
+goes to the judge over the same wire and is computed there.
 
 Standard library, numpy and the sibling files named above only: nothing
 else of the kit is importable from here.
@@ -38,7 +39,6 @@ import random
 import resource
 import stat
 import sys
-import time
 import traceback
 import types
 import warnings
@@ -174,6 +174,9 @@ class Server:
         self.arena = arena
         self.handles = {}
         self.next_handle = 1
+        self.known = {}                 # id -> (node, object): what the current request brought
+        self.errstate = np.geterr()     # numpy's default, before any student code could change it
+        self.package_dir = os.path.join(os.path.dirname(student_path), "")
 
     def store(self, obj):
         hid = self.next_handle
@@ -186,8 +189,25 @@ class Server:
             raise KeyError(f"unknown handle {hid}")
         return self.handles[hid]
 
-    def shared(self, spec):
+    def shared(self, spec, index=None):
         """An array the judge placed in shared memory: a view, so that the judge sees what the call did."""
+        view = self._shared_view(spec)
+        if index is not None:
+            self.known[id(view)] = ({"M": index}, view)
+        return view
+
+    def resolve_known(self, hid):
+        obj = self.resolve(hid)
+        self.known[id(obj)] = ({"H": hid}, obj)
+        return obj
+
+    def known_node(self, obj):
+        """An argument the judge sent goes back as what it was sent as: a shared array as its index (the
+        judge reads it from the shared memory), an object kept here as its handle."""
+        entry = self.known.get(id(obj))
+        return entry[0] if entry is not None and entry[1] is obj else None
+
+    def _shared_view(self, spec):
         np = self.np
         try:
             offset, dtype, shape = int(spec[0]), np.dtype(str(spec[1])), tuple(int(s) for s in spec[2])
@@ -231,8 +251,9 @@ class Server:
     def serve(self):
         protocol = self.protocol
         while True:
+            self.known = {}
             try:
-                request = self.channel.recv(resolve_handle=self.resolve, resolve_shared=self.shared)
+                request = self.channel.recv(resolve_handle=self.resolve_known, resolve_shared=self.shared)
             except protocol.ProtocolError:
                 return
             except KeyError:
@@ -247,12 +268,12 @@ class Server:
                 gc.collect()
                 self.channel.send({"kind": "ok", "value": None})
             elif op == "call":
-                self.channel.send(self.call(request), store_handle=self.store)
+                self.channel.send(self.call(request), store_handle=self.store, known=self.known_node)
             elif op == "probe":
                 self.channel.send({"kind": "ok", "value": probe(request.get("value") or {})})
             elif op == "call_in":
                 self.channel.send(self.call(request, self.package_module(request.get("module"))),
-                                  store_handle=self.store)
+                                  store_handle=self.store, known=self.known_node)
             elif op == "exit":
                 return
             else:
@@ -268,6 +289,9 @@ class Server:
             return None
 
     def call(self, request, module=None):
+        """Run one call of the student's code. Every call runs the same way, whatever the judge will
+        check with it (nothing in the request says): numpy's default error state, seeded random
+        generators, warnings recorded, and the arguments sent back as the call left them."""
         np = self.np
         name = request["fn"]
         fn = getattr(module if module is not None else self.module, name, None)
@@ -275,47 +299,32 @@ class Server:
             return {"kind": "missing", "name": name}
         args = list(request.get("args") or ())
         kwargs = dict(request.get("kwargs") or {})
-        opts = request.get("opts") or {}
         np.random.seed(0)
         random.seed(0)
+        np.seterr(**self.errstate)
         caught = []
-        counts, originals = {}, {}
-        if opts.get("count_calls"):
-            originals = self.count_calls(counts)
-        start = time.perf_counter()
         try:
-            with warnings.catch_warnings(record=True) as caught, \
-                    np.errstate(**(opts.get("errstate") or {})):
+            with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 value = fn(*args, **kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too: they are the student's
-            return {"kind": "error", "error": describe_exception(exc, self.student_path),
-                    "seconds": time.perf_counter() - start}
-        finally:
-            for fname, original in originals.items():
-                setattr(self.module, fname, original)
-        seconds = time.perf_counter() - start
-        reply = {"kind": "ok", "value": value, "seconds": seconds,
-                 "warnings": sorted({safe_str(w.message, 200) for w in caught or []})[:5]}
-        if opts.get("return_args"):
-            reply["value"] = (value, args, kwargs)
-        if opts.get("count_calls"):
-            reply["calls"] = counts
-        return reply
+            return {"kind": "error", "error": describe_exception(exc, self.student_path)}
+        return {"kind": "ok", "value": value, "args": args, "kwargs": kwargs,
+                "warnings": self.warnings(caught or [])}
 
-    def count_calls(self, counts):
-        """Wrap the module's own functions so that calls to them are counted
-        (a heuristic for finite differences dressed up as backward; student code
-        can reach these counters, so the judge also counts the stub calls it serves)."""
-        originals = {}
-        for name, obj in list(vars(self.module).items()):
-            if inspect.isfunction(obj) and getattr(obj, "__module__", None) == self.module.__name__:
-                def counted(*a, _f=obj, _n=name, **k):
-                    counts[_n] = counts.get(_n, 0) + 1
-                    return _f(*a, **k)
-                originals[name] = obj
-                setattr(self.module, name, counted)
-        return originals
+    def warnings(self, caught):
+        """The first few distinct warnings: [message, file (the student's own files only), line]."""
+        out = []
+        for w in caught:
+            filename = str(getattr(w, "filename", ""))
+            own = filename.startswith(self.package_dir)
+            item = [safe_str(w.message, 200), os.path.basename(filename) if own else "",
+                    int(getattr(w, "lineno", 0) or 0) if own else 0]
+            if item not in out:
+                out.append(item)
+            if len(out) >= 5:
+                break
+        return out
 
 
 def probe(request):
@@ -372,9 +381,6 @@ def main():
     parser.add_argument("--gid", type=int)
     parser.add_argument("--nproc", type=int)
     parser.add_argument("--arena-fd", type=int)
-    parser.add_argument("--remote", action="append", default=[], help="module:function,function,...")
-    parser.add_argument("--patch", action="append", default=[],
-                        help="module:function,...: the student's own module, these functions served remotely")
     parser.add_argument("--memory", type=int, default=None)
     parser.add_argument("--output", type=int, default=None)
     parser.add_argument("--cpu", type=int, default=None)
@@ -420,25 +426,10 @@ def main():
     remote = types.ModuleType("_sandbox_remote")
     remote.function = server.remote
     sys.modules["_sandbox_remote"] = remote
-    for spec in args.remote:
-        module, _, names = spec.partition(":")
-        stub = types.ModuleType(f"{args.package}.{module}")
-        stub.__doc__ = f"{module}: computed by the grader, outside your process"
-        for fn in filter(None, names.split(",")):
-            setattr(stub, fn, server.remote(module, fn))
-        sys.modules[f"{args.package}.{module}"] = stub
-    patches = [spec.partition(":") for spec in args.patch]
-
     np.random.seed(0)
     random.seed(0)
     try:
         import importlib
-        # The student's own module of another part, with the functions that do not behave like the
-        # reference replaced by stubs the judge computes, before the part imports them.
-        for module_name, _, names in patches:
-            own = importlib.import_module(f"{args.package}.{module_name}")
-            for fn in filter(None, names.split(",")):
-                setattr(own, fn, server.remote(module_name, fn))
         module = importlib.import_module(f"{args.package}.{args.part}")
     except BaseException as exc:  # SyntaxError, SystemExit, anything at import time
         error = describe_exception(exc, student_path)

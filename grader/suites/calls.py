@@ -1,10 +1,15 @@
-"""The calls of the hidden suites' "no function modifies its inputs" tests.
+"""Calls the hidden suites make in a particular way: the "no function modifies its inputs" tests'
+(Calls), and calls whose time the grader compares (timed).
 
-Each call runs in the sandbox with its arguments sent back as the call left them
-(`_return_args`), to be compared with copies taken before. A call that raises is
-skipped: the tests of that function charge the error, and a mutation test that
-failed on it would charge the same mistake twice (a fit that crashes on a
-backward without 'b1'). At least one call must run, or nothing was checked.
+Each call of a mutation test runs in the sandbox with its arguments sent back as the call left
+them (`_return_args`), to be compared with copies taken before. These calls look like every
+other call to the student's code, and the grader also watches every call of the part for
+in-place changes (StudentModule.mutations): the mutation tests run last (@pytest.mark.last)
+and fail too when an earlier test's call changed an argument of a function they cover, so
+that behaving well only inside them gains nothing. A call that raises is skipped: the tests of
+that function charge the error, and a mutation test that failed on it would charge the same
+mistake twice (a fit that crashes on a backward without 'b1'). At least one call must run, or
+nothing was checked.
 """
 from tooling import feedback
 
@@ -13,9 +18,14 @@ class Calls:
     def __init__(self):
         self.errors = []
         self.ran = 0
+        self.names = []
+        self.student = None
 
     def after(self, student, name, *args, **kwargs):
         """The arguments as `name`(*args, **kwargs) left them, or None if the call raised."""
+        self.student = student
+        if name not in self.names:
+            self.names.append(name)
         try:
             _, after, _ = student.call(name, *args, _return_args=True, **kwargs)
         except feedback.Failure:
@@ -29,3 +39,17 @@ class Calls:
     def finish(self):
         if not self.ran and self.errors:
             raise self.errors[0]
+        seen = [name for name, _ in getattr(self.student, "mutations", ()) if name in self.names]
+        if seen:
+            raise feedback.Failure(f"{seen[0]}(...) modified one of its inputs in place during another test of "
+                                   f"this part; {feedback.hint('in_place')}")
+
+
+def timed(student, name, *args):
+    """The seconds the grader charged one more call (the fastest of several is the one compared); inf if
+    it raised this time (a backward that consumes its cache: its first call is the one that counts)."""
+    try:
+        student.call(name, *args)
+    except Exception:  # noqa: BLE001 -- the student's error on a repeated call: not this test's subject
+        return float("inf")
+    return student.last_seconds

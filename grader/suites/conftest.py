@@ -32,6 +32,12 @@ def pytest_configure(config):
                                        "test's topic; its result is shown once grades are published")
     config.addinivalue_line("markers", "visible: no public case checks this topic, so its result is shown "
                                        "as soon as grading ends")
+    config.addinivalue_line("markers", "last: runs after the suite's other tests (it also judges what their "
+                                       "calls did)")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)     # stable: file order otherwise
 
 
 @pytest.fixture(scope="session")
@@ -40,8 +46,10 @@ def student():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_worker_state(student):
-    student.begin_test()
+def _fresh_worker_state(student, request):
+    """Each test starts with its own time limit (the calibration knows it by the test's id, as the
+    judge records it) and a worker that holds nothing from earlier tests."""
+    student.begin_test(request.node.nodeid.split("::", 1)[-1])
 
 
 @pytest.fixture

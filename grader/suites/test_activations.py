@@ -302,6 +302,7 @@ def public_no_input_mutation(act):
     probes.no_mutation(act, calls=calls)
 
 
+@pytest.mark.last
 @covered_by(public_no_input_mutation)
 @pytest.mark.points(1)
 @given(pair=strategies.array_and_grad())

@@ -386,6 +386,7 @@ def test_predict_threshold(logreg):
                 f"{feedback.fmt(expected)}, got {feedback.fmt(got)} (label 1 where σ(Xw + b) >= 0.5, 0.5 included)")
 
 
+@pytest.mark.last
 @pytest.mark.visible
 @pytest.mark.points(0.5)
 def test_no_input_mutation(logreg, rng):

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.suites import oracle, strategies
-from grader.suites.calls import Calls
+from grader.suites.calls import Calls, timed
 from grader.suites.params import same_params, starts_from_init_params, varies_with_seed
 from grader.suites.public import covered_by, rng_for
 from tooling import feedback, probes
@@ -218,19 +218,21 @@ def test_backward_shapes(net, n, d, h, k, seed):
 @pytest.mark.points(1)
 def test_backward_is_backpropagation(net, rng):
     """backward computes gradients by backpropagation, not by finite differences"""
-    params, X, y = problem(rng, n=8, d=10, h=12, k=3)          # 171 parameters
-    # The judge serves the activations here, and counts the calls student code cannot hide.
-    with net.remote_dependencies():
-        with feedback.prerequisite("backward is checked with the cache your forward returns"):
-            _, cache = forward_pair(net, params, X)
-        grads, calls = net.call("backward", params, cache, y, _count_calls=True)
-    gradient_dict(grads)
-    feedback.backprop_not_finite_differences(calls, "backward(params, cache, y)", 171)
+    # Timed by the grader, not counted by instrumentation: these calls run exactly like every other
+    # call, so no code can tell it is being checked. Finite differences need 2,726 forward passes here.
+    params, X, y = problem(rng, n=8, d=30, h=40, k=3)          # 1,363 parameters
+    with feedback.prerequisite("backward is checked with the cache your forward returns"):
+        _, cache = forward_pair(net, params, X)
+    forward_seconds = min([net.last_seconds] + [timed(net, "forward", params, X) for _ in range(2)])
+    gradient_dict(net.backward(params, cache, y))
+    backward_seconds = min([net.last_seconds] + [timed(net, "backward", params, cache, y) for _ in range(2)])
+    feedback.backprop_not_finite_differences(backward_seconds, forward_seconds, "backward(params, cache, y)", 1363)
+
 
 
 # -- fit -----------------------------------------------------------------
 def _fit(net, X, y, **kwargs):
-    out = feedback.pair(net.call("fit", X, y, _timeout=120, **kwargs), "fit(X, y, ...)", ("params", "losses"))
+    out = feedback.pair(net.call("fit", X, y, **kwargs), "fit(X, y, ...)", ("params", "losses"))
     params, losses = out
     d, k = X.shape[1], y.shape[1]
     h = kwargs.get("n_hidden", 4)
@@ -380,6 +382,7 @@ def test_predict(net, rng):
                  {"params": params, "X": X}, rtol=1e-9)
 
 
+@pytest.mark.last
 @pytest.mark.visible
 @pytest.mark.points(0.5)
 def test_no_input_mutation(net, rng):

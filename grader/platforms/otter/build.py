@@ -27,7 +27,7 @@ from ... import ROOT
 from ...engine import visibility
 from ...engine.grade import collected_tests
 from ...parts import GRADED, number
-from ...sandbox.client import Limits
+from ...sandbox.client import Limits, limits_from
 from ..kit import engine_requirements, kit_files
 from .platform import POLICY_FILE, RUN_OTTER
 from .runtime import KIT, LIMITS_FILE
@@ -124,7 +124,7 @@ def build(out=DEFAULT_OUT, limits=None, quiet=False, hidden_visibility=visibilit
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="otter-build-") as tmp:
         work = Path(tmp)
-        collected = write_tests(work / "tests", Limits(**limits) if limits else None)
+        collected = write_tests(work / "tests", limits_from(limits) if limits else None)
         kit = stage_kit(work)
         if limits:
             (kit / LIMITS_FILE).write_text(json.dumps(limits), encoding="utf-8")

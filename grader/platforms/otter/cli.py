@@ -15,7 +15,7 @@ def configure(parser):
     sub = parser.add_subparsers(dest="otter", required=True)
     b = sub.add_parser("build", help="build the autograder zip (make otter)")
     b.add_argument("--out", default=str(DEFAULT_OUT))
-    b.add_argument("--limits", help='JSON overrides of the engine\'s limits, e.g. {"part_seconds": 60}')
+    b.add_argument("--limits", help='JSON overrides of the engine\'s limits, e.g. {"multiple": 5}')
     b.add_argument("--hidden-visibility", default=visibility.DEFAULT_HIDDEN, choices=visibility.VALUES,
                    help="when students see the hidden tests' results on Gradescope (default after_published)")
     batch.configure(sub)
