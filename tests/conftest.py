@@ -16,7 +16,7 @@ import os
 import pytest
 
 from grader.__main__ import EXAMPLES
-from grader.engine.grade import grade
+from grader.engine.grade import CALIBRATION_CACHE_ENV, grade
 from catalog import alternative_folders, materialize
 from catalog.bugs import BUGS
 
@@ -53,6 +53,18 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group(_group(item)))
     rank = {group: k for k, group in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(_group(item), len(rank)))      # stable: file order within a group
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_calibration(tmp_path_factory):
+    """Every batch calibrates its time limits on the reference (grader.engine.grade.calibrate); the kit's
+    tests grade many small batches on one machine with one kit, so they measure it once and share it
+    (the workers of make test too: a file in their common temporary folder). The tests of the
+    calibration itself take this variable away."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "calibration.json"
+    os.environ[CALIBRATION_CACHE_ENV] = str(shared)
+    yield shared
 
 
 @pytest.fixture(scope="session")

@@ -47,9 +47,9 @@ TOP_TESTS_PLOTTED = 15
 MESSAGE_CHARS = 300
 LABEL_CHARS = 70
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")
-PROBLEM_ORDER = ("timeout", "crashed", "import error", "grader error", "missing")
+PROBLEM_ORDER = ("timeout", "crashed", "import error", "not graded", "grader error", "missing")
 # Parts whose tests say nothing about the code: out of the failure rates and the diagnosis groups.
-NOT_GRADED = ("missing", "import error", "grader error")
+NOT_GRADED = ("missing", "import error", "not graded", "grader error")
 MISSING = re.compile(r"\b\w+\.py was not found in the submission|could not be read \(")
 IMPORT_ERROR = re.compile(r"^(\w+\.py (could not be imported|has an? \w+Error|raised \w+ while being imported|"
                           r"called sys\.exit\(\) while being imported|: the process running your code did not "
