@@ -30,9 +30,11 @@ from tests.hostile import ATTACKS, Attack, build
 HOSTS = {"native": "namespaces", "docker": "landlock"}
 HOSTSIM = Path(__file__).resolve().parent / "hostsim.py"
 
-# Short limits, so the endless loops cost seconds: every test may use 3 s of the student's time (CPU,
-# or waiting on its own account), whatever else the machine does. A fixed limit needs no calibration.
-LIMITS = Limits(test_seconds=3.0, start_seconds=30.0)
+# Short limits, so the endless loops cost seconds: every test may use 5x the reference's time for it
+# (measured once for the whole test session: tests/conftest.py), at least 1 s, of the student's time
+# (CPU, or waiting on its own account), whatever else the machine does. The slowest honest attack,
+# the two-layer net's fingerprinter, needs about 2x the reference's time in its XOR test.
+LIMITS = Limits(multiple=5.0, floor_seconds=1.0, start_seconds=30.0)
 PART_MAX = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
 PROTECTED = [ROOT / "results.json", ROOT / "grades" / "results.json", ROOT / "SURVIVOR", Path("/tmp/SURVIVOR"),
              Path("/autograder/results/results.json")]
@@ -77,6 +79,8 @@ def submissions(tmp_path_factory):
     groups = {}
     for attack in ATTACKS:
         for base, folder in (("starter", "assignment"), ("reference", "solutions")):
+            if base not in attack.bases:
+                continue
             path = build(attack, folder, src / f"{base}-{attack.name}")
             groups.setdefault(attack.part, []).append((f"{base}-{attack.name}", path))
     for name, part, code, _, _ in BROKEN:
@@ -159,19 +163,20 @@ def failures(result):
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
 def test_attack_earns_nothing(graded, attack):
-    starter = graded["results"][f"starter-{attack.name}"]
+    starter = graded["results"].get(f"starter-{attack.name}")
     reference = graded["results"][f"reference-{attack.name}"]
-    assert starter["score"] == 0, failures(starter)
+    if starter is not None:
+        assert starter["score"] == 0, failures(starter)
     part, data = part_of(reference)
     assert part == attack.part and data["max_score"] == PART_MAX[part]
     assert reference["score"] <= PART_MAX[part]
-    assert all(t["status"] in ("passed", "failed") for t in reference["tests"] + starter["tests"])
+    assert all(t["status"] in ("passed", "failed") for t in reference["tests"] + (starter or {"tests": []})["tests"])
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
 def test_feedback_never_leaks_hidden_or_reference_code(graded, attack):
     redactor = Redactor.default()
-    for base in ("starter", "reference"):
+    for base in attack.bases:
         text = json.dumps(graded["results"][f"{base}-{attack.name}"], ensure_ascii=False)
         assert not redactor.leaks(text), f"{base}-{attack.name}: {redactor.leaks(text)[:3]}"
         assert all(len(t["output"]) <= 1600 for t in graded["results"][f"{base}-{attack.name}"]["tests"])
@@ -226,7 +231,7 @@ def test_endless_loop_costs_only_the_tests_that_call_it(graded):
     assert fails and all(name.startswith("activations: sigmoid") or "every function" in name
                          or "no function" in name for name in fails), sorted(fails)
     assert result["score"] >= 10, "tanh, relu and leaky ReLU still earn their points"
-    assert any("went past this test's time limit (each test may use 3 s)" in out for out in fails.values())
+    assert any("went past this test's time limit (each test may take 5x" in out for out in fails.values())
 
 
 def test_huge_allocation_fails_cleanly(graded):
@@ -301,6 +306,33 @@ def test_forged_instrumentation_is_still_caught(graded):
     assert "looks like finite differences" in fails.get(flagged, ""), sorted(fails)
     assert "predict(params, X) modified its input X in place" in \
         fails.get("two_layer_net: no function modifies its inputs", ""), sorted(fails)
+
+
+@pytest.mark.parametrize("part", PART_MAX)
+def test_no_call_can_be_told_from_another(graded, part):
+    """Everything a call can observe is the same in every call of a function, whatever the test checks with
+    it: the fingerprinting reference keeps full marks and never finds a difference."""
+    result = graded["results"][f"reference-fingerprint_{part}"]
+    seen = {t["name"]: t["output"] for t in result["tests"] if "FINGERPRINT" in t["output"]}
+    assert not seen, seen
+    assert result["score"] == PART_MAX[part], failures(result)
+
+
+def test_last_rounds_detectors_gain_nothing(graded):
+    # Copying only inputs in shared memory: every graded call's arguments are there, so this relu never
+    # modifies an input while it is graded, in any call; it scores what correct code scores.
+    assert graded["results"]["reference-watch_shared_memory"]["score"] == PART_MAX["activations"], \
+        failures(graded["results"]["reference-watch_shared_memory"])
+    # Copying only when a call looks unlike the first: none does, so sgd_step always updates in place and
+    # loses the point of the test that checks it, as the plain bug does.
+    fails = failures(graded["results"]["reference-watch_differences"])
+    assert "modified params" in fails.get("mlp: sgd_step returns p − lr·dp for every parameter and leaves its "
+                                          "inputs alone", ""), sorted(fails)
+    # Zeros when wrapped: nothing is wrapped, so it always runs its finite differences, and is timed.
+    fails = failures(graded["results"]["reference-watch_wrappers"])
+    flagged = "two_layer_net: backward computes gradients by backpropagation, not by finite differences"
+    assert "looks like finite differences" in fails.get(flagged, ""), sorted(fails)
+    assert not any("backward matches finite differences" in name for name in fails), sorted(fails)
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=lambda c: c[0])

@@ -61,8 +61,8 @@ class Limits:
     floor_seconds: float = 2.0        # ... and at least this much
     test_seconds: float = None        # one fixed limit for every test instead of the calibrated ones
     start_seconds: float = 30.0       # starting the worker and importing the module
-    backstop_multiple: float = 10.0   # wall-clock backstop of a test: this many times its limit ...
-    backstop_seconds: float = 30.0    # ... plus this
+    backstop_multiple: float = 20.0   # wall-clock backstop of a test: this many times its limit ...
+    backstop_seconds: float = 60.0    # ... plus this
     memory_bytes: int = 4 << 30       # the worker's whole process tree (resident), and each process's address space
     output_bytes: int = 64 << 10      # how much of what the student prints is kept
 
@@ -856,7 +856,8 @@ class StudentModule:
         if kind == "ok":
             changed = arena.changed(start)
             if changed and _module is None:
-                self.mutations.append((name, [i - start for i in changed]))
+                self.mutations.append((name, self._changed_inputs(name, args, kwargs, [i - start for i in changed],
+                                                                  len(arena.placed) - start)))
             if _errstate:
                 self._raise_fp_error(name, reply.get("warnings"), _errstate)
             if _return_args:
@@ -868,6 +869,36 @@ class StudentModule:
         if kind == "error":
             raise self._student_exception(name, reply.get("error") or {})
         raise BadReturn(f"{label}: the process running your code sent a malformed reply")
+
+    def _changed_inputs(self, name, args, kwargs, changed, placed):
+        """How a message names the arguments at `changed` (indices into the call's shared arrays, in the order
+        the wire format placed them): "x" for the first parameter of f(x), "params['W1']" for an entry."""
+        paths = []
+
+        def walk(value, path):
+            if isinstance(value, np.ndarray) and value.dtype.kind in protocol.ALLOWED_KINDS:
+                paths.append(path)
+            elif isinstance(value, (tuple, list)):
+                for i, item in enumerate(value):
+                    walk(item, path + (i,))
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    walk(item, path + (key,))
+        for i, value in enumerate(args):
+            walk(value, (i,))
+        for key, value in kwargs.items():
+            walk(value, (key,))
+        if len(paths) != placed:                  # an array travelled by pipe: the order is not known
+            return ["an input"]
+        signature = (self.functions or {}).get(name, "")
+        params = [identifier(p.split("=")[0].strip().lstrip("*"), "?") for p in signature.strip("()").split(",")]
+        out = []
+        for index in changed:
+            first, *rest = paths[index]
+            head = params[first] if isinstance(first, int) and first < len(params) and params[first] else \
+                identifier(first, "an input") if not isinstance(first, int) else f"argument {first + 1}"
+            out.append(head + "".join(f"[{identifier(k)!r}]" if isinstance(k, str) else f"[{k}]" for k in rest))
+        return out
 
     _FP_KINDS = {"over": "overflow", "invalid": "invalid value", "divide": "divide by zero", "under": "underflow"}
 

@@ -39,10 +39,13 @@ class Calls:
     def finish(self):
         if not self.ran and self.errors:
             raise self.errors[0]
-        seen = [name for name, _ in getattr(self.student, "mutations", ()) if name in self.names]
+        seen = [(name, inputs) for name, inputs in getattr(self.student, "mutations", ()) if name in self.names]
         if seen:
-            raise feedback.Failure(f"{seen[0]}(...) modified one of its inputs in place during another test of "
-                                   f"this part; {feedback.hint('in_place')}")
+            name, inputs = seen[0]
+            what = inputs[0] if inputs else "an input"
+            what = what if "[" in what or what.startswith(("an ", "argument")) else f"its input {what}"
+            raise feedback.Failure(f"{name}(...) modified {what} in place, in another test of this part; "
+                                   f"{feedback.hint('in_place')}")
 
 
 def timed(student, name, *args):

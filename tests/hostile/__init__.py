@@ -22,6 +22,7 @@ class Attack:
     story: str
     code: str                 # appended to the module (so it can override functions), or
     at_import: bool = False   # ... prepended, so it runs before anything is defined
+    bases: tuple = ("starter", "reference")    # the modules it is injected into, each graded
 
 
 def load(name):
@@ -89,6 +90,26 @@ ATTACKS = (
            "never sees them) and clears the counter; modifies an input in place and puts a pristine copy "
            "where the worker reports the arguments from",
            load("forge_instrumentation")),
+    # Telling a check from an ordinary call: a fingerprint of everything a call can observe, in every part,
+    # must be one per function; and the detectors of the last round.
+    *(Attack(f"fingerprint_{part}", part,
+             "records everything a call can observe (its arrays' memory and flags, its functions' names and "
+             "identities, the grader's frames, sys.modules, the environment, open descriptors, numpy's error "
+             "state, warnings, hooks, threads) and fails any call that sees something another call did not",
+             load("fingerprint"), bases=("reference",))
+      for part in ("activations", "logistic_regression", "two_layer_net", "mlp")),
+    Attack("watch_shared_memory", "activations",
+           "relu modifies its input in place, except when the input lives in the grader's shared memory (where "
+           "the last round's mutation checks alone put it)",
+           load("watch_shared_memory"), bases=("reference",)),
+    Attack("watch_differences", "mlp",
+           "sgd_step updates params in place, except in a call whose arrays look unlike the first call's "
+           "(other memory, owned or read-only)",
+           load("watch_differences"), bases=("reference",)),
+    Attack("watch_wrappers", "two_layer_net",
+           "backward by finite differences, returning zeros whenever the module's functions look wrapped or "
+           "the activations look served (the last round's backpropagation check)",
+           load("watch_wrappers"), bases=("reference",)),
 )
 
 
