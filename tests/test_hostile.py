@@ -12,8 +12,13 @@ that the endless loops cost seconds, not minutes, on two hosts:
 """
 import json
 import os
+import select
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -73,15 +78,73 @@ def survivors():
     return found
 
 
+class Listeners:
+    """What a student could name on the grading machine, and whether anything reached it: two unix
+    sockets in a folder of /tmp outside every allowlist (judge-0600.sock, root's only, as a root grader's
+    control socket would be; open-0666.sock, anybody's) and a UDP service on 127.0.0.1. A thread records
+    every connection (answered with a secret the attack would put in its feedback) and every datagram."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="mlp-kit-hostile-", dir="/tmp")
+        os.chmod(self.folder, 0o755)
+        self.seen = []
+        self.unix = {}
+        for name, mode in (("judge-0600.sock", 0o600), ("open-0666.sock", 0o666)):
+            path = os.path.join(self.folder, name)
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.bind(path)
+            os.chmod(path, mode)
+            server.listen(8)
+            self.unix[server] = path
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def told(self):
+        return {"unix": sorted(self.unix.values()), "udp": self.udp.getsockname()[1]}
+
+    def _serve(self):
+        while not self._stop.is_set():
+            ready, _, _ = select.select([*self.unix, self.udp], [], [], 0.2)
+            for sock in ready:
+                if sock is self.udp:
+                    data, _ = sock.recvfrom(65536)
+                    self.seen.append(("udp", data[:40]))
+                    continue
+                conn, _ = sock.accept()
+                self.seen.append(("unix", self.unix[sock]))
+                try:
+                    conn.sendall(b"JUDGE-SECRET")
+                except OSError:
+                    pass
+                conn.close()
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for sock in [*self.unix, self.udp]:
+            sock.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
-def submissions(tmp_path_factory):
+def listeners():
+    found = Listeners()
+    yield found
+    found.close()
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory, listeners):
     src = tmp_path_factory.mktemp("hostile")
     groups = {}
     for attack in ATTACKS:
         for base, folder in (("starter", "assignment"), ("reference", "solutions")):
             if base not in attack.bases:
                 continue
-            path = build(attack, folder, src / f"{base}-{attack.name}")
+            path = build(attack, folder, src / f"{base}-{attack.name}", told=listeners.told())
             groups.setdefault(attack.part, []).append((f"{base}-{attack.name}", path))
     for name, part, code, _, _ in BROKEN:
         path = build(Attack(name, part, "", code, at_import=code.startswith("raise")), "solutions",
@@ -277,6 +340,45 @@ def test_no_reference_code_reaches_the_worker(graded):
     assert leak["files"] == [], leak                       # no staged copy, source or bytecode
     for filename, has_exp in leak["code"].values():  # the imported functions are stubs
         assert filename == "worker.py" and not has_exp, leak
+
+
+def test_unix_sockets_cannot_be_reached_by_path(graded, listeners):
+    """The attack lists /tmp, /run and /var/run for sockets (the allowlist shows it none) and connects to the
+    two sockets it was told about, whose paths it can name: socket() itself is refused (seccomp), so nothing
+    reaches the test's listeners, neither the root-only socket nor the open one."""
+    for base in ("starter", "reference"):
+        report = _reported(graded["results"][f"{base}-unix_socket"], "activations: relu matches", "UNIX:")
+        assert report["tried"] >= 2 and report["connected"] == [] and report["replies"] == [], report
+        assert report["errors"] == ["EPERM"], report
+    assert [s for s in listeners.seen if s[0] == "unix"] == []
+
+
+def test_no_datagram_leaves_the_worker(graded, listeners):
+    for base in ("starter", "reference"):
+        report = _reported(graded["results"][f"{base}-udp_exfiltrate"], "activations: relu matches", "UDP:")
+        assert report["sent"] == [], report
+        assert report["errors"] == {"127.0.0.1": "EPERM", "::1": "EPERM", "192.0.2.1": "EPERM",
+                                    "2001:db8::1": "EPERM", "raw": "EPERM", "packet": "EPERM"}, report
+    assert [s for s in listeners.seen if s[0] == "udp"] == []
+
+
+# attack: (marker in its feedback, what it must report: every attempt refused, by the worker's seccomp filter)
+REFUSED = {
+    "socketpair": ("PAIR:", {"ok": [], "errors": {"socketpair": "EPERM", "duplex pipe": "EPERM"}}),
+    "ptrace_judge": ("PTRACE:", {"ok": [], "errors": {f"{call} {target}": "EPERM" for target in ("parent", "self")
+                                                      for call in ("attach", "seize", "vm_readv", "vm_writev")}}),
+    "io_uring": ("URING:", {"io_uring_setup": "EPERM"}),
+    # clone3 answers ENOSYS (libc then falls back to clone, whose namespace flags are refused).
+    "new_user_namespace": ("USERNS:", {"clone": "EPERM", "clone3": "ENOSYS", "unshare": "EPERM"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_dangerous_system_calls_are_refused(graded, name):
+    marker, expected = REFUSED[name]
+    for base in ("starter", "reference"):
+        report = _reported(graded["results"][f"{base}-{name}"], "activations: relu matches", marker)
+        assert report == expected, (base, report)
 
 
 def test_forked_children_share_one_memory_limit(graded):

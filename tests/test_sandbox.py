@@ -11,8 +11,10 @@
 - A Python installed under /tmp grades correctly.
 """
 import json
+import re
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -462,3 +464,230 @@ def _marked(pid):
         return b"HOSTILE_SURVIVOR_MARK" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+
+
+# -- the seccomp filter (grader/sandbox/seccomp.py), on every backend ----------------------------------------
+
+from grader.sandbox import seccomp  # noqa: E402
+
+SYSCALL_PROBE = r'''
+import ctypes, errno, os, socket, subprocess, sys, threading, time
+import numpy as np
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+# Arguments that do nothing (or fail harmlessly) wherever the call is allowed: an invalid request, fd -1,
+# a NULL path, flags -1. unshare(0), personality(0) and a clone that only forks would succeed.
+_ARGS = {"ptrace": (-1, 0, 0, 0), "kexec_load": (0, 0, 0, -1), "kexec_file_load": (-1, -1, 0, 0, -1),
+         "io_uring_setup": (1, 0), "setns": (-1, 0), "fanotify_init": (-1, 0), "userfaultfd": (-1,),
+         "keyctl": (-1, 0, 0, 0, 0), "bpf": (-1, 0, 0), "pidfd_getfd": (-1, -1, 0), "io_uring_enter": (-1, 0, 0, 0, 0, 0),
+         "io_uring_register": (-1, 0, 0, 0), "process_madvise": (-1, 0, 0, 0, 0), "fsconfig": (-1, 0, 0, 0, 0),
+         "fsmount": (-1, 0, 0), "open_tree": (-1, 0, 0), "fspick": (-1, 0, 0), "mount_setattr": (-1, 0, 0, 0, 0),
+         "move_mount": (-1, 0, -1, 0, 0), "open_by_handle_at": (-1, 0, 0), "name_to_handle_at": (-1, 0, 0, 0, 0),
+         "finit_module": (-1, 0, 0), "reboot": (0, 0, 0, 0)}
+
+
+def _raw(nr, *args):
+    ctypes.set_errno(0)
+    rc = _libc.syscall(ctypes.c_long(nr), *(ctypes.c_long(a) for a in args))
+    return rc, ctypes.get_errno()
+
+
+def _outcome(rc, err):
+    return "ok" if rc >= 0 else errno.errorcode.get(err, str(err))
+
+
+def _fork_like(nr, *args):
+    """A raw clone/clone3: where it is allowed the child leaves at once."""
+    rc, err = _raw(nr, *args)
+    if rc == 0:
+        os._exit(0)
+    if rc > 0:
+        os.waitpid(rc, 0)
+    return _outcome(rc, err)
+
+
+def syscalls(nr):
+    out = {"sockets": {}, "calls": {}, "work": {}}
+    for family in ("AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET"):
+        for kind in ("SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW"):
+            try:
+                socket.socket(getattr(socket, family), getattr(socket, kind)).close()
+                out["sockets"][f"{family} {kind}"] = "ok"
+            except OSError as exc:
+                out["sockets"][f"{family} {kind}"] = errno.errorcode.get(exc.errno, str(exc.errno))
+    try:
+        a, b = socket.socketpair()
+        a.close(); b.close()
+        out["sockets"]["socketpair"] = "ok"
+    except OSError as exc:
+        out["sockets"]["socketpair"] = errno.errorcode.get(exc.errno, str(exc.errno))
+    for name, number in nr.items():
+        if name in ("seccomp", "clone", "clone3", "socket", "socketpair"):
+            continue
+        out["calls"][name] = _outcome(*_raw(number, *_ARGS.get(name, (0, 0, 0, 0, 0, 0))))
+    out["calls"]["socket"] = _outcome(*_raw(nr["socket"], 1, 1, 0))
+    out["calls"]["socketpair"] = _outcome(*_raw(nr["socketpair"], 1, 1, 0, ctypes.addressof((ctypes.c_int * 2)())))
+    out["calls"]["personality(0xffffffff)"] = _outcome(*_raw(nr["personality"], 0xFFFFFFFF))
+    out["calls"]["clone(CLONE_NEWUSER)"] = _fork_like(nr["clone"], 0x10000000 | 17, 0, 0, 0, 0)
+    out["calls"]["clone(CLONE_NEWNET)"] = _fork_like(nr["clone"], 0x40000000 | 17, 0, 0, 0, 0)
+    out["calls"]["clone(SIGCHLD)"] = _fork_like(nr["clone"], 17, 0, 0, 0, 0)
+    clone_args = (ctypes.c_uint64 * 11)(0, 0, 0, 0, 17)      # struct clone_args: exit_signal SIGCHLD
+    out["calls"]["clone3"] = _fork_like(nr["clone3"], ctypes.addressof(clone_args), ctypes.sizeof(clone_args))
+
+    work = out["work"]
+    work["numpy"] = float((np.arange(6.0).reshape(2, 3) @ np.ones(3)).sum())
+    box = []
+    thread = threading.Thread(target=lambda: box.append(sum(range(10))))
+    thread.start(); thread.join()
+    work["thread"] = box
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7)
+    work["fork"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    work["python"] = subprocess.run([sys.executable, "-S", "-c", "print(6 * 7)"], capture_output=True,
+                                    text=True, timeout=60).stdout.strip()
+    try:
+        work["true"] = subprocess.run(["/bin/true"], timeout=60).returncode
+    except OSError as exc:
+        work["true"] = type(exc).__name__
+    start = time.monotonic()
+    time.sleep(0.01)
+    work["sleep"] = time.monotonic() - start >= 0.01
+    with open(__file__) as f:
+        work["own_module"] = "def syscalls" in f.read()
+    r, w = os.pipe()
+    os.write(w, b"x")
+    work["pipe"] = os.read(r, 1).decode()
+    return out
+'''
+
+
+@pytest.fixture(scope="module", params=("namespaces", "landlock", "none"))
+def syscall_probe(request, tmp_path_factory):
+    backend = request.param
+    if not backends.available(backend):
+        pytest.skip(f"{backend} is not available on this machine")
+    tmp = tmp_path_factory.mktemp(f"syscalls-{backend}")
+    path = tmp / "activations.py"
+    path.write_text(SYSCALL_PROBE)
+    module = StudentModule("activations", stage_package("activations", path, tmp / "pkg"), Limits(call_seconds=60),
+                           backend=backend)
+    try:
+        got = module.call("syscalls", seccomp.ARCHES[seccomp.native_arch()]["nr"])
+        sandbox = module.sandbox
+    finally:
+        module.close()
+    return {"backend": backend, "got": got, "sandbox": sandbox}
+
+
+def test_no_socket_and_no_dangerous_system_call_from_inside(syscall_probe):
+    """Every family and type of socket, socketpair, and each denied system call answer EPERM from inside a
+    worker, whatever the backend (socket(AF_UNIX), unshare(0) and personality(0) would succeed unfiltered);
+    clone3 answers ENOSYS, so that libc falls back to clone, whose namespace flags are refused."""
+    got = syscall_probe["got"]
+    assert set(got["sockets"].values()) == {"EPERM"}, got["sockets"]
+    assert len(got["sockets"]) == 16
+    calls = dict(got["calls"])
+    assert calls.pop("personality(0xffffffff)") == "ok"       # the query libc and Python make
+    assert calls.pop("clone(SIGCHLD)") == "ok"                # a plain fork by clone
+    assert calls.pop("clone3") == "ENOSYS"
+    assert set(calls) == set(seccomp.DENIED) | {"personality", "clone(CLONE_NEWUSER)", "clone(CLONE_NEWNET)"}
+    assert {name: v for name, v in calls.items() if v != "EPERM"} == {}, calls
+    info = syscall_probe["sandbox"]["seccomp"]
+    assert info["arch"] == seccomp.native_arch() and info["errno"] == "EPERM"
+    assert set(info["refused"]) == set(seccomp.DENIED)
+
+
+def test_ordinary_student_work_still_runs_under_the_filter(syscall_probe):
+    work = syscall_probe["got"]["work"]
+    assert work["numpy"] == 15.0 and work["thread"] == [45] and work["fork"] == 7
+    assert work["python"] == "42"                  # the interpreter starts again (subprocess: vfork/clone)
+    assert work["sleep"] and work["own_module"] and work["pipe"] == "x"
+    if syscall_probe["backend"] == "none":         # elsewhere /bin/true is outside the allowlist
+        assert work["true"] == 0
+    else:
+        assert work["true"] in (0, "PermissionError", "FileNotFoundError"), work["true"]
+
+
+def test_the_backends_describe_the_filter():
+    for backend in ("namespaces", "landlock", "none"):
+        info = backends.describe(backend)
+        assert any(line.startswith("system calls (seccomp)") for line in info["enforces"]), info
+        assert not any("UDP" in line or line == "network" for line in info["cannot"]), info
+
+
+def _run_filter(code, nr, arch, args=(0,) * 6):
+    """Run the classic BPF program `code` on struct seccomp_data (the subset of opcodes seccomp.py uses)."""
+    args = (tuple(args) + (0,) * 6)[:6]
+    data = struct.pack("<iIQ6Q", nr, arch, 0, *[a & (2 ** 64 - 1) for a in args])
+    insns = [struct.unpack("=HBBI", code[i:i + 8]) for i in range(0, len(code), 8)]
+    pc, acc = 0, 0
+    while True:
+        op, jt, jf, k = insns[pc]
+        if op == seccomp.LD_W_ABS:
+            acc = struct.unpack_from("<I", data, k)[0]
+            pc += 1
+        elif op in (seccomp.JEQ_K, seccomp.JGE_K, seccomp.JSET_K):
+            hit = {seccomp.JEQ_K: acc == k, seccomp.JGE_K: acc >= k, seccomp.JSET_K: bool(acc & k)}[op]
+            pc += 1 + (jt if hit else jf)
+        elif op == seccomp.RET_K:
+            return k
+        else:
+            raise AssertionError(f"opcode {op:#x} at {pc}")
+
+
+# A few calls any Python process makes: read, write, openat, mmap, futex, execve, wait4, getpid.
+ALLOWED = {"x86_64": (0, 1, 257, 9, 202, 59, 61, 39), "aarch64": (63, 64, 56, 222, 98, 221, 260, 172)}
+UNISTD = {"x86_64": "/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "aarch64": "/usr/include/asm-generic/unistd.h"}
+
+
+@pytest.mark.parametrize("arch", sorted(seccomp.ARCHES))
+def test_the_filter_decides_right_on_each_architecture(arch):
+    """The program for x86_64 and for aarch64, run in a BPF interpreter: every denied call is EPERM, whatever
+    its arguments; clone only with namespace flags; clone3 ENOSYS; personality's query allowed; any call of
+    another ABI (i386's socketcall, x32) EPERM; ordinary calls allowed."""
+    code = seccomp.program(arch)
+    table = seccomp.ARCHES[arch]
+    audit, nr = table["audit_arch"], table["nr"]
+    eperm, allow = seccomp.RET_ERRNO | 1, seccomp.RET_ALLOW
+    for name in seccomp.DENIED:
+        for args in ((0,) * 6, (1, 2, 3, 4, 5, 6), (2 ** 64 - 1,) * 6):
+            assert _run_filter(code, nr[name], audit, args) == eperm, name
+    assert _run_filter(code, nr["clone3"], audit) == seccomp.RET_ERRNO | 38
+    for flag in (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000):
+        assert _run_filter(code, nr["clone"], audit, (flag | 17, 0, 0, 0, 0, 0)) == eperm, hex(flag)
+    threads = 0x003D0F00                           # CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|*TID
+    for flags in (17, threads, 0x4111):            # fork, a thread, vfork (CLONE_VM|CLONE_VFORK|SIGCHLD)
+        assert _run_filter(code, nr["clone"], audit, (flags, 0, 0, 0, 0, 0)) == allow, hex(flags)
+    assert _run_filter(code, nr["personality"], audit, (0xFFFFFFFF,)) == allow
+    assert _run_filter(code, nr["personality"], audit, (0x0040000,)) == eperm        # ADDR_NO_RANDOMIZE
+    for number in ALLOWED[arch] + (nr["seccomp"],):
+        assert _run_filter(code, number, audit) == allow, number
+    for other in (0x40000003, 0x4000003E, 0x40000028):    # AUDIT_ARCH_I386, ARM; socketcall (102) there
+        assert _run_filter(code, 102, other) == eperm and _run_filter(code, 0, other) == eperm
+    if arch == "x86_64":
+        assert _run_filter(code, 0x40000000 | 41, audit) == eperm                     # x32 socket
+        assert _run_filter(code, 0x40000000, audit) == eperm
+    header = Path(UNISTD[arch])
+    if header.is_file():                          # the kernel's own numbers, where its headers are installed
+        text = header.read_text()
+        for name, number in nr.items():
+            match = re.search(rf"^#define __NR(?:3264)?_{name}\s+(\d+)", text, re.M)
+            assert match and int(match.group(1)) == number, (arch, name)
+
+
+def test_an_unknown_architecture_refuses_to_start_the_worker(tmp_path):
+    """Under `setarch i686` the worker's uname says i686: no table for it, so no student code runs."""
+    if not shutil.which("setarch"):
+        pytest.skip("setarch (util-linux) is not installed")
+    script = ("import sys\nsys.path.insert(0, %r)\nfrom grader.sandbox.client import StudentModule, Limits\n"
+              "from grader.engine.staging import stage_package\n"
+              "m = StudentModule('activations', stage_package('activations', %r, %r), Limits(), backend='none')\n"
+              "try:\n    m.relu(__import__('numpy').zeros(2))\nexcept Exception as exc:\n"
+              "    print(type(exc).__name__, exc)\nfinally:\n    m.close()\n") % (
+        str(ROOT), str(ROOT / "solutions" / "activations.py"), str(tmp_path / "pkg"))
+    proc = subprocess.run(["setarch", "i686", sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert "SandboxFailure" in proc.stdout and "no system call table for this architecture (i686" in proc.stdout, \
+        proc.stdout + proc.stderr

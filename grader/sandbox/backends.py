@@ -160,21 +160,25 @@ def candidates():
 def describe(backend, uid=None):
     """What `backend` enforces on this host and what it cannot (for results.json and the docs)."""
     abi = landlock.abi()
+    syscalls = ("system calls (seccomp): no socket() or socketpair() of any family, no ptrace or "
+                "process_vm_*, no io_uring, bpf, perf_event_open, userfaultfd or keyrings, no unshare, setns, "
+                "mount, chroot or namespace flags on clone, no modules, kexec, swap or reboot (EPERM)")
     if backend == "namespaces":
         enforces = ["file system: allowlist view (pivot_root), read-only", "writes: private 64 MiB tmpfs /tmp",
                     "network: none (own network namespace)", "processes: own PID namespace",
-                    "capabilities: none"]
+                    "capabilities: none", syscalls]
         cannot = ["CPU competition within the time limits"]
     elif backend == "landlock":
-        enforces = [f"file system: allowlist (Landlock ABI {abi})", "writes: private scratch folder only"]
-        enforces.append("network: no TCP bind or connect" if abi >= 4 else "network: open (Landlock ABI < 4)")
+        enforces = [f"file system: allowlist (Landlock ABI {abi})", "writes: private scratch folder only",
+                    "network: none (no socket of any family: TCP, UDP, raw, unix by path)"]
         enforces.append("signals, abstract unix sockets: own domain only" if abi >= 6 else
                         "signals: same-uid processes reachable (Landlock ABI < 6)")
-        cannot = ["UDP and raw sockets", "the size of the scratch folder (files are capped at RLIMIT_FSIZE)",
+        enforces.append(syscalls)
+        cannot = ["the size of the scratch folder (files are capped at RLIMIT_FSIZE)",
                   "CPU competition within the time limits"]
     else:
-        enforces = ["resource limits only"]
-        cannot = ["reading any file the grader can read", "writing files", "network", "signalling processes"]
+        enforces = ["resource limits", "network: none (no socket of any family)", syscalls]
+        cannot = ["reading any file the grader can read", "writing files", "signalling processes"]
     info = {"backend": backend, "enforces": enforces, "cannot": cannot}
     if backend == "landlock":
         info["landlock_abi"] = abi

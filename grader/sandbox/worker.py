@@ -101,8 +101,13 @@ def set_limits(memory_bytes, output_bytes, cpu_seconds, nproc):
 
 
 def lock_down(args, rules, root_fd, scratch_fd):
-    """Apply the backend. Returns a description of what is enforced; raises on any failure."""
+    """Apply the backend, then the seccomp filter (every backend). Returns a description of what is
+    enforced; raises on any failure."""
     libc = ctypes.CDLL(None, use_errno=True)
+    import seccomp                                       # by path, while the kit's folder is still visible
+    arch = seccomp.native_arch()                         # an unknown architecture: refused, never unfiltered
+    syscall_filter = seccomp.program(arch)
+    sys.modules.pop("seccomp", None)
     info = {"backend": args.backend}
     if args.backend == "namespaces":
         import mountview
@@ -133,6 +138,9 @@ def lock_down(args, rules, root_fd, scratch_fd):
         info["filesystem"] = "allowlist (Landlock)"
     else:
         set_limits(args.memory, args.output, args.cpu, args.nproc)
+    # Every backend, last (after no_new_privs and the backend's own lock-down): no sockets, no ptrace,
+    # no namespaces or mounts, ... (seccomp.py).
+    info["seccomp"] = seccomp.install(syscall_filter, arch)
     return info
 
 

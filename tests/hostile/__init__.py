@@ -110,14 +110,35 @@ ATTACKS = (
            "backward by finite differences, returning zeros whenever the module's functions look wrapped or "
            "the activations look served (the last round's backpropagation check)",
            load("watch_wrappers"), bases=("reference",)),
+    Attack("unix_socket", "activations",
+           "connects to the grading machine's unix sockets by path: those it lists under /tmp, /run and "
+           "/var/run, and two it was told about (a root-only 0600 socket, an open 0666 one), and reads the reply",
+           load("unix_socket")),
+    Attack("udp_exfiltrate", "activations",
+           "sends its own source as UDP datagrams to a service on 127.0.0.1 and ::1 and to outside addresses; "
+           "opens raw and packet sockets",
+           load("udp_exfiltrate")),
+    Attack("socketpair", "activations",
+           "opens a socketpair to pass descriptors between its processes, and a duplex multiprocessing pipe",
+           load("socketpair")),
+    Attack("ptrace_judge", "activations",
+           "attaches to its parent judge with ptrace and reads and writes its memory with process_vm_readv/writev",
+           load("ptrace_judge")),
+    Attack("io_uring", "activations", "sets up an io_uring instance (io_uring_setup)", load("io_uring")),
+    Attack("new_user_namespace", "activations",
+           "becomes root of a new user namespace: clone with CLONE_NEWUSER, clone3, unshare",
+           load("new_user_namespace")),
 )
 
 
-def build(attack, base, dest):
-    """Write base/<part>.py with the attack injected into dest/<part>.py; return dest."""
+def build(attack, base, dest, told=None):
+    """Write base/<part>.py with the attack injected into dest/<part>.py; return dest. `told`: what the
+    attack knows of the grading machine (addresses of the test's listening sockets), written into its
+    `_TOLD = {}` line."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     source = (ROOT / base / f"{attack.part}.py").read_text(encoding="utf-8")
-    text = attack.code + "\n" + source if attack.at_import else source + "\n\n" + attack.code
+    code = attack.code if told is None else attack.code.replace("_TOLD = {}", f"_TOLD = {told!r}", 1)
+    text = code + "\n" + source if attack.at_import else source + "\n\n" + code
     (dest / f"{attack.part}.py").write_text(text, encoding="utf-8")
     return dest
