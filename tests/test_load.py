@@ -94,9 +94,11 @@ def test_the_same_verdicts_idle_and_beside_cpu_hogs(tmp_path, monkeypatch):
     assert verdicts(loaded) == verdicts(idle)
     # What the sample shows: correct code keeps full marks however busy the machine is, a wrong
     # activations.py costs nothing in the two-layer net, and the stalls fail on their own limits.
+    assert idle["reference"]["score"] == idle["reference"]["max_score"], idle["reference"]["output"]
     for name, _ in subs:
-        if name == "reference" or "__" in name:
-            assert idle[name]["score"] == idle[name]["max_score"], (name, idle[name]["output"])
+        if "__" in name:                  # catalog/alternatives/<part>__<variant>.py: full marks on its part
+            info = idle[name]["extra_data"]["parts"][name.split("__")[0]]
+            assert info["score"] == info["max_score"], (name, idle[name]["output"])
     assert idle["cross_part"]["extra_data"]["parts"]["two_layer_net"]["score"] == 25
     assert idle["cross_part"]["extra_data"]["parts"]["two_layer_net"]["dependencies"] == \
         {"activations": "own, except sigmoid_backward (reference)"}
@@ -114,10 +116,10 @@ def test_results_record_each_tests_time_and_the_rule(tmp_path):
                     names=["reference"], quiet=True)
     reference = results["reference"]
     timing = reference["extra_data"]["time"]
-    assert timing["rule"].startswith("each test may take 10x") and (timing["multiple"], timing["floor_seconds"]) \
-        == (10.0, 2.0)
+    assert timing["rule"].startswith("each test may take 30x") and (timing["multiple"], timing["floor_seconds"]) \
+        == (30.0, 2.0)
     assert {"cpu", "cpus", "python", "numpy"} <= set(timing["host"])
     for test in reference["tests"]:
         time = test["extra_data"]["time"]
-        assert time["limit"] == pytest.approx(max(2.0, 10.0 * time["reference"]), abs=1e-3)
+        assert time["limit"] == pytest.approx(max(2.0, 30.0 * time["reference"]), abs=1e-3)
         assert 0 <= time["cpu_seconds"] <= time["seconds"] + 1e-6 and time["seconds"] < time["limit"]

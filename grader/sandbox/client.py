@@ -57,8 +57,13 @@ class Limits:
     not used up its limit, reported as not graded (and graded again), never as the student's
     failure."""
 
-    multiple: float = 10.0            # a test may take this many times the reference's time on this host
-    floor_seconds: float = 2.0        # ... and at least this much
+    # A test may take `multiple` times the reference's time on this host, and at least `floor_seconds`.
+    # Calibrated on the catalog's correct alternatives: the slowest, the MLP written with Python loops
+    # over the batch (catalog/alternatives/mlp__loops_object_cache.py), needs 12.8x the reference in
+    # the MNIST fit test here, so 30x leaves it 2.3x; the others need at most 3x (tests/test_catalog.py
+    # grades them all with this rule).
+    multiple: float = 30.0
+    floor_seconds: float = 2.0
     test_seconds: float = None        # one fixed limit for every test instead of the calibrated ones
     start_seconds: float = 30.0       # starting the worker and importing the module
     backstop_multiple: float = 20.0   # wall-clock backstop of a test: this many times its limit ...

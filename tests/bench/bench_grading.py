@@ -2,10 +2,11 @@
 
 Prints, as medians over --runs repetitions:
   0. (--backends) the wall time to grade one full submission (the reference) with 2 jobs on each
-     sandbox backend this host offers, next to a checkout of the kit before the allowlist sandbox
-     (--baseline DIR, e.g. `git worktree add /tmp/before 08f0293`), measured the same way in
-     alternation; the MLP part alone on each; and the cost of one call of the reference
-     activations from student code (computed by the judge over the wire) against a local call;
+     sandbox backend this host offers, next to a checkout of an earlier kit (--baseline DIR, e.g.
+     `git worktree add /tmp/before b372c9d`, the kit before CPU-time limits), measured the same way
+     in alternation, and how much of it is the calibration (grading the reference once per batch);
+     the MLP part alone on each; and the cost of one call of the reference activations from
+     student code (computed by the judge over the wire) against a local call;
   1. the wall time to grade one full submission (the reference), with 1 and
      2 parallel jobs, and their ratio;
   2. (--batch) the throughput on a batch of 20 submissions (copies of the
@@ -64,20 +65,25 @@ with tempfile.TemporaryDirectory() as out:
     res = grade([{root!r} + "/solutions"], out, jobs=2, names=["reference"], quiet=True, **({{"parts": parts}} if parts else {{}}))
     seconds = time.perf_counter() - start
 assert res["reference"]["score"] == res["reference"]["max_score"], res["reference"]["output"]
-print(seconds)
+print(seconds, (res["reference"]["extra_data"].get("time") or {}).get("seconds", 0.0))
 """
 
 
-def _one(root, backend=None, parts=None):
-    """Seconds to grade the reference in a fresh process (the batch's preflight included)."""
+def _one(root, backend=None, parts=None, calibration=None):
+    """Seconds to grade the reference in a fresh process (the batch's preflight and calibration included);
+    the calibration's own seconds go to the list `calibration`."""
     import subprocess
     env = dict(os.environ)
     env.pop("GRADER_SANDBOX", None)
+    env.pop("MLP_KIT_CALIBRATION_FILE", None)
     if backend:
         env["GRADER_SANDBOX"] = backend
     out = subprocess.run([sys.executable, "-c", ONE.format(root=str(root), parts=parts)], env=env, cwd=str(root),
                          capture_output=True, text=True, check=True).stdout
-    return float(out.strip().splitlines()[-1])
+    seconds, calibrating = (float(x) for x in out.strip().splitlines()[-1].split())
+    if calibration is not None:
+        calibration.append(calibrating)
+    return seconds
 
 
 def bench_backends(runs, baseline):
@@ -86,16 +92,22 @@ def bench_backends(runs, baseline):
     print(f"grading one full submission (solutions/) with -j 2, each in a fresh process, {runs} runs, medians:")
     for parts, label in ((None, "all four parts"), (("mlp",), "the MLP part alone")):
         times = {name: [] for name in (["before"] if baseline else []) + available}
+        calibration = {name: [] for name in available}
         for _ in range(runs):                       # alternate, so that the machine's load hits all alike
             if baseline:
                 times["before"].append(_one(Path(baseline), parts=parts))
             for backend in available:
-                times[backend].append(_one(ROOT, backend, parts=parts))
+                times[backend].append(_one(ROOT, backend, parts=parts, calibration=calibration[backend]))
         medians = {name: statistics.median(t) for name, t in times.items()}
         print(f"  {label}:")
         for name, t in times.items():
             ratio = f", {medians[name] / medians['before']:.2f}x before" if baseline and name != "before" else ""
             print(f"    {name:10s} median {medians[name]:.2f} s ({', '.join(f'{x:.2f}' for x in t)}){ratio}")
+            if calibration.get(name):
+                c = statistics.median(calibration[name])
+                print(f"    {'':10s} of which the calibration (grading the reference once per batch): median "
+                      f"{c:.2f} s; without it {medians[name] - c:.2f} s"
+                      + (f", {(medians[name] - c) / medians['before']:.2f}x before" if baseline else ""))
     if baseline:
         print("  (goal: at most 1.3x before)")
 
@@ -115,7 +127,7 @@ def bench_remote_call(calls=2000):
     with _tf.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mlp.py"
         path.write_text(source)
-        m = StudentModule("mlp", stage_package("mlp", path, Path(tmp) / "pkg"), Limits(call_seconds=300),
+        m = StudentModule("mlp", stage_package("mlp", path, Path(tmp) / "pkg"), Limits(test_seconds=300),
                           remote=reference_functions("mlp"))
         try:
             remote = statistics.median(m.loop(x, calls) / calls for _ in range(3))

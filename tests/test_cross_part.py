@@ -1,0 +1,74 @@
+"""A correct part scores full marks whatever the other parts do.
+
+Every bug of the catalog in activations.py, next to the reference of the three parts that import it,
+on the namespace backend (this machine) and on the simulated Docker host (Landlock): logistic
+regression, the two-layer net and the MLP keep full marks, and results.json names what the judge
+served instead of the student's function. Half of the submissions import activations the way a
+student who runs their file as a script writes it (`from activations import ...`), the others as
+the reference does (`from .activations import ...`): both reach what the judge serves.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from catalog import ROOT, apply_edits
+from catalog.bugs import BUGS
+from grader.parts import BY_NAME
+
+HOSTSIM = Path(__file__).resolve().parent / "hostsim.py"
+HOSTS = {"native": "namespaces", "docker": "landlock"}
+DOWNSTREAM = [p for p, part in BY_NAME.items() if "activations" in part.imports]
+ACTIVATIONS_BUGS = [b for b in BUGS if b.part == "activations"]
+
+
+def submissions(dest):
+    reference = (ROOT / "solutions" / "activations.py").read_text(encoding="utf-8")
+    subs = {}
+    for i, bug in enumerate(ACTIVATIONS_BUGS):
+        folder = dest / bug.name
+        folder.mkdir(parents=True)
+        (folder / "activations.py").write_text(apply_edits(reference, bug), encoding="utf-8")
+        for part in DOWNSTREAM:
+            text = (ROOT / "solutions" / f"{part}.py").read_text(encoding="utf-8")
+            if i % 2:
+                absolute = text.replace("from .activations import", "from activations import")
+                assert absolute != text, part
+                text = absolute
+            (folder / f"{part}.py").write_text(text, encoding="utf-8")
+        subs[bug.name] = folder
+    return subs
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    subs = submissions(tmp_path_factory.mktemp("cross-part"))
+    found = {}
+    for host in HOSTS:
+        out = tmp_path_factory.mktemp(f"cross-part-{host}")
+        cmd = [sys.executable, "-m", "grader", "grade", "--out", str(out), "-j", "2", "--parts", *DOWNSTREAM,
+               "--", *map(str, subs.values())]
+        if host != "native":
+            cmd = [sys.executable, str(HOSTSIM), host, "--"] + cmd
+        env = {k: v for k, v in os.environ.items() if k != "GRADER_SANDBOX"}
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3600, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        found[host] = {name: json.loads((out / name / "results.json").read_text(encoding="utf-8")) for name in subs}
+    return found
+
+
+@pytest.mark.parametrize("host", HOSTS)
+@pytest.mark.parametrize("bug", ACTIVATIONS_BUGS, ids=lambda b: b.name)
+def test_a_bug_in_activations_costs_no_other_part(graded, host, bug):
+    result = graded[host][bug.name]
+    assert result["extra_data"]["sandbox"]["backend"] == HOSTS[host]
+    for part in DOWNSTREAM:
+        info = result["extra_data"]["parts"][part]
+        lost = {t["name"]: t["output"] for t in result["tests"] if t["name"].startswith(f"{part}:")
+                and t["status"] != "passed"}
+        assert info["score"] == info["max_score"] and info["status"] == "ok", (part, info, lost)
+        # The check found the bug: the judge served at least the function it breaks (never "own").
+        assert info["dependencies"]["activations"] != "own", (part, info)
