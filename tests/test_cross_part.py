@@ -70,5 +70,7 @@ def test_a_bug_in_activations_costs_no_other_part(graded, host, bug):
         lost = {t["name"]: t["output"] for t in result["tests"] if t["name"].startswith(f"{part}:")
                 and t["status"] != "passed"}
         assert info["score"] == info["max_score"] and info["status"] == "ok", (part, info, lost)
-        # The check found the bug: the judge served at least the function it breaks (never "own").
-        assert info["dependencies"]["activations"] != "own", (part, info)
+        # What was used is recorded: the student's own functions that give the reference's numbers (a
+        # sigmoid that only overflows on the way to the same 0.0 is one), the judge's for the others.
+        mode = info["dependencies"]["activations"]
+        assert mode in ("own", "reference") or mode.startswith("own, except "), (part, info)

@@ -420,6 +420,37 @@ def test_no_call_can_be_told_from_another(graded, part):
     assert result["score"] == PART_MAX[part], failures(result)
 
 
+def test_a_thread_bomb_costs_only_its_tests(graded):
+    """3,000 threads: refused by RLIMIT_NPROC where the worker has a uid of its own, and counted and killed by
+    the watchdog where it stays root (this machine's Python lives under a 0700 /root: the Docker host's
+    Landlock workers do). Either way only relu's tests fail, and the batch goes on."""
+    result = graded["results"]["reference-thread_bomb"]
+    fails = failures(result)
+    relu = fails.get("activations: relu matches max(0, x)", "")
+    assert "more than 64 processes and threads" in relu or "started" in relu, fails
+    assert "activations: tanh matches tanh(x)" not in fails and result["score"] >= 10, sorted(fails)
+
+
+def test_served_calls_cannot_grow_the_judge(graded):
+    """Arguments to a judge-served function that would grow when converted (128 MiB of int8, 255 MiB of
+    float64) are refused before the judge computes anything: the judge stays under 1 GiB."""
+    result = graded["results"]["reference-served_amplification"]
+    _, data = part_of(result)
+    assert data["judge_memory_mb"] < 1024, data
+    fails = failures(result)
+    assert any("served calls refused: ['ValueError', 'ValueError', 'ValueError', 'ValueError', 'ValueError', "
+               "'ValueError']" in out for out in fails.values()), fails
+
+
+def test_the_own_activations_check_runs_once(graded):
+    """An activations.py whose relu returns 10**400 next to the reference: the check of the student's own
+    module runs once, the judge serves relu, and the reference part keeps full marks."""
+    result = graded["results"]["reference-own_check_recursion"]
+    _, data = part_of(result)
+    assert result["score"] == PART_MAX["logistic_regression"] and data["status"] == "ok", failures(result)
+    assert data["dependencies"] == {"activations": "own, except relu (reference)"}, data
+
+
 def test_last_rounds_detectors_gain_nothing(graded):
     # Copying only inputs in shared memory: every graded call's arguments are there, so this relu never
     # modifies an input while it is graded, in any call; it scores what correct code scores.

@@ -225,6 +225,7 @@ def grade_part(sub: Submission, part: str, limits: Limits, workdir, log_dir=None
         status = "not graded"
     return {"part": part, "tests": tests, "status": status, "sandboxed": done.get("sandboxed"),
             "sandbox": done.get("sandbox"), "dependencies": done.get("dependencies"),
+            "judge_memory_mb": done.get("judge_memory_mb"),
             "seconds": round(time.monotonic() - start, 2)}
 
 
@@ -343,6 +344,7 @@ def results_json(sub: Submission, part_results: list[dict], fingerprint: str | N
                     "max_score": round(sum(t["max_score"] for t in p["tests"]), 4),
                     "status": p["status"], "seconds": p["seconds"],
                     **({"sandboxed": p["sandboxed"]} if p.get("sandboxed") is not None else {}),
+                    **({"judge_memory_mb": p["judge_memory_mb"]} if p.get("judge_memory_mb") else {}),
                     **({"dependencies": p["dependencies"]} if p.get("dependencies") else {})}
         for p in part_results},
         "sandbox": sandbox or {"backend": _part_backend(part_results)}}

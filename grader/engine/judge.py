@@ -11,6 +11,7 @@ loses nothing already graded. Student code runs only in sandbox workers
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import traceback
@@ -198,7 +199,8 @@ def run(part: str, student_file, results_path, limits: Limits = None, collect_on
         collector.write({"type": "done", "exit": int(code), "status": student.status(),
                          "sandbox": student.backend, "sandboxed": student.sandboxed,
                          "dependencies": student.dependency_modes(),
-                         "seconds_used": round(student.charged, 3)})
+                         "seconds_used": round(student.charged, 3),
+                         "judge_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
         return int(code)
 
 

@@ -40,7 +40,8 @@ WORKER = Path(__file__).resolve().parent / "worker.py"
 ARENA_BYTES = 256 << 20       # shared memory for the arguments of every call (sparse: only what is used)
 WATCH_SECONDS = 0.05          # how often the memory watchdog sums the worker tree's resident memory
 FULL_SCAN_SECONDS = 0.25      # ... and looks for new processes in its tree
-NPROC_OWN_UID = 8             # processes and threads of a worker that has a uid of its own
+NPROC_OWN_UID = 8             # processes and threads of a worker that has a uid of its own (RLIMIT_NPROC)
+THREADS_LIMIT = 64            # ... of any worker's tree, counted by the watchdog (a worker that stays root)
 
 
 @dataclass
@@ -393,6 +394,7 @@ class Worker:
         self.uid_slot = backends.UidSlot() if backends.own_uid_possible(backend) else None
         self.uid = self.uid_slot.uid if self.uid_slot else None
         self.memory_killed = False
+        self.threads_killed = False
         self._killed = False
         self.arena = Arena()
         self._temp = []
@@ -455,18 +457,22 @@ class Worker:
         self._drain = threading.Thread(target=self._read_output, args=(out_r,), daemon=True)
         self._drain.start()
         self.members = frozenset({self.proc.pid})     # the worker's processes, as last seen in /proc
+        self.meter = meter.Reader()                    # their times, for the student's clock
+        self.wrappers = frozenset()                    # the programs that start the worker (setpriv, unshare)
         self._children_lists = bool(_ADOPTING)
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watchdog, daemon=True)
         self._watch.start()
 
     def _watchdog(self):
-        """Sum the resident memory of the worker's whole tree; past the limit, kill the tree.
+        """Sum the resident memory and count the threads of the worker's whole tree; past either limit,
+        kill the tree.
 
-        Every WATCH_SECONDS it reads the known members' memory (a file each); every FULL_SCAN_SECONDS
-        it looks through /proc for new members (children, orphans adopted by this judge, processes of
-        the worker's uid). Between two full scans a new process can grow unseen: RLIMIT_NPROC and
-        RLIMIT_AS bound what it can reach."""
+        Every WATCH_SECONDS it finds the tree's members (the kernel's children lists; where those are
+        missing, a scan of /proc every FULL_SCAN_SECONDS, which also finds the processes of the
+        worker's uid) and reads each one's /proc/<pid>/stat. The thread count is what bounds a worker
+        that stays root, which RLIMIT_NPROC does not; between two readings a new process can grow
+        unseen: RLIMIT_NPROC (a uid of its own) and RLIMIT_AS bound what it can reach."""
         page = os.sysconf("SC_PAGE_SIZE")
         last_full = 0.0
         while not self._stop.wait(WATCH_SECONDS):
@@ -476,15 +482,21 @@ class Worker:
                 last_full = now
                 if not self.members and self.proc.poll() is not None:
                     return
-            total = 0
+            total = threads = 0
             for pid in self.members:
                 try:
-                    with open(f"/proc/{pid}/statm", "rb") as f:
-                        total += int(f.read().split()[1]) * page
+                    with open(f"/proc/{pid}/stat", "rb") as f:
+                        fields = f.read().rsplit(b")", 1)[1].split()
+                    threads += int(fields[17])
+                    total += int(fields[21]) * page
                 except (OSError, ValueError, IndexError):
                     pass
             if total > self.limits.memory_bytes:
                 self.memory_killed = True
+                kill_tree(self.proc.pid, self.uid)
+                return
+            if threads > THREADS_LIMIT:
+                self.threads_killed = True
                 kill_tree(self.proc.pid, self.uid)
                 return
 
@@ -504,6 +516,28 @@ class Worker:
         table = _proc_table()
         self.members = frozenset(_tree(table, self.proc.pid, self.uid)
                                  | (_tree(table, me) - {me} if _ADOPTING else set()))
+
+    def find_wrappers(self):
+        """Once the worker runs: the processes between this judge and the worker's Python (setpriv and
+        unshare, which only wait), so that the meter reads only the worker and what it started."""
+        python = os.path.realpath(sys.executable)
+        chain, pid = [], self.proc.pid
+        for _ in range(8):
+            try:
+                if os.path.realpath(f"/proc/{pid}/exe") == python:
+                    self.wrappers = frozenset(chain)
+                    return
+                with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
+                    kids = f.read().split()
+            except OSError:
+                return
+            if len(kids) != 1:
+                return
+            chain.append(pid)
+            pid = int(kids[0])
+
+    def metered(self):
+        return self.members - self.wrappers
 
     def _read_output(self, fd):
         while True:
@@ -543,6 +577,7 @@ class Worker:
             os.close(self._fds[2])
         except OSError:
             pass
+        self.meter.close()
         if self.uid_slot is not None:
             self.uid_slot.release()
             self.uid_slot = None
@@ -559,6 +594,8 @@ class Worker:
         if self.memory_killed:
             return (f"it was killed because its processes together used more than "
                     f"{self.limits.memory_bytes / 2**30:g} GiB of memory")
+        if self.threads_killed:
+            return f"it was killed because it ran more than {THREADS_LIMIT} processes and threads at once"
         return _describe_exit(code)
 
 
@@ -1049,7 +1086,17 @@ class StudentModule:
         self._stage_dependencies()
         try:
             self.worker = Worker(self.part, self.package_root, self.limits, self.backend, self.cpu_seconds)
-        except (OSError, RuntimeError, SandboxFailure) as exc:
+        except (OSError, RuntimeError) as exc:
+            what = _exhausted(exc)
+            if what:                # the machine, not the sandbox nor the student: this test is graded again
+                self.overloaded += 1
+                self.poison = HostOverloaded(
+                    f"not graded: the grading machine ran out of {what} while starting the process that runs your "
+                    f"code; this is not your fault, and the test is graded again")
+                raise self.poison from None
+            self.fatal = SandboxFailure(f"the grader could not start a sandboxed worker ({self.backend}): {exc}")
+            raise self.fatal from None
+        except SandboxFailure as exc:
             self.fatal = SandboxFailure(f"the grader could not start a sandboxed worker ({self.backend}): {exc}")
             raise self.fatal from None
         try:
@@ -1099,6 +1146,7 @@ class StudentModule:
             raise self.fatal
         self.functions = reply.get("functions") or {}
         self.worker.refresh_members()           # the meter reads the whole tree from the first call on
+        self.worker.find_wrappers()
         self._verify_own()
 
     def _verify_own(self):
@@ -1175,7 +1223,8 @@ class StudentModule:
                 self.poison = StudentTimeout(self._limit_message(label, used, used_cpu, limit))
             raise self.poison from None
         except protocol.ProtocolError as exc:
-            if worker.proc.poll() is None and "closed" not in str(exc) and not worker.memory_killed:
+            if worker.proc.poll() is None and "closed" not in str(exc) and not (worker.memory_killed
+                                                                                or worker.threads_killed):
                 worker.kill()
                 self.worker = None
                 detail = "an integer beyond 64 bits" if "integer" in str(exc) else \
@@ -1203,7 +1252,7 @@ class StudentModule:
         wall), serving callbacks meanwhile. Raises _Expired when the call uses more than `left` seconds
         of the student's time, or `wall_left` seconds of wall time (overloaded unless it had used
         its time)."""
-        before = meter.Snapshot.take(worker.members)
+        before = meter.Snapshot.take(worker.metered(), worker.meter)
         deadline = before.wall + max(0.0, wall_left)
         if message is not None:
             if arena_start is not None:
@@ -1218,7 +1267,7 @@ class StudentModule:
             now = time.monotonic()
             if now >= check_at or now >= deadline:
                 worker.refresh_members()
-                snap = meter.Snapshot.take(worker.members)
+                snap = meter.Snapshot.take(worker.metered(), worker.meter)
                 spent, cpu = meter.charged(before, snap, serving)
                 if spent > left or snap.wall >= deadline:
                     raise _Expired(spent, cpu, snap.wall - before.wall, overloaded=spent <= left)
@@ -1233,7 +1282,7 @@ class StudentModule:
                 serving += time.monotonic() - served
                 worker.channel.send(reply, deadline=deadline)
                 continue
-            after = meter.Snapshot.take(worker.members)
+            after = meter.Snapshot.take(worker.metered(), worker.meter)
             spent, cpu = meter.charged(before, after, serving)
             return message_in, spent, cpu, after.wall - before.wall
 
@@ -1244,6 +1293,12 @@ class StudentModule:
             return {"op": "callback_reply", "kind": "error",
                     "error": {"type": "AttributeError", "message": f"{module} has no function {name[:60]}"}}
         self.remote_calls[f"{module}.{name}"] += 1
+        numbers = sum(int(a.size) for a in [*(message.get("args") or []), *(message.get("kwargs") or {}).values()]
+                      if isinstance(a, np.ndarray))
+        if numbers > MAX_SERVED_NUMBERS:       # the judge's own memory: what a served call may make it hold
+            return {"op": "callback_reply", "kind": "error", "error": {"type": "ValueError", "message": (
+                f"the grader computes {module}.{name} for at most {MAX_SERVED_NUMBERS:,} numbers per call; this "
+                f"call passed {numbers:,} (the assignment's arrays are far smaller)")}}
         errstate = message.get("errstate")
         errstate = {k: v for k, v in errstate.items() if k in ("divide", "over", "under", "invalid")
                     and v in ("ignore", "warn", "raise", "call", "print", "log")} \
@@ -1256,6 +1311,26 @@ class StudentModule:
         except Exception as exc:  # noqa: BLE001 -- the student passed something the function refuses
             return {"op": "callback_reply", "kind": "error",
                     "error": {"type": type(exc).__name__, "message": str(exc)[:300]}}
+
+
+# A served call's arrays, all together: 4,194,304 numbers, 32 MB as float64. The assignment's largest is
+# a hidden layer over the whole MNIST sample (4,000 x 256 = 1M); even the sample's whole input matrix
+# (4,000 x 784) fits. The reference activations make a few temporaries of that size, so a served call
+# costs the judge at most about 0.2 GB, whatever its dtype (an int8 argument is converted to float64).
+MAX_SERVED_NUMBERS = 4 << 20
+
+
+def _exhausted(exc):
+    """What the machine ran out of, for an error that says so (fork's EAGAIN, ENOMEM, no descriptors
+    or disk left, no thread left to start), else None."""
+    import errno
+    names = {errno.EAGAIN: "processes", errno.ENOMEM: "memory", errno.EMFILE: "file descriptors",
+             errno.ENFILE: "file descriptors", errno.ENOSPC: "disk space"}
+    if isinstance(exc, OSError) and exc.errno in names:
+        return names[exc.errno]
+    if isinstance(exc, RuntimeError) and "thread" in str(exc):
+        return "threads"
+    return None
 
 
 CHECK_SECONDS = 0.5           # how often a running call's time is read (it is also read when the call ends)

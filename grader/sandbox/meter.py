@@ -18,8 +18,9 @@ time charged to a call is what the student's processes did with it:
   during the call (packing and reading messages), and the wall-clock time it
   spent computing the reference calls it serves: the worker is blocked on
   the judge then;
-- waiting: the time the worker's threads spent runnable but waiting for a
-  core (the kernel's run-queue delay, /proc/<pid>/task/<tid>/schedstat).
+- waiting: the time the worker's processes spent runnable but waiting for a
+  core (the kernel's run-queue delay of each one's main thread,
+  /proc/<pid>/schedstat).
 
 On a single-threaded worker, wall − judge − waiting is its CPU time plus the
 time it spent blocked on its own account (time.sleep, a read that never
@@ -50,12 +51,24 @@ def _schedstat(path):
 SCHEDSTAT = _schedstat("/proc/thread-self/schedstat") is not None
 
 
+_THREAD = {}
+
+
 def judge_busy():
     """Seconds the calling thread has run or waited for a core (CPU time if schedstat is missing)."""
-    got = _schedstat("/proc/thread-self/schedstat")
-    if got is None:
+    import threading
+    tid = threading.get_native_id()
+    fd = _THREAD.get(tid)
+    if fd is None:
+        try:
+            fd = _THREAD[tid] = os.open("/proc/thread-self/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return _thread_cpu()
+    try:
+        cpu, waiting = (int(x) for x in os.pread(fd, 256, 0).split()[:2])
+    except (OSError, ValueError):
         return _thread_cpu()
-    return (got[0] + got[1]) / 1e9
+    return (cpu + waiting) / 1e9
 
 
 def _thread_cpu():
@@ -63,28 +76,66 @@ def _thread_cpu():
     return time.thread_time()
 
 
-def process(pid):
-    """(cpu, waiting) seconds of process `pid`: every thread, live or ended, and its reaped children;
-    None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
-    except (OSError, ValueError, IndexError):
-        return None
-    live_cpu = waiting = 0
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        tasks = []
-    for tid in tasks:
-        got = _schedstat(f"/proc/{pid}/task/{tid}/schedstat")
-        if got is not None:
-            live_cpu += got[0]
-            waiting += got[1]
-    # /proc/<pid>/stat counts ended threads too, in ticks; schedstat counts live threads, in ns.
-    cpu = max(live_cpu / 1e9, (utime + stime) * TICK) + (cutime + cstime) * TICK
-    return cpu, waiting / 1e9
+class Reader:
+    """Reads the cumulative times of processes, keeping each /proc file open between readings (a
+    snapshot is taken twice per call: a few preads, not an open, read and close per file).
+
+    Per process: its CPU time from /proc/<pid>/stat (every thread, live or ended, and the children it
+    has reaped; in clock ticks) and from /proc/<pid>/schedstat (its main thread, in ns: the larger
+    counts), and its main thread's run-queue delay. A file opened while its process lived stays that
+    process's: once it is gone, reading fails, even if its pid is given to another process."""
+
+    def __init__(self):
+        self._open = {}
+
+    def _read(self, pid, name):
+        key = (pid, name)
+        fd = self._open.get(key)
+        if fd is None:
+            try:
+                fd = os.open(f"/proc/{pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return None
+            self._open[key] = fd
+        try:
+            data = os.pread(fd, 4096, 0)
+        except OSError:
+            data = b""
+        if not data:
+            os.close(self._open.pop(key))
+            return None
+        return data
+
+    def process(self, pid):
+        """(cpu, waiting) seconds of process `pid`, or None if it is gone."""
+        stat = self._read(pid, "stat")
+        if stat is None:
+            return None
+        try:
+            fields = stat.rsplit(b")", 1)[1].split()
+            utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        except (ValueError, IndexError):
+            return None
+        main_cpu = waiting = 0
+        sched = self._read(pid, "schedstat")
+        if sched is not None:
+            try:
+                main_cpu, waiting = (int(x) for x in sched.split()[:2])
+            except ValueError:
+                pass
+        cpu = max(main_cpu / 1e9, (utime + stime) * TICK) + (cutime + cstime) * TICK
+        return cpu, waiting / 1e9
+
+    def forget(self, alive):
+        """Close the files of processes not in `alive`."""
+        for key in [k for k in self._open if k[0] not in alive]:
+            os.close(self._open.pop(key))
+
+    def close(self):
+        self.forget(())
+
+
+_JUDGE = Reader()
 
 
 class Snapshot:
@@ -96,12 +147,13 @@ class Snapshot:
         self.wall, self.judge, self.cpu, self.waiting, self.per_pid = wall, judge, cpu, waiting, per_pid
 
     @classmethod
-    def take(cls, pids, wall=None):
+    def take(cls, pids, reader=None, wall=None):
         import time
         judge = judge_busy()
+        reader = reader or _JUDGE
         per_pid = {}
         for pid in pids:
-            got = process(pid)
+            got = reader.process(pid)
             if got is not None:
                 per_pid[pid] = got
         wall = time.monotonic() if wall is None else wall

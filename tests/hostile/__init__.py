@@ -23,6 +23,7 @@ class Attack:
     code: str                 # appended to the module (so it can override functions), or
     at_import: bool = False   # ... prepended, so it runs before anything is defined
     bases: tuple = ("starter", "reference")    # the modules it is injected into, each graded
+    companions: tuple = ()                     # (file name, text): other files of the same submission
 
 
 def load(name):
@@ -98,6 +99,20 @@ ATTACKS = (
              "state, warnings, hooks, threads) and fails any call that sees something another call did not",
              load("fingerprint"), bases=("reference",))
       for part in ("activations", "logistic_regression", "two_layer_net", "mlp")),
+    Attack("thread_bomb", "activations",
+           "starts 3,000 threads inside relu (a worker that stays root, as on a Docker host whose Python lives "
+           "under a 0700 /root, has no RLIMIT_NPROC)",
+           load("thread_bomb"), bases=("reference",)),
+    Attack("served_amplification", "logistic_regression",
+           "passes the judge-served sigmoid a 128 MiB int8 array (1 GiB once converted to float64) and 255 MiB "
+           "float64 arrays, three times each",
+           load("served_amplification"), bases=("reference",)),
+    Attack("own_check_recursion", "logistic_regression",
+           "hands in the reference logistic regression next to an activations.py whose relu returns 10**400: the "
+           "check of the student's own activations once restarted itself 55 times",
+           "", bases=("reference",),
+           companions=(("activations.py", (ROOT / "solutions" / "activations.py").read_text(encoding="utf-8")
+                        + "\n\ndef relu(x):\n    return 10 ** 400\n"),)),
     Attack("watch_shared_memory", "activations",
            "relu modifies its input in place, except when the input lives in the grader's shared memory (where "
            "the last round's mutation checks alone put it)",
@@ -141,4 +156,6 @@ def build(attack, base, dest, told=None):
     code = attack.code if told is None else attack.code.replace("_TOLD = {}", f"_TOLD = {told!r}", 1)
     text = code + "\n" + source if attack.at_import else source + "\n\n" + code
     (dest / f"{attack.part}.py").write_text(text, encoding="utf-8")
+    for name, companion in attack.companions:
+        (dest / name).write_text(companion, encoding="utf-8")
     return dest
