@@ -451,6 +451,21 @@ def test_the_own_activations_check_runs_once(graded):
     assert data["dependencies"] == {"activations": "own, except relu (reference)"}, data
 
 
+def test_stat_reveals_no_other_submission(graded):
+    """stat() is open under Landlock: existence, sizes and times of the paths a worker can name. It cannot
+    list any folder outside its allowlist, so it names only what it guesses; the batch's staging folders
+    have random names, and no other submission's file is found. (What stays open is in the threat model.)"""
+    result = graded["results"]["reference-stat_probe"]
+    fails = failures(result)
+    hits = [out for title, out in fails.items() if title.startswith("activations: relu matches") and "STAT:" in out]
+    assert hits, fails
+    text = hits[0].split("STAT:", 1)[1]
+    seen = json.loads(text[:text.rindex("}") + 1])
+    assert seen["staged"] == [], seen
+    if HOSTS[graded["host"]] == "landlock":       # (a namespace worker lists its own new root and /tmp)
+        assert seen["listed"] == [], seen
+
+
 def test_last_rounds_detectors_gain_nothing(graded):
     # Copying only inputs in shared memory: every graded call's arguments are there, so this relu never
     # modifies an input while it is graded, in any call; it scores what correct code scores.

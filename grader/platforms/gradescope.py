@@ -84,6 +84,11 @@ echo "setup.sh: using $PYTHON ($("$PYTHON" --version 2>&1))"
 "$ROOT/venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$SOURCE/requirements.txt"
 "$ROOT/venv/bin/python" -c 'import numpy, pytest, hypothesis
 print("setup.sh: numpy", numpy.__version__, "pytest", pytest.__version__, "hypothesis", hypothesis.__version__)'
+# The sandbox runs each worker as a uid of its own (RLIMIT_NPROC, killed by uid) only where other users
+# can read the Python runtime (grader/sandbox/backends.py): the venv readable, the folders above it
+# searchable (not listable). What a worker may open is the sandbox's allowlist either way.
+chmod a+x "$ROOT"
+chmod -R a+rX "$ROOT/venv"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash

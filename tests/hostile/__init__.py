@@ -113,6 +113,10 @@ ATTACKS = (
            "", bases=("reference",),
            companions=(("activations.py", (ROOT / "solutions" / "activations.py").read_text(encoding="utf-8")
                         + "\n\ndef relu(x):\n    return 10 ** 400\n"),)),
+    Attack("stat_probe", "activations",
+           "stats the paths it can name (the kit's usual places, the batch's staging folders, /etc/shadow) and "
+           "lists every folder it can, to learn what exists without reading it",
+           load("stat_probe"), bases=("reference",)),
     Attack("watch_shared_memory", "activations",
            "relu modifies its input in place, except when the input lives in the grader's shared memory (where "
            "the last round's mutation checks alone put it)",
