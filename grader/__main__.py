@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .engine.grade import EXAMPLES  # noqa: F401 -- the bundled examples, also for the kit's tests
 from .parts import GRADED
+from .sandbox import backends
 from .sandbox.client import Limits, limits_from
 
 # (command, module that configures and runs it, what it does); None: defined in this file.
@@ -51,6 +52,11 @@ def cmd_grade(args):
         limits = limits_from(args.limits) if args.limits else Limits()
     except ValueError as exc:
         print(f"error: --limits: {exc}", file=sys.stderr)
+        return 2
+    try:
+        backends.forced()            # a misspelt GRADER_SANDBOX: said before anything is read
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.submissions:
         paths, names = args.submissions, None

@@ -13,6 +13,7 @@ are most of the rest; the venv and pip's resolution take about 5-7 s).
 
 The README's list of commands is pinned: a new step must be added here too.
 """
+import json
 import re
 import subprocess
 import sys
@@ -89,12 +90,16 @@ def test_every_step_succeeds_in_a_fresh_virtual_environment(steps):
 
 
 def test_make_check_ends_with_its_summary_from_either_folder(steps):
-    _, out, _ = steps
+    _, out, handout = steps
+    grader = json.loads((handout / "assignment" / "parts.json").read_text(encoding="utf-8"))["python"]
     for command in ("make check", 'make check ARGS="mlp -v"', "cd assignment && make check"):
         text = out[command][1]
         last = text.rstrip().splitlines()[-1]
         assert re.match(r"0 of \d+ public tests passed\. The grader's \d+ tests \(\d+ points\) run when you submit",
                         last), (command, last)
+        assert f"run when you submit, on Python {grader}." in last, (command, last)
+        newer = sys.version_info[:2] > tuple(map(int, grader.split(".")))
+        assert ("Warning: this is Python" in text) == newer, (command, text[-800:])
         assert "make: ***" not in text and "No rule to make target" not in text, (command, text[-500:])
     assert "0 of 14 public tests passed" in out['make check ARGS="mlp -v"'][1]
     assert out["cd assignment && python3 check.py warmup"][1].rstrip().endswith(

@@ -206,3 +206,57 @@ def test_a_part_failing_through_an_imported_part_says_which_to_fix(tmp_path):
         table = check(pkg, "two_layer_net").stdout
         assert ("fix activations.sigmoid_backward first (with a stand-in for it, every case here passes)" in table) \
             == passes, table
+
+
+def test_make_check_names_the_graders_python_and_warns_when_yours_is_newer(tmp_path):
+    """The grader's Python comes from the generated parts.json; a student whose Python is newer is
+    warned in the summary (simulated here by a parts.json that names an older grader)."""
+    import json
+    import re
+    pkg = package(tmp_path, sources={"activations": ROOT / "solutions" / "activations.py"})
+    manifest = pkg / "parts.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    mine = "%d.%d" % sys.version_info[:2]
+    older = "%d.%d" % (sys.version_info[0], sys.version_info[1] - 1)
+    for grader in (mine, older):
+        manifest.write_text(json.dumps(dict(data, python=grader)), encoding="utf-8")
+        proc = check(pkg, "activations")
+        lines = proc.stdout.rstrip().splitlines()
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert re.fullmatch(rf"All 13 public tests passed\. Only the public tests ran here: the grader's \d+ tests "
+                            rf"\(20 points\) run when you submit, on Python {re.escape(grader)}\.", lines[-1]), lines[-1]
+        warning = [line for line in lines if line.startswith("Warning: this is Python")]
+        if grader == mine:
+            assert warning == [], warning
+        else:
+            assert lines[-2] == (f"Warning: this is Python {mine}, and the grader runs Python {older}: code that "
+                                 f"needs {mine} fails when graded, and a SyntaxError costs the whole file.")
+
+
+def test_the_python_warning_gives_the_f_string_example_where_it_applies():
+    from tooling.check import python_warning
+    assert python_warning((3, 11), (3, 11)) is None and python_warning((3, 11), (3, 10)) is None
+    assert python_warning(None, (3, 13)) is None
+    assert python_warning((3, 11), (3, 12)) == (
+        "Warning: this is Python 3.12, and the grader runs Python 3.11: code that needs 3.12 (an f-string that "
+        "reuses its quotes inside {}, say) fails when graded, and a SyntaxError costs the whole file.")
+    assert "f-string" not in python_warning((3, 12), (3, 13))
+
+
+def test_the_graders_python_has_one_source():
+    """parts.json's Python is pyproject.toml's requires-python; the ways the kit grades ask for it."""
+    import json
+    import yaml
+    from grader.authoring.assign import grader_python
+    from grader.platforms import gradescope
+    from grader.platforms.otter import build
+    version = grader_python()
+    assert json.loads((ROOT / "assignment" / "parts.json").read_text(encoding="utf-8"))["python"] == version
+    assert build.PYTHON_VERSION == version
+    workflow = yaml.safe_load((ROOT / "grader" / "templates" / "ci" / "autograde.yml").read_text(encoding="utf-8"))
+    setups = [s for job in workflow["jobs"].values() for s in job["steps"] if "setup-python" in s.get("uses", "")]
+    assert setups and all(str(s["with"]["python-version"]) == version for s in setups)
+    major, minor = version.split(".")
+    assert f"sys.version_info < ({major}, {minor})" in gradescope.SETUP_SH
+    readme = (ROOT / "grader" / "templates" / "handout" / "README.md").read_text(encoding="utf-8")
+    assert f"You need Python {version} or newer" in readme and f"Your code is graded with Python {version}." in readme

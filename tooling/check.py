@@ -302,16 +302,33 @@ def report(outcomes, verbose=False):
     if details:
         lines += ["", "What to look at next:" if not verbose else "Every failure:"] + details
     lines.append("")
+    grader = manifest.grader_python()
+    newer = python_warning(grader, sys.version_info[:2])
+    if newer:
+        lines.append(newer)
+    on = f", on Python {grader[0]}.{grader[1]}" if grader else ""
     if passed == total:
         lines.append(f"All {total} public tests passed. Only the public tests ran here"
-                     + (f": the grader's {hidden_tests} tests ({hidden_points:g} points) run when you submit."
+                     + (f": the grader's {hidden_tests} tests ({hidden_points:g} points) run when you submit{on}."
                         if hidden_tests else " (the warm-up is not graded)."))
     else:
         lines.append(f"{passed} of {total} public tests passed."
-                     + (f" The grader's {hidden_tests} tests ({hidden_points:g} points) run when you submit."
+                     + (f" The grader's {hidden_tests} tests ({hidden_points:g} points) run when you submit{on}."
                         if hidden_tests else " (The warm-up is not graded.)")
                      + ("" if verbose else " Use -v to see every failure."))
     return "\n".join(lines)
+
+
+def python_warning(grader, mine):
+    """A warning when this Python (`mine`, e.g. (3, 12)) is newer than the grader's (parts.json), else None:
+    code that only a newer Python accepts passes here and fails when graded."""
+    mine, grader = tuple(mine)[:2], tuple(grader or ())[:2]
+    if not grader or mine <= grader:
+        return None
+    example = " (an f-string that reuses its quotes inside {}, say)" if grader < (3, 12) <= mine else ""
+    mine, grader = "%d.%d" % mine, "%d.%d" % grader
+    return (f"Warning: this is Python {mine}, and the grader runs Python {grader}: code that needs {mine}"
+            f"{example} fails when graded, and a SyntaxError costs the whole file.")
 
 
 def main(argv=None):

@@ -1,19 +1,31 @@
 """The handout's parts: parts.json, which `python -m grader assign` writes next to this file from
-the kit's one list of parts (grader/parts.py). The student tooling reads it here: it cannot import
-the grader, which the handout does not have."""
+the kit's one list of parts (grader/parts.py), with the Python the grader runs. The student tooling
+reads it here: it cannot import the grader, which the handout does not have."""
 import json
 from pathlib import Path
 
 FILE = Path(__file__).resolve().parent / "parts.json"
 
 
-def parts():
-    """[{"name", "graded", "imports"}, ...] in the lecture's order."""
+def _read():
     try:
-        return json.loads(FILE.read_text(encoding="utf-8"))["parts"]
+        return json.loads(FILE.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"{FILE} is missing: the tooling runs from the handout's assignment/ folder, "
                                 f"where `python -m grader assign` writes it") from None
+
+
+def parts():
+    """[{"name", "graded", "imports"}, ...] in the lecture's order."""
+    return _read()["parts"]
+
+
+def grader_python():
+    """The Python version the grader runs, e.g. (3, 11); None if parts.json does not say."""
+    try:
+        return tuple(int(n) for n in _read()["python"].split("."))
+    except (KeyError, AttributeError, ValueError):
+        return None
 
 
 def names():

@@ -5,7 +5,8 @@ A chain of small steps, each giving {path under the kit's root: text}:
 - starter: assignment/<part>.py from solutions/<part>.py, each marked block a
   TODO stub (grader/engine/markers.py), and the package's __init__.py;
 - tooling: the student tooling of tooling/, copied as it is, and
-  assignment/parts.json, the parts it reads (grader/parts.py);
+  assignment/parts.json, the parts it reads (grader/parts.py) and the
+  grader's Python (grader_python());
 - public tests: assignment/public_tests/<part>.json, recorded from the public
   checks of the suites (grader/authoring/public_tests.py);
 - notebook: assignment/mlp_backprop.ipynb (grader/authoring/notebook.py), and
@@ -24,7 +25,9 @@ machine, must count as up to date on every other.
 """
 import difflib
 import json
+import re
 import tempfile
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -93,10 +96,26 @@ def starter():
     return files
 
 
+def grader_python(pyproject=ROOT / "pyproject.toml"):
+    """The Python students are told they are graded with ("3.11"): the kit's stated minimum,
+    pyproject.toml's requires-python, its one source. Not the Python that runs this generator: every
+    way the kit grades runs that version or a newer one (make grade refuses nothing older; the
+    Gradescope autograder's setup.sh installs 3.11 on Gradescope's default image, Ubuntu 22.04, or
+    takes a newer Python the image has; the otter zip and the course CI template ask for it), so code
+    that runs on it runs wherever it is graded, and code that needs a newer one may not."""
+    spec = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["requires-python"]
+    m = re.fullmatch(r"\s*>=\s*(\d+)\.(\d+)\s*", spec)
+    if not m:
+        raise ValueError(f"{pyproject.name}: requires-python = {spec!r}; the generator reads a minimum "
+                         f"of the form \">=3.11\"")
+    return f"{m.group(1)}.{m.group(2)}"
+
+
 def tooling():
     files = {f"{PACKAGE}/{path.name}": path.read_text(encoding="utf-8")
              for path in sorted(TOOLING.glob("*.py")) if path.name != "__init__.py"}
-    manifest = {"parts": [{"name": p.name, "graded": p.graded, "imports": list(p.imports)} for p in PARTS]}
+    manifest = {"python": grader_python(),
+                "parts": [{"name": p.name, "graded": p.graded, "imports": list(p.imports)} for p in PARTS]}
     files[f"{PACKAGE}/parts.json"] = json.dumps(manifest, indent=1) + "\n"
     return files
 

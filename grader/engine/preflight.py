@@ -8,7 +8,9 @@
    temporary folder, one in the current folder, one in the output folder) and
    the kit's own reference. If no backend passes, grading is refused with a
    message that names the fixes, unless the instructor passed
-   --allow-unsandboxed (backend "none", reported everywhere).
+   --allow-unsandboxed (backend "none", reported everywhere). GRADER_SANDBOX
+   asks for one backend instead (still verified; "none" still needs
+   --allow-unsandboxed), and a value that names no backend is refused.
 2. Environment: the reference MLP (which imports activations, computed by the
    judge over the wire) runs through one worker of that backend, and every
    value must match the reference computed here. Otherwise grading stops
@@ -41,6 +43,16 @@ def check(allow_unsandboxed: bool = False, out_dir=None, limits=None) -> dict:
     key = bool(allow_unsandboxed)
     if key in _DONE:
         return _DONE[key]
+    try:
+        asked = backends.forced()
+    except ValueError as exc:
+        raise GradingRefused(f"refusing to grade: {exc}") from None
+    if asked == "none" and not allow_unsandboxed:
+        raise GradingRefused(
+            "refusing to grade: GRADER_SANDBOX=none asks for no sandbox, and grading without one needs "
+            "--allow-unsandboxed (make grade ALLOW_UNSANDBOXED=1): student code would run with the grader's "
+            "rights. Pass it to grade a batch you trust, or unset GRADER_SANDBOX to use the best sandbox "
+            "this host offers.")
     canaries = [ROOT / "solutions" / "mlp.py", ROOT / "grader" / "engine" / "judge.py"]
     out_canary = None
     if out_dir is not None:
@@ -75,6 +87,10 @@ def check(allow_unsandboxed: bool = False, out_dir=None, limits=None) -> dict:
     finally:
         if out_canary is not None:
             out_canary.unlink(missing_ok=True)
+    if backend is None and asked is not None:
+        raise GradingRefused(
+            f"refusing to grade: GRADER_SANDBOX={asked} asks for the {asked} sandbox, and it does not work on "
+            f"this host ({'; '.join(notes)}). Unset GRADER_SANDBOX to use the best sandbox this host offers.")
     if backend is None:
         tried = "; ".join(notes) or "neither user namespaces (unshare) nor Landlock is available to this process"
         raise GradingRefused(

@@ -50,7 +50,8 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w]
 PROBLEM_ORDER = ("timeout", "crashed", "import error", "not graded", "grader error", "missing")
 # Parts whose tests say nothing about the code: out of the failure rates and the diagnosis groups.
 NOT_GRADED = ("missing", "import error", "not graded", "grader error")
-MISSING = re.compile(r"\b\w+\.py was not found in the submission|could not be read \(")
+MISSING = re.compile(r"\b\w+\.py was not found in the submission|could not be read \(|"
+                     r" entries; at most \d+ are read: ")
 IMPORT_ERROR = re.compile(r"^(\w+\.py (could not be imported|has an? \w+Error|raised \w+ while being imported|"
                           r"called sys\.exit\(\) while being imported|: the process running your code did not "
                           r"start properly)|importing \w+\.py did not finish within)")

@@ -147,13 +147,26 @@ def namespace_prefix():
     return _PREFIX[0]
 
 
+def forced():
+    """The backend GRADER_SANDBOX asks for, or None when it is unset or empty (the best this host
+    offers is then used). Any other value raises ValueError, whose text is one line for the
+    instructor that names the valid values."""
+    value = os.environ.get("GRADER_SANDBOX")
+    if not value:
+        return None
+    if value not in ORDER:
+        choices = ", ".join(ORDER[:-1]) + f" or {ORDER[-1]}"
+        raise ValueError(f"GRADER_SANDBOX={value[:80]!r} is not a sandbox backend: set it to {choices}, "
+                         f"or unset it to use the best sandbox this host offers")
+    return value
+
+
 def candidates():
-    """Backends this host offers, best first (always ending with "none")."""
-    forced = os.environ.get("GRADER_SANDBOX")
-    if forced:
-        if forced not in ORDER:
-            raise ValueError(f"GRADER_SANDBOX={forced!r}: expected one of {ORDER}")
-        return [forced]
+    """Backends this host offers, best first (always ending with "none"); only the one GRADER_SANDBOX
+    asks for, if it is set (ValueError for a value that is not a backend: see forced())."""
+    asked = forced()
+    if asked:
+        return [asked]
     return [b for b in ORDER if available(b)]
 
 
