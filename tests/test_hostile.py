@@ -153,14 +153,17 @@ def submissions(tmp_path_factory, listeners):
     return groups
 
 
-def grade_on(host, paths, out, part, limits=LIMITS, extra=()):
-    """`python -m grader grade` on `host` (tests/hostsim.py); returns the process."""
+def grade_on(host, paths, out, part, limits=LIMITS, extra=(), tmpdir=None):
+    """`python -m grader grade` on `host` (tests/hostsim.py); returns the process. `tmpdir`: the temporary
+    folder of the grader (its judges' and workers' folders go there)."""
     cmd = [sys.executable, "-m", "grader", "grade", "--out", str(out), "-j", "2", "--parts", part,
            "--limits", json.dumps(asdict(limits)), *extra, "--", *map(str, paths)]
     if host != "native":
         cmd = [sys.executable, str(HOSTSIM), host, "--"] + cmd
     env = dict(os.environ)
     env.pop("GRADER_SANDBOX", None)
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
 
 
@@ -182,11 +185,12 @@ def all_hosts(submissions, tmp_path_factory):
             for k in range(0, len(items), CHUNK):
                 tasks.append((host, part, items[k:k + CHUNK], tmp_path_factory.mktemp(f"hostile-{host}-{part}")))
     tasks.sort(key=lambda t: -len(t[2]))
+    tmpdir = tmp_path_factory.mktemp("hostile-tmp")           # where the grader's temporary folders go
 
     def run(task):
         host, part, items, out = task
         start = time.monotonic()
-        proc = grade_on(host, [p for _, p in items], out, part)
+        proc = grade_on(host, [p for _, p in items], out, part, tmpdir=tmpdir)
         assert proc.returncode == 0, proc.stderr[-2000:]
         found = {name: json.loads((out / name / "results.json").read_text(encoding="utf-8")) for name, _ in items}
         return host, part, found, time.monotonic() - start
@@ -200,8 +204,9 @@ def all_hosts(submissions, tmp_path_factory):
     while survivors() and time.monotonic() < deadline:
         time.sleep(0.2)
     left, written = survivors(), [str(p) for p in PROTECTED if p.exists()]
+    scratch_left = sorted(str(p) for p in tmpdir.iterdir() if p.name.startswith(("sandbox-", "grade-")))
     for host in HOSTS:
-        graded[host].update(survivors=left, written=written)
+        graded[host].update(survivors=left, written=written, scratch_left=scratch_left)
     return graded
 
 
@@ -449,6 +454,15 @@ def test_the_own_activations_check_runs_once(graded):
     _, data = part_of(result)
     assert result["score"] == PART_MAX["logistic_regression"] and data["status"] == "ok", failures(result)
     assert data["dependencies"] == {"activations": "own, except relu (reference)"}, data
+
+
+def test_scratch_space_is_bounded_and_removed(graded):
+    """A folder of mode 000 left in the scratch space is removed with it, and the scratch space holds 64 MiB
+    at most (the namespace backend's tmpfs; a watchdog on the Landlock scratch folder's size)."""
+    result = graded["results"]["reference-scratch_persist"]
+    relu = failures(result).get("activations: relu matches max(0, x)", "")
+    assert ("SCRATCH: wrote" in relu and "then OSError" in relu) or "took more than 64 MiB" in relu, relu
+    assert graded["scratch_left"] == [], graded["scratch_left"]
 
 
 def test_stat_reveals_no_other_submission(graded):

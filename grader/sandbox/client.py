@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backends, meter, protocol
+from . import backends, meter, protocol, scratch
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 ARENA_BYTES = 256 << 20       # shared memory for the arguments of every call (sparse: only what is used)
@@ -42,6 +42,8 @@ WATCH_SECONDS = 0.05          # how often the memory watchdog sums the worker tr
 FULL_SCAN_SECONDS = 0.25      # ... and looks for new processes in its tree
 NPROC_OWN_UID = 8             # processes and threads of a worker that has a uid of its own (RLIMIT_NPROC)
 THREADS_LIMIT = 64            # ... of any worker's tree, counted by the watchdog (a worker that stays root)
+SCRATCH_BYTES = 64 << 20      # a scratch folder's files together (the namespace backend's tmpfs has this size)
+SCRATCH_SECONDS = 0.2         # ... measured this often
 
 
 @dataclass
@@ -395,6 +397,8 @@ class Worker:
         self.uid = self.uid_slot.uid if self.uid_slot else None
         self.memory_killed = False
         self.threads_killed = False
+        self.scratch_killed = False
+        self.scratch = None                      # a scratch folder of its own, watched for its size
         self._killed = False
         self.arena = Arena()
         self._temp = []
@@ -426,11 +430,12 @@ class Worker:
             self._temp.append(view)
             args += ["--view", view]
         else:
-            scratch = tempfile.mkdtemp(prefix="sandbox-scratch-")
-            self._temp.append(scratch)
+            folder = tempfile.mkdtemp(prefix="sandbox-scratch-")
+            self._temp.append(folder)
+            self.scratch = folder
             if self.uid is not None:
-                os.chown(scratch, self.uid, self.uid)
-            scratch_fd = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
+                os.chown(folder, self.uid, self.uid)
+            scratch_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
             keep.append(scratch_fd)
             args += ["--scratch-fd", str(scratch_fd)]
         cmd = orphan_guard() + prefix + [sys.executable, "-s", "-B", str(WORKER)] + args
@@ -474,7 +479,7 @@ class Worker:
         that stays root, which RLIMIT_NPROC does not; between two readings a new process can grow
         unseen: RLIMIT_NPROC (a uid of its own) and RLIMIT_AS bound what it can reach."""
         page = os.sysconf("SC_PAGE_SIZE")
-        last_full = 0.0
+        last_full = last_scratch = 0.0
         while not self._stop.wait(WATCH_SECONDS):
             now = time.monotonic()
             if self._children_lists or now - last_full >= FULL_SCAN_SECONDS:
@@ -499,6 +504,13 @@ class Worker:
                 self.threads_killed = True
                 kill_tree(self.proc.pid, self.uid)
                 return
+            if self.scratch is not None and now - last_scratch >= SCRATCH_SECONDS:
+                last_scratch = now
+                used = scratch.tree_bytes(self.scratch)
+                if used is not None and used > SCRATCH_BYTES:
+                    self.scratch_killed = True
+                    kill_tree(self.proc.pid, self.uid)
+                    return
 
     def refresh_members(self):
         """Find the worker's tree (its descendants, and the orphans this judge adopted) and remember it in
@@ -582,7 +594,8 @@ class Worker:
             self.uid_slot.release()
             self.uid_slot = None
         for path in self._temp:
-            shutil.rmtree(path, ignore_errors=True)
+            for left in scratch.remove_tree(path):         # whatever modes the student set inside it
+                sys.stderr.write(f"could not remove the worker's scratch space: {left}\n")
         self._temp = []
         self.arena.close()
 
@@ -596,6 +609,8 @@ class Worker:
                     f"{self.limits.memory_bytes / 2**30:g} GiB of memory")
         if self.threads_killed:
             return f"it was killed because it ran more than {THREADS_LIMIT} processes and threads at once"
+        if self.scratch_killed:
+            return f"it was killed because its files together took more than {SCRATCH_BYTES >> 20} MiB"
         return _describe_exit(code)
 
 
@@ -1223,8 +1238,8 @@ class StudentModule:
                 self.poison = StudentTimeout(self._limit_message(label, used, used_cpu, limit))
             raise self.poison from None
         except protocol.ProtocolError as exc:
-            if worker.proc.poll() is None and "closed" not in str(exc) and not (worker.memory_killed
-                                                                                or worker.threads_killed):
+            if worker.proc.poll() is None and "closed" not in str(exc) and not (
+                    worker.memory_killed or worker.threads_killed or worker.scratch_killed):
                 worker.kill()
                 self.worker = None
                 detail = "an integer beyond 64 bits" if "integer" in str(exc) else \

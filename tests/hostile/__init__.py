@@ -113,6 +113,10 @@ ATTACKS = (
            "", bases=("reference",),
            companions=(("activations.py", (ROOT / "solutions" / "activations.py").read_text(encoding="utf-8")
                         + "\n\ndef relu(x):\n    return 10 ** 400\n"),)),
+    Attack("scratch_persist", "activations",
+           "leaves 8 MiB behind in a folder of mode 000 inside its scratch space, and writes 8 MiB files until "
+           "it is stopped (384 MiB)",
+           load("scratch_persist"), bases=("reference",)),
     Attack("stat_probe", "activations",
            "stats the paths it can name (the kit's usual places, the batch's staging folders, /etc/shadow) and "
            "lists every folder it can, to learn what exists without reading it",
