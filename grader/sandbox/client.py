@@ -922,11 +922,12 @@ class StudentModule:
     def _receive(self, worker, deadline):
         """The worker's reply, serving the stub calls it makes meanwhile."""
         self.remote_calls = collections.Counter()
+        channel = worker.channel
         while True:
-            message = worker.channel.recv(deadline=deadline)
+            message = channel.recv(deadline=deadline)
             if message.get("kind") != "callback":
                 return message
-            worker.channel.send(self._serve_remote(message), deadline=deadline)
+            channel.send_reply(self._serve_remote(message), deadline=deadline)   # compact when it fits
 
     def _serve_remote(self, message):
         module, name = str(message.get("module")), str(message.get("fn"))
@@ -935,14 +936,13 @@ class StudentModule:
             return {"op": "callback_reply", "kind": "error",
                     "error": {"type": "AttributeError", "message": f"{module} has no function {name[:60]}"}}
         self.remote_calls[f"{module}.{name}"] += 1
-        errstate = message.get("errstate")
-        errstate = {k: v for k, v in errstate.items() if k in ("divide", "over", "under", "invalid")
-                    and v in ("ignore", "warn", "raise", "call", "print", "log")} \
-            if isinstance(errstate, dict) else {}
-        errstate = {k: ("ignore" if v in ("call", "print", "log") else v) for k, v in errstate.items()}
+        errstate = protocol.callback_errstate(message.get("errstate"))    # None: the judge's state already
         try:
-            with np.errstate(**errstate):
+            if errstate is None:
                 value = function(*(message.get("args") or []), **(message.get("kwargs") or {}))
+            else:
+                with np.errstate(**errstate):
+                    value = function(*(message.get("args") or []), **(message.get("kwargs") or {}))
             return {"op": "callback_reply", "kind": "ok", "value": value}
         except Exception as exc:  # noqa: BLE001 -- the student passed something the function refuses
             return {"op": "callback_reply", "kind": "error",
