@@ -434,6 +434,22 @@ def test_deadlines_hold_for_reads(pipe):
     assert time.monotonic() - start < 5
 
 
+def test_a_read_without_a_deadline_still_waits_after_one_with(pipe):
+    """A read with a deadline makes the read end non-blocking; a later read without one still waits."""
+    worker, judge = pipe
+    with pytest.raises(TimeoutError):
+        judge.recv(deadline=time.monotonic() + 0.05)
+    later = threading.Timer(0.2, lambda: worker.send_callback("activations", "relu", (1.0,), {}))
+    later.start()
+    assert judge.recv()["fn"] == "relu"
+    later.join()
+    worker.send({"kind": "ok", "value": [1, 2]})          # there already: taken without waiting
+    assert judge.recv(deadline=deadline())["value"] == [1, 2]
+    with pytest.raises(TimeoutError):                    # ... but not past the deadline
+        worker.send({"kind": "ok", "value": 1})
+        judge.recv(deadline=time.monotonic() - 1)
+
+
 def test_deadlines_hold_for_writes_to_a_peer_that_stops_reading(pipe):
     """A worker that sends a callback and never reads the reply cannot hold the judge past its deadline."""
     worker, judge = pipe
@@ -543,3 +559,37 @@ def test_served_calls_run_under_the_callers_errstate(served):
 def test_the_judge_counts_every_served_call(served):
     value, calls = served.call("many", np.zeros(2), 250, _count_calls=True)
     assert value == 250 and calls["activations.sigmoid"] == 250
+
+
+FORGER = '''
+import os, struct, sys
+
+def attack(case):
+    """Write a compact frame straight to the judge's pipe, then spin."""
+    head = struct.pack("<6B", 1, 0, 1, 0, 11, 7) + b"activationssigmoid"
+    body = {"overflow": head + struct.pack("<3B3q", 6, 11, 3, 2 ** 32, 2 ** 32, 2 ** 32),
+            "truncated": head + struct.pack("<3B1q", 6, 11, 1, 1000) + bytes(8),
+            "bad dtype": head + struct.pack("<3B1q", 6, 99, 1, 1) + bytes(8)}.get(case)
+    size = (1 << 40) if body is None else len(body)
+    fds = sys.argv[sys.argv.index("--fds") + 1]
+    os.write(int(fds.split(",")[1]), b"MLPF" + size.to_bytes(8, "big") + (body or b""))
+    while True:
+        pass
+
+def fine(x):
+    return x
+'''
+
+
+@pytest.mark.parametrize("case", ["overflow", "truncated", "bad dtype", "huge"])
+def test_a_worker_that_forges_compact_frames_fails_its_own_call_only(tmp_path, case):
+    from grader.sandbox.client import BadReturn
+    (tmp_path / "activations.py").write_text(FORGER)
+    m = StudentModule("activations", stage_package("activations", tmp_path / "activations.py", tmp_path / "pkg"),
+                      Limits(call_seconds=20))
+    try:
+        with pytest.raises(BadReturn, match="cannot be checked"):
+            m.attack(case)
+        assert m.fine(2.5) == 2.5                     # a fresh worker; the judge lived on
+    finally:
+        m.close()

@@ -659,8 +659,8 @@ class Channel:
 
     Reads go through a buffer allocated once: a frame that fits arrives in one read (whatever is
     there, up to the buffer's size: bytes of a following frame stay for the next recv). With a
-    deadline, a read waits in poll() first, once per read; a write with a deadline makes the write
-    end non-blocking, so that a peer that stops reading cannot hold the writer past it."""
+    deadline, both ends become non-blocking: a read takes what is there and waits in poll() only if
+    nothing is, and a peer that stops reading cannot hold a writer past its deadline."""
 
     def __init__(self, read_fd, write_fd, max_payload=MAX_PAYLOAD, max_header=MAX_HEADER):
         self.read_fd = read_fd
@@ -764,25 +764,7 @@ class Channel:
             self._buf[:end - pos] = bytes(self._view[pos:end])
             pos, end = self._pos, self._end = 0, end - pos
         while end - pos < need:
-            if deadline is not None:                    # wait within the deadline, once per read
-                poll = self._poll
-                if poll is None:
-                    poll = self._poll = select.poll()
-                    poll.register(self.read_fd, select.POLLIN)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError
-                while not poll.poll(int(min(left, 86400.0) * 1000) + 1):
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise TimeoutError
-            try:
-                k = os.readv(self.read_fd, self._whole if end == 0 else [self._view[end:]])
-            except OSError as exc:
-                raise ProtocolError(f"read failed ({exc.__class__.__name__})") from None
-            if k == 0:
-                raise ProtocolError("peer closed the channel")
-            end = self._end = end + k
+            end = self._end = end + self._readv(self._whole if end == 0 else [self._view[end:]], deadline)
 
     def _read(self, n, deadline):
         buf = bytearray(n)
@@ -792,15 +774,41 @@ class Channel:
             view[:got] = self._view[self._pos:self._pos + got]
             self._pos += got
         while got < n:
-            self._wait(self.read_fd, "r", deadline)
+            got += self._readv([view[got:got + (4 << 20)]], deadline)
+        return buf
+
+    def _readv(self, buffers, deadline):
+        """One read of what is there (at least a byte). With a deadline, the read end is non-blocking:
+        a peer that has answered already costs one read; otherwise poll() waits, within the deadline."""
+        if deadline is not None:
+            if self._poll is None:
+                try:
+                    os.set_blocking(self.read_fd, False)
+                except OSError as exc:
+                    raise ProtocolError(f"read failed ({exc.__class__.__name__})") from None
+                self._poll = select.poll()
+                self._poll.register(self.read_fd, select.POLLIN)
+            if time.monotonic() >= deadline:
+                raise TimeoutError
+        while True:
             try:
-                k = os.readv(self.read_fd, [view[got:got + (4 << 20)]])
+                k = os.readv(self.read_fd, buffers)
+            except BlockingIOError:                 # nothing there yet
+                self._wait_readable(deadline)
+                continue
             except OSError as exc:
                 raise ProtocolError(f"read failed ({exc.__class__.__name__})") from None
             if k == 0:
                 raise ProtocolError("peer closed the channel")
-            got += k
-        return buf
+            return k
+
+    def _wait_readable(self, deadline):
+        while True:
+            left = 86400.0 if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if self._poll.poll(int(min(left, 86400.0) * 1000) + 1):
+                return
 
     @staticmethod
     def _wait(fd, mode, deadline):

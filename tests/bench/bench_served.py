@@ -2,8 +2,9 @@
 
     python3 tests/bench/bench_served.py [--runs 7] [--calls 5000] [--baseline DIR] [--backend namespaces]
 
-Prints, as medians over --runs repetitions (each in a fresh process with fresh workers, kits measured
-in alternation so that the machine's load hits them alike):
+Prints, as medians over --runs repetitions (each in a fresh process with fresh workers, kits and
+placements measured in alternation so that the machine's load hits them alike), with the judge and its
+worker where the kernel puts them and, pinned, on one CPU (--placement):
   1. a bare round trip: student code calling the served reference sigmoid on a (4, 2) float64 array
      in a loop, per call, and the same loop with the student's own activations in the worker (a local
      call: what the round trip adds is the difference);
@@ -12,10 +13,14 @@ in alternation so that the machine's load hits them alike):
 --baseline DIR: a checkout of the kit to compare with, e.g. the one before the compact frame:
     mkdir /tmp/before && git archive b372c9d | tar -x -C /tmp/before
 
-Measured here (2 cores shared with other jobs, namespaces backend; medians of 7 runs):
-  before the compact frame (b372c9d):  round trip ~250 us per served call (judge ~125 us CPU);
-                                       XOR fit 0.27 s own, ~5 s served (~19x)
-  with the compact frame:              see the docstring of the commit / docs/threat-model.md
+Measured here (a VM with 2 CPUs, namespaces backend, medians of 5 runs, the machine otherwise idle;
+per served call, what a local call costs (3.5 us) included):
+                          any CPU                              one CPU
+  before (JSON frames)    221 us; XOR fit 0.22 s / 4.63 s: 21x    158 us; XOR fit 0.22 s / 3.72 s: 17x
+  compact frame           115 us; XOR fit 0.25 s / 2.70 s: 11x     40 us; XOR fit 0.23 s / 1.19 s: 5.1x
+With other jobs on the machine (load ~2-5) the kernel keeps the pair on one CPU more often: any CPU,
+before 251 us (14.5x), compact 55 us (3.4x). On two CPUs each wake-up of the other, idle, virtual CPU
+is slow: a bare pipe ping-pong between two processes takes 3-4 us on one CPU, 80-120 us across two.
 """
 import argparse
 import json
@@ -28,7 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 ONE = r"""
-import json, sys, tempfile, time
+import json, os, sys, tempfile, time
+if {one_cpu}:                       # this process and the workers it starts (they inherit the mask) on one CPU
+    os.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})
 from pathlib import Path
 sys.path.insert(0, {root!r})
 import numpy as np
@@ -71,9 +78,10 @@ print(json.dumps(out))
 """
 
 
-def run_once(root, backend, calls):
+def run_once(root, backend, calls, one_cpu):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    text = subprocess.run([sys.executable, "-c", ONE.format(root=str(root), backend=backend, calls=calls)],
+    script = ONE.format(root=str(root), backend=backend, calls=calls, one_cpu=one_cpu)
+    text = subprocess.run([sys.executable, "-c", script],
                           env=env, cwd=str(root), capture_output=True, text=True, check=True).stdout
     return json.loads(text.strip().splitlines()[-1])
 
@@ -84,22 +92,28 @@ def main():
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--baseline", help="a checkout of the kit to compare with")
     parser.add_argument("--backend", default=None, help="sandbox backend (default: this host's best)")
+    parser.add_argument("--placement", choices=("any", "one", "both"), default="both",
+                        help="run the judge and its worker where the kernel puts them (any), on one CPU, or both")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from grader.sandbox.client import backend_for_process
     backend = args.backend or backend_for_process()
     kits = {"now": ROOT} if not args.baseline else {"before": Path(args.baseline), "now": ROOT}
-    results = {name: [] for name in kits}
+    placements = {"any CPU": False, "one CPU": True}
+    if args.placement != "both":
+        placements = {f"{args.placement} CPU": args.placement == "one"}
+    results = {(name, where): [] for name in kits for where in placements}
     for i in range(args.runs):
-        for name, root in kits.items():
-            results[name].append(run_once(root, backend, args.calls))
-            r = results[name][-1]
-            print(f"  run {i + 1} {name:6s}: served call {r['served_call_us']:6.1f} us, own {r['own_call_us']:5.1f} us;"
-                  f" XOR fit own {r['own_fit_s']:.2f} s, served {r['served_fit_s']:.2f} s", flush=True)
+        for (name, where), runs in results.items():
+            runs.append(run_once(kits[name], backend, args.calls, placements[where]))
+            r = runs[-1]
+            print(f"  run {i + 1} {name:6s} {where}: served call {r['served_call_us']:6.1f} us, own "
+                  f"{r['own_call_us']:5.1f} us; XOR fit own {r['own_fit_s']:.2f} s, served {r['served_fit_s']:.2f} s",
+                  flush=True)
     print(f"\nmedians of {args.runs} runs ({backend} backend, {args.calls} calls per loop):")
-    for name, runs in results.items():
+    for (name, where), runs in results.items():
         med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-        print(f"  {name}:")
+        print(f"  {name}, judge and worker on {where}:")
         print(f"    one served sigmoid call on a (4, 2) float64 array: {med['served_call_us']:.1f} us "
               f"(a local call in the worker: {med['own_call_us']:.1f} us; the round trip adds "
               f"{med['served_call_us'] - med['own_call_us']:.1f} us)")
