@@ -15,9 +15,9 @@ worker where the kernel puts them and, pinned, on one CPU (--placement):
 
 Measured here (a VM with 2 CPUs, namespaces backend, medians of 5 runs, the machine otherwise idle;
 per served call, what a local call costs (3.5 us) included):
-                          any CPU                              one CPU
-  before (JSON frames)    221 us; XOR fit 0.22 s / 4.63 s: 21x    158 us; XOR fit 0.22 s / 3.72 s: 17x
-  compact frame           115 us; XOR fit 0.25 s / 2.70 s: 11x     40 us; XOR fit 0.23 s / 1.19 s: 5.1x
+                          any CPU                                 one CPU
+  before (JSON frames)    208 us; XOR fit 0.22 s own, 4.71 s served: 22x   138 us; 0.22 s, 3.50 s: 16x
+  compact frame           112 us; XOR fit 0.21 s own, 2.59 s served: 12x    37 us; 0.22 s, 1.24 s: 5.6x
 With other jobs on the machine (load ~2-5) the kernel keeps the pair on one CPU more often: any CPU,
 before 251 us (14.5x), compact 55 us (3.4x). On two CPUs each wake-up of the other, idle, virtual CPU
 is slow: a bare pipe ping-pong between two processes takes 3-4 us on one CPU, 80-120 us across two.
