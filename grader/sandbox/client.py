@@ -1295,7 +1295,7 @@ class StudentModule:
                 served = time.monotonic()
                 reply = self._serve_remote(message_in)
                 serving += time.monotonic() - served
-                worker.channel.send(reply, deadline=deadline)
+                worker.channel.send_reply(reply, deadline=deadline)   # compact when it fits
                 continue
             after = meter.Snapshot.take(worker.metered(), worker.meter)
             spent, cpu = meter.charged(before, after, serving)
@@ -1314,14 +1314,13 @@ class StudentModule:
             return {"op": "callback_reply", "kind": "error", "error": {"type": "ValueError", "message": (
                 f"the grader computes {module}.{name} for at most {MAX_SERVED_NUMBERS:,} numbers per call; this "
                 f"call passed {numbers:,} (the assignment's arrays are far smaller)")}}
-        errstate = message.get("errstate")
-        errstate = {k: v for k, v in errstate.items() if k in ("divide", "over", "under", "invalid")
-                    and v in ("ignore", "warn", "raise", "call", "print", "log")} \
-            if isinstance(errstate, dict) else {}
-        errstate = {k: ("ignore" if v in ("call", "print", "log") else v) for k, v in errstate.items()}
+        errstate = protocol.callback_errstate(message.get("errstate"))    # None: the judge's state already
         try:
-            with np.errstate(**errstate):
+            if errstate is None:
                 value = function(*(message.get("args") or []), **(message.get("kwargs") or {}))
+            else:
+                with np.errstate(**errstate):
+                    value = function(*(message.get("args") or []), **(message.get("kwargs") or {}))
             return {"op": "callback_reply", "kind": "ok", "value": value}
         except Exception as exc:  # noqa: BLE001 -- the student passed something the function refuses
             return {"op": "callback_reply", "kind": "error",

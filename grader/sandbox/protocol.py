@@ -10,6 +10,12 @@ a tuple, ``{"H": 3}`` an opaque handle to an object kept in the worker, ...)
 and the dtype and shape of every array. Decoding checks sizes, dtypes and
 depth, so a malformed or hostile frame raises ProtocolError and nothing else.
 
+A stub call from the worker (a served function: numeric arrays and scalars
+in, one array or scalar or an error out) travels in a compact frame instead,
+with no JSON (see "The compact frame" below); anything else falls back to the
+general one. Both start with a magic and an 8-byte length, and one Channel
+reads either.
+
 This file must stay self-contained (standard library and numpy only): the
 worker imports it by path inside the sandbox.
 """
@@ -17,7 +23,9 @@ import json
 import math
 import os
 import select
+import struct
 import time
+import types
 
 import numpy as np
 
@@ -318,55 +326,528 @@ def finish(body, specs, payload, resolve_handle=None, resolve_shared=None):
     return body
 
 
+# -- The compact frame ----------------------------------------------------------------------------
+#
+# A served call's round trip, in two frames with no JSON:
+#
+#     b"MLPF" | 8-byte big-endian length of the rest | body          (all numbers little-endian)
+#
+#     callback (worker -> judge): u8 1 | u8 errstate | u8 nargs | u8 nkwargs | u8 len(module) | u8 len(fn)
+#                                 | module | fn | nargs items | nkwargs times (u8 len(key) | key | item)
+#     reply, a value:             u8 2 | item
+#     reply, an error:            u8 3 | u8 len(type) | u16 len(message) | type | message      (UTF-8)
+#
+#     item: u8 tag, then  None, False, True: nothing | int: i64 | float: f64
+#                         numpy scalar: u8 dtype code | its bytes
+#                         array: u8 dtype code | u8 ndim | ndim x i64 | its bytes (C order)
+#
+# The errstate byte holds numpy's mode for divide, over, under and invalid, 2 bits each (ignore 0,
+# warn 1, raise 2, and 3 for call, print and log, which the judge runs as ignore). Only exact types
+# travel here (an ndarray, not a subclass; a float, not np.float64, which is a numpy scalar), with a
+# dtype of the table below in little-endian order; anything else, or more than FAST_MAX_ITEMS
+# arguments, goes in the general frame. The reader checks every length against the frame before it
+# slices, the frame's length against the channel's bounds before it allocates, and each array's
+# size (Python integers, no overflow) against the bytes that are there: a malformed frame raises
+# ProtocolError. The judge's memory per frame: its reading buffer (BUFFER_BYTES, allocated once) or,
+# for a larger frame, the frame itself (at most max_payload + FAST_MAX_HEAD), plus the arrays copied
+# out of the buffer (no more than the frame) and at most 2 x 255 small Python values.
+
+FAST_MAGIC = b"MLPF"
+FAST_CALLBACK, FAST_OK, FAST_ERROR = 1, 2, 3
+FAST_MAX_ITEMS = 32            # arguments (positional and keyword) of a callback in a compact frame
+FAST_MAX_NDIM = 32
+FAST_MAX_HEAD = 1 << 20        # bytes of a compact frame besides its arrays' data (at most ~140 kB)
+BUFFER_BYTES = 256 << 10       # a channel's reading buffer: a frame up to this size arrives in one read
+_T_NONE, _T_FALSE, _T_TRUE, _T_INT, _T_FLOAT, _T_SCALAR, _T_ARRAY = range(7)
+_PREFIX = struct.Struct(">4sQ")
+_CALL_HEAD = struct.Struct("<6B")
+_ERROR_HEAD = struct.Struct("<BBH")
+_INT = struct.Struct("<Bq")
+_FLOAT = struct.Struct("<Bd")
+_ARRAY_HEAD = tuple(struct.Struct(f"<3B{n}q") for n in range(FAST_MAX_NDIM + 1))
+_SHAPE = tuple(struct.Struct(f"<{n}q") for n in range(FAST_MAX_NDIM + 1))
+_NONE, _FALSE, _TRUE = bytes((_T_NONE,)), bytes((_T_FALSE,)), bytes((_T_TRUE,))
+_OK = bytes((FAST_OK,))
+
+
+def _fast_dtypes():
+    """(dtype by code, code by dtype, code by numpy scalar type). A code is an index into a fixed list,
+    the same in the judge and the worker; a type this platform lacks (float128) keeps its index."""
+    names = ("|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8",
+             "<f2", "<f4", "<f8", "<f16", "<c8", "<c16", "<c32")
+    by_code = [None] * 256
+    for code, name in enumerate(names):
+        try:
+            dtype = np.dtype(name)
+        except TypeError:
+            continue
+        if dtype.kind in ALLOWED_KINDS and dtype.str == name and dtype.isnative:
+            by_code[code] = dtype
+    codes, scalars = {}, {}
+    for char in np.typecodes["All"]:
+        dtype = np.dtype(char)
+        for code, known in enumerate(by_code):
+            if known is not None and dtype == known:
+                codes[dtype] = code
+                codes[known] = code
+                scalars[dtype.type] = code
+    return tuple(by_code), codes, scalars
+
+
+_DTYPES, _DTYPE_CODES, _SCALAR_CODES = _fast_dtypes()
+
+
+# numpy's error state as one byte. Reading it (np.geterr) costs more than the rest of a call's
+# encoding, so it is read again only when this thread's state object (numpy 2's context variable:
+# a new object for each change) is not the one last seen.
+_ERR_KEYS = ("divide", "over", "under", "invalid")
+_ERR_MODES = {"ignore": 0, "warn": 1, "raise": 2}
+_ERR_NAMES = ("ignore", "warn", "raise", "ignore")        # call, print and log run as ignore
+_ERR_KWARGS = tuple(types.MappingProxyType({k: _ERR_NAMES[(c >> 2 * i) & 3] for i, k in enumerate(_ERR_KEYS)})
+                    for c in range(256))
+_ERR_RUN = tuple(sum(((c >> 2 * i) & 3) % 3 << 2 * i for i in range(4)) for c in range(256))
+
+
+def _errstate_variable():
+    try:
+        from numpy._core.umath import _extobj_contextvar as variable
+        before = variable.get()
+        with np.errstate(divide="raise" if np.geterr()["divide"] != "raise" else "ignore"):
+            changed = variable.get() is not before
+        return variable if changed and variable.get() is before else None
+    except Exception:            # noqa: BLE001 -- another numpy: read the state each time
+        return None
+
+
+_ERR_VARIABLE = _errstate_variable()
+_ERR_SEEN = [(None, None)]       # (state object, its code): replaced whole, never changed in place
+
+
+def errstate_code():
+    """This thread's numpy error state as the compact frame's byte."""
+    variable = _ERR_VARIABLE
+    if variable is not None:
+        state = variable.get()
+        seen = _ERR_SEEN[0]
+        if seen[0] is state:
+            return seen[1]
+    modes = np.geterr()
+    code = 0
+    for i, key in enumerate(_ERR_KEYS):
+        code |= _ERR_MODES.get(modes.get(key), 3) << (2 * i)
+    if variable is not None:
+        _ERR_SEEN[0] = (state, code)
+    return code
+
+
+def callback_errstate(requested):
+    """The numpy error state a callback asks for, as keyword arguments of np.errstate, or None when it
+    is this thread's state already. `requested`: the compact frame's byte, or the general frame's dict
+    (only the four errors and numpy's modes are taken; call, print and log run as ignore)."""
+    if type(requested) is int and 0 <= requested < 256:
+        if _ERR_RUN[requested] == errstate_code():
+            return None
+        return _ERR_KWARGS[requested]
+    if not isinstance(requested, dict):
+        return {}
+    state = {k: v for k, v in requested.items() if k in _ERR_KEYS
+             and v in ("ignore", "warn", "raise", "call", "print", "log")}
+    return {k: ("ignore" if v in ("call", "print", "log") else v) for k, v in state.items()}
+
+
+def _pack_item(value, out):
+    """Append the pieces of `value` to `out`; their length, or -1 if it needs the general frame."""
+    kind = type(value)
+    if kind is np.ndarray:
+        code = _DTYPE_CODES.get(value.dtype)
+        shape = value.shape
+        if code is None or len(shape) > FAST_MAX_NDIM:
+            return -1
+        if not value.flags.c_contiguous:
+            value = value.copy(order="C")
+        head = _ARRAY_HEAD[len(shape)].pack(_T_ARRAY, code, len(shape), *shape)
+        out.append(head)
+        if value.nbytes:
+            out.append(value)
+        return len(head) + value.nbytes
+    if kind is float:
+        out.append(_FLOAT.pack(_T_FLOAT, value))
+        return 9
+    if kind is int:
+        if -MAX_INT <= value < MAX_INT:
+            out.append(_INT.pack(_T_INT, value))
+            return 9
+        return -1
+    if kind is bool:
+        out.append(_TRUE if value else _FALSE)
+        return 1
+    if value is None:
+        out.append(_NONE)
+        return 1
+    code = _SCALAR_CODES.get(kind)
+    if code is None:
+        return -1
+    piece = bytes((_T_SCALAR, code)) + value.tobytes()
+    out.append(piece)
+    return len(piece)
+
+
+_NAMES = {}
+
+
+def _names(module, fn):
+    """The callback frame's module and function names, or None if either is not a short str."""
+    key = (module, fn)
+    names = _NAMES.get(key)
+    if names is None and type(module) is str and type(fn) is str:
+        try:
+            m, f = module.encode(), fn.encode()
+        except UnicodeEncodeError:
+            return None
+        if len(m) < 256 and len(f) < 256:
+            names = _NAMES[key] = (len(m), len(f), m + f)
+    return names
+
+
+def pack_callback(module, fn, args, kwargs, errstate=None):
+    """The pieces (bytes and arrays, for one writev) of a compact callback frame, with their total
+    length, or None when an argument needs the general frame. `errstate`: default this thread's."""
+    names = _names(module, fn)
+    if names is None or len(args) + len(kwargs) > FAST_MAX_ITEMS:
+        return None
+    out = [None, None]
+    total = 6 + len(names[2])
+    for value in args:
+        n = _pack_item(value, out)
+        if n < 0:
+            return None
+        total += n
+    for key, value in kwargs.items():
+        if type(key) is not str:
+            return None
+        try:
+            raw = key.encode()
+        except UnicodeEncodeError:
+            return None
+        if len(raw) > 255:
+            return None
+        out.append(bytes((len(raw),)) + raw)
+        n = _pack_item(value, out)
+        if n < 0:
+            return None
+        total += 1 + len(raw) + n
+    code = errstate_code() if errstate is None else errstate
+    out[0] = _PREFIX.pack(FAST_MAGIC, total)
+    out[1] = _CALL_HEAD.pack(FAST_CALLBACK, code, len(args), len(kwargs), names[0], names[1]) + names[2]
+    return out, 12 + total
+
+
+def pack_reply(message):
+    """The pieces of a compact callback reply ({"op": "callback_reply", "kind": "ok", "value": v} or
+    {..., "kind": "error", "error": {"type": t, "message": m}}) with their total length, or None."""
+    if message.get("op") != "callback_reply" or len(message) != 3:
+        return None
+    kind = message.get("kind")
+    if kind == "ok" and "value" in message:
+        out = [None, _OK]
+        n = _pack_item(message["value"], out)
+        if n < 0:
+            return None
+        out[0] = _PREFIX.pack(FAST_MAGIC, 1 + n)
+        return out, 13 + n
+    error = message.get("error")
+    if kind == "error" and type(error) is dict and len(error) == 2 and type(error.get("type")) is str \
+            and type(error.get("message")) is str:
+        try:
+            etype, text = error["type"].encode(), error["message"].encode()
+        except UnicodeEncodeError:
+            return None
+        if len(etype) > 255 or len(text) > 65535:
+            return None
+        body = _ERROR_HEAD.pack(FAST_ERROR, len(etype), len(text)) + etype + text
+        return [_PREFIX.pack(FAST_MAGIC, len(body)), body], 12 + len(body)
+    return None
+
+
+def _unpack_item(buf, p, end, copy):
+    """(value, position after it) of the item at buf[p:end]."""
+    if p >= end:
+        raise ProtocolError("truncated compact frame")
+    tag = buf[p]
+    if tag == _T_ARRAY:
+        if p + 3 > end:
+            raise ProtocolError("truncated compact frame")
+        dtype, ndim = _DTYPES[buf[p + 1]], buf[p + 2]
+        if dtype is None:
+            raise ProtocolError("refused array dtype")
+        if ndim > FAST_MAX_NDIM:
+            raise ProtocolError("refused array shape")
+        start = p + 3 + 8 * ndim
+        if start > end:
+            raise ProtocolError("truncated compact frame")
+        shape = _SHAPE[ndim].unpack_from(buf, p + 3)
+        nbytes = bound = dtype.itemsize
+        for s in shape:
+            if s < 0:
+                raise ProtocolError("refused array shape")
+            nbytes *= s
+            bound *= s or 1
+        if bound > MAX_PAYLOAD:                  # numpy's own limit on the dimensions, zeros or not
+            raise ProtocolError("array too large")
+        stop = start + nbytes
+        if stop > end:
+            raise ProtocolError("truncated compact frame (array too large)")
+        array = np.ndarray(shape, dtype, buf, start)
+        return (array.copy() if copy else array), stop
+    if tag == _T_FLOAT:
+        if p + 9 > end:
+            raise ProtocolError("truncated compact frame")
+        return _FLOAT.unpack_from(buf, p)[1], p + 9
+    if tag == _T_INT:
+        if p + 9 > end:
+            raise ProtocolError("truncated compact frame")
+        return _INT.unpack_from(buf, p)[1], p + 9
+    if tag <= _T_TRUE:
+        return (None, False, True)[tag], p + 1
+    if tag == _T_SCALAR:
+        if p + 2 > end:
+            raise ProtocolError("truncated compact frame")
+        dtype = _DTYPES[buf[p + 1]]
+        if dtype is None:
+            raise ProtocolError("refused array dtype")
+        stop = p + 2 + dtype.itemsize
+        if stop > end:
+            raise ProtocolError("truncated compact frame")
+        return np.ndarray((), dtype, buf, p + 2)[()], stop
+    raise ProtocolError("unknown tag in a compact frame")
+
+
+def _text(buf, p, n, end):
+    if p + n > end:
+        raise ProtocolError("truncated compact frame")
+    try:
+        return buf[p:p + n].decode("utf-8")
+    except (UnicodeDecodeError, AttributeError):
+        raise ProtocolError("malformed text in a compact frame") from None
+
+
+def _names_at(buf, p, lm, lf, end):
+    """(module, fn) at buf[p:]: one decoding for both when they are ASCII."""
+    text = _text(buf, p, lm + lf, end)
+    if len(text) == lm + lf:
+        return text[:lm], text[lm:]
+    return _text(buf, p, lm, end), _text(buf, p + lm, lf, end)
+
+
+def unpack_fast(buf, p, end, copy=True):
+    """The message in the compact frame's body buf[p:end]: {"kind": "callback", "module", "fn", "args",
+    "kwargs", "errstate" (the byte)} or {"op": "callback_reply", "kind": "ok", "value"} or {...,
+    "kind": "error", "error": {"type", "message"}}. Arrays are copied out of `buf` unless `copy` is
+    false (a buffer of this frame's own)."""
+    try:
+        if p >= end:
+            raise ProtocolError("truncated compact frame")
+        kind = buf[p]
+        if kind == FAST_CALLBACK:
+            if p + 6 > end:
+                raise ProtocolError("truncated compact frame")
+            _, errstate, nargs, nkwargs, lm, lf = _CALL_HEAD.unpack_from(buf, p)
+            module, fn = _names_at(buf, p + 6, lm, lf, end)
+            p += 6 + lm + lf
+            args = []
+            for _ in range(nargs):
+                value, p = _unpack_item(buf, p, end, copy)
+                args.append(value)
+            kwargs = {}
+            for _ in range(nkwargs):
+                if p >= end:
+                    raise ProtocolError("truncated compact frame")
+                key = _text(buf, p + 1, buf[p], end)
+                kwargs[key], p = _unpack_item(buf, p + 1 + buf[p], end, copy)
+            message = {"kind": "callback", "module": module, "fn": fn, "args": args, "kwargs": kwargs,
+                       "errstate": errstate}
+        elif kind == FAST_OK:
+            value, p = _unpack_item(buf, p + 1, end, copy)
+            message = {"op": "callback_reply", "kind": "ok", "value": value}
+        elif kind == FAST_ERROR:
+            if p + 4 > end:
+                raise ProtocolError("truncated compact frame")
+            _, lt, lm = _ERROR_HEAD.unpack_from(buf, p)
+            error = {"type": _text(buf, p + 4, lt, end), "message": _text(buf, p + 4 + lt, lm, end)}
+            p += 4 + lt + lm
+            message = {"op": "callback_reply", "kind": "error", "error": error}
+        else:
+            raise ProtocolError("unknown compact frame")
+    except (struct.error, ValueError, TypeError, IndexError, OverflowError):
+        raise ProtocolError("malformed compact frame") from None
+    if p != end:
+        raise ProtocolError("malformed compact frame (bytes left over)")
+    return message
+
+
 class Channel:
-    """Framed messages over a pair of file descriptors, with deadlines."""
+    """Framed messages over a pair of file descriptors, with deadlines.
+
+    Reads go through a buffer allocated once: a frame that fits arrives in one read (whatever is
+    there, up to the buffer's size: bytes of a following frame stay for the next recv). With a
+    deadline, both ends become non-blocking: a read takes what is there and waits in poll() only if
+    nothing is, and a peer that stops reading cannot hold a writer past its deadline."""
 
     def __init__(self, read_fd, write_fd, max_payload=MAX_PAYLOAD, max_header=MAX_HEADER):
         self.read_fd = read_fd
         self.write_fd = write_fd
         self.max_payload = max_payload
         self.max_header = max_header
+        self._buf = bytearray(BUFFER_BYTES)
+        self._view = memoryview(self._buf)
+        self._whole = [self._view]
+        self._pos = self._end = 0        # unread bytes: _buf[_pos:_end]
+        self._poll = None
+        self._nonblocking = False
 
     def send(self, message, deadline=None, store_handle=None, place_array=None, shared=None, known=None):
-        data = memoryview(pack(message, store_handle, place_array, shared, known))
+        self._write(memoryview(pack(message, store_handle, place_array, shared, known)), deadline)
+
+    def send_callback(self, module, fn, args, kwargs, deadline=None):
+        """Send a callback in a compact frame; False (nothing sent) if it needs the general frame."""
+        packed = pack_callback(module, fn, args, kwargs)
+        if packed is None:
+            return False
+        self._writev(packed[0], packed[1], deadline)
+        return True
+
+    def send_reply(self, message, deadline=None):
+        """Send a callback's reply, in a compact frame if it fits one."""
+        packed = pack_reply(message)
+        if packed is None:
+            self.send(message, deadline)
+        else:
+            self._writev(packed[0], packed[1], deadline)
+
+    def _writev(self, pieces, total, deadline):
+        if deadline is not None and not self._nonblocking:
+            self._set_nonblocking()
+        try:
+            n = os.writev(self.write_fd, pieces)
+        except BlockingIOError:
+            n = 0
+        except OSError as exc:
+            raise ProtocolError(f"peer closed the channel ({exc.__class__.__name__})") from None
+        if n < total:                 # a full pipe, or a signal
+            self._write(memoryview(b"".join(pieces))[n:], deadline)
+
+    def _write(self, data, deadline):
+        if deadline is not None and not self._nonblocking:
+            self._set_nonblocking()
         while data:
-            self._wait(self.write_fd, "w", deadline)
+            if deadline is not None:
+                self._wait(self.write_fd, "w", deadline)
+            elif self._nonblocking:
+                select.select([], [self.write_fd], [])
             try:
                 n = os.write(self.write_fd, data[:1 << 20])
-            except (BrokenPipeError, OSError) as exc:
+            except BlockingIOError:
+                continue
+            except OSError as exc:
                 raise ProtocolError(f"peer closed the channel ({exc.__class__.__name__})") from None
             data = data[n:]
 
     def readable(self, timeout):
-        """Is there something to read (waiting at most `timeout` seconds)?"""
+        """Is there something to read (waiting at most `timeout` seconds)? Bytes already read into the
+        buffer count."""
+        if self._end > self._pos:
+            return True
         r, _, _ = select.select([self.read_fd], [], [], max(0.0, timeout))
         return bool(r)
 
+    def _set_nonblocking(self):
+        try:
+            os.set_blocking(self.write_fd, False)
+        except OSError as exc:
+            raise ProtocolError(f"peer closed the channel ({exc.__class__.__name__})") from None
+        self._nonblocking = True
+
     def recv(self, deadline=None, resolve_handle=None, resolve_shared=None):
-        head = self._read(12, deadline)
-        if head[:4] != MAGIC:
+        pos = self._pos
+        if self._end - pos < 12:
+            self._fill(12, deadline)
+            pos = self._pos
+        elif deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError
+        magic, size = _PREFIX.unpack_from(self._buf, pos)
+        pos = self._pos = pos + 12
+        if magic == FAST_MAGIC:
+            if size > self.max_payload + FAST_MAX_HEAD:
+                raise ProtocolError("frame too large")
+            if self._end - pos < size:
+                if size > len(self._buf):     # a large frame: read into a buffer of its own
+                    return unpack_fast(self._read(size, deadline), 0, size, copy=False)
+                self._fill(size, deadline)
+                pos = self._pos
+            self._pos = pos + size
+            return unpack_fast(self._buf, pos, pos + size)
+        if magic != MAGIC:
             raise ProtocolError("bad frame start")
-        size = int.from_bytes(head[4:], "big")
         if size > self.max_header:
             raise ProtocolError("header too large")
         body, specs = unpack_header(bytes(self._read(size, deadline)), self.max_payload)
         payload = self._read(sum(s[2] for s in specs), deadline)
         return finish(body, specs, payload, resolve_handle, resolve_shared)
 
+    def _fill(self, need, deadline):
+        """Read until the buffer holds `need` unread bytes (need <= its size)."""
+        pos, end = self._pos, self._end
+        if pos == end:
+            pos = end = self._pos = self._end = 0
+        elif len(self._buf) - pos < need:           # move what is there to the front
+            self._buf[:end - pos] = bytes(self._view[pos:end])
+            pos, end = self._pos, self._end = 0, end - pos
+        while end - pos < need:
+            end = self._end = end + self._readv(self._whole if end == 0 else [self._view[end:]], deadline)
+
     def _read(self, n, deadline):
         buf = bytearray(n)
         view = memoryview(buf)
-        got = 0
+        got = min(n, self._end - self._pos)
+        if got:
+            view[:got] = self._view[self._pos:self._pos + got]
+            self._pos += got
         while got < n:
-            self._wait(self.read_fd, "r", deadline)
+            got += self._readv([view[got:got + (4 << 20)]], deadline)
+        return buf
+
+    def _readv(self, buffers, deadline):
+        """One read of what is there (at least a byte). With a deadline, the read end is non-blocking:
+        a peer that has answered already costs one read; otherwise poll() waits, within the deadline."""
+        if deadline is not None:
+            if self._poll is None:
+                try:
+                    os.set_blocking(self.read_fd, False)
+                except OSError as exc:
+                    raise ProtocolError(f"read failed ({exc.__class__.__name__})") from None
+                self._poll = select.poll()
+                self._poll.register(self.read_fd, select.POLLIN)
+            if time.monotonic() >= deadline:
+                raise TimeoutError
+        while True:
             try:
-                k = os.readv(self.read_fd, [view[got:got + (4 << 20)]])
+                k = os.readv(self.read_fd, buffers)
+            except BlockingIOError:                 # nothing there yet
+                self._wait_readable(deadline)
+                continue
             except OSError as exc:
                 raise ProtocolError(f"read failed ({exc.__class__.__name__})") from None
             if k == 0:
                 raise ProtocolError("peer closed the channel")
-            got += k
-        return buf
+            return k
+
+    def _wait_readable(self, deadline):
+        while True:
+            left = 86400.0 if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if self._poll.poll(int(min(left, 86400.0) * 1000) + 1):
+                return
 
     @staticmethod
     def _wait(fd, mode, deadline):

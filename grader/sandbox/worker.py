@@ -242,10 +242,13 @@ class Server:
 
     def callback(self, module, name, args, kwargs):
         protocol = self.protocol
-        self.channel.send({"kind": "callback", "module": module, "fn": name, "args": list(args),
-                           "kwargs": dict(kwargs), "errstate": dict(self.np.geterr())}, store_handle=self.store)
+        channel = self.channel
+        # Numeric arrays and scalars go in the compact frame; anything else (handles, lists, ...) in the general one.
+        if not channel.send_callback(module, name, args, kwargs):
+            channel.send({"kind": "callback", "module": module, "fn": name, "args": list(args),
+                          "kwargs": dict(kwargs), "errstate": dict(self.np.geterr())}, store_handle=self.store)
         try:
-            reply = self.channel.recv(resolve_handle=self.resolve)
+            reply = channel.recv(resolve_handle=self.resolve)
         except (protocol.ProtocolError, KeyError):
             os._exit(70)              # the judge is gone or speaks nonsense: nothing to do but stop
         if reply.get("op") != "callback_reply":

@@ -1,0 +1,595 @@
+"""The compact frame of a served call (grader/sandbox/protocol.py, "The compact frame").
+
+- Each supported value (numeric arrays of every allowed dtype and shape, Python and numpy scalars,
+  keyword arguments, the errstate byte, a reply's value or error) arrives as it was sent.
+- Anything else falls back to the general frame (nothing is sent compactly), with the same result.
+- A malformed or hostile frame raises ProtocolError in the judge and nothing else, within bounded
+  memory; deadlines hold for reads and for writes to a peer that stops reading.
+- In a real worker, served calls give the reference's values and exceptions, under the caller's
+  errstate, and the judge counts each.
+"""
+import os
+import random
+import struct
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from grader.engine.staging import reference_functions, stage_package
+from grader.sandbox import protocol
+from grader.sandbox.client import Limits, StudentModule
+
+DTYPES = ["?", "i1", "<i2", "<i4", "<i8", "u1", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8", "<c8", "<c16",
+          np.longdouble, np.clongdouble]
+
+
+@pytest.fixture
+def pipe():
+    """(worker side, judge side): two channels over a pair of pipes, as the worker and the judge hold them."""
+    a_r, a_w = os.pipe()
+    b_r, b_w = os.pipe()
+    worker = protocol.Channel(b_r, a_w)
+    judge = protocol.Channel(a_r, b_w, max_payload=protocol.MAX_REPLY, max_header=protocol.MAX_REPLY_HEADER)
+    yield worker, judge
+    for fd in (a_r, a_w, b_r, b_w):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def deadline(seconds=10):
+    return time.monotonic() + seconds
+
+
+def call_roundtrip(pipe, args, kwargs=None, thread=True):
+    """What the judge receives when the worker sends this callback (from a thread: it may fill the pipe)."""
+    worker, judge = pipe
+    if not thread:                   # a small frame, with this thread's numpy errstate
+        assert worker.send_callback("activations", "sigmoid", args, kwargs or {})
+        return judge.recv(deadline=deadline())
+    sent = []
+    writer = threading.Thread(target=lambda: sent.append(worker.send_callback("activations", "sigmoid", args,
+                                                                              kwargs or {})))
+    writer.start()
+    try:
+        return judge.recv(deadline=deadline())
+    finally:
+        writer.join(timeout=30)
+        assert sent == [True]
+
+
+def general(value):
+    """What the general frame makes of `value` (the compact frame must make the same)."""
+    data = protocol.pack({"kind": "ok", "value": value})
+    size = int.from_bytes(data[4:12], "big")
+    body, specs = protocol.unpack_header(data[12:12 + size])
+    return protocol.finish(body, specs, bytearray(data[12 + size:]))["value"]
+
+
+def same(a, b):
+    assert type(a) is type(b), (type(a), type(b))
+    if isinstance(a, (np.ndarray, np.generic)):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert a.tobytes() == b.tobytes()
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b)
+    else:
+        assert a == b and (not isinstance(a, float) or np.copysign(1, a) == np.copysign(1, b))
+
+
+def arrays():
+    rng = np.random.default_rng(0)
+    for dtype in DTYPES:
+        dtype = np.dtype(dtype)
+        for shape in [(), (0,), (3,), (2, 3), (0, 5), (2, 1, 3, 1)]:
+            a = np.asarray(rng.normal(size=shape) * 50).astype(dtype)
+            if dtype.kind == "c":
+                a = np.asarray(a + 1j * a, dtype)
+            yield a
+
+
+@pytest.mark.parametrize("array", list(arrays()), ids=lambda a: f"{a.dtype.str}{a.shape}")
+def test_arrays_of_every_allowed_dtype_and_shape(pipe, array):
+    got = call_roundtrip(pipe, (array, array[..., ::-1] if array.ndim else array))
+    assert got["kind"] == "callback" and got["module"] == "activations" and got["fn"] == "sigmoid"
+    a, b = got["args"]
+    same(a, general(array))
+    same(b, general(array[..., ::-1] if array.ndim else array))
+    assert a.flags.writeable and a.flags.c_contiguous and got["kwargs"] == {}
+
+
+def test_non_contiguous_arrays_arrive_in_c_order(pipe):
+    x = np.arange(24.0).reshape(4, 6)
+    got = call_roundtrip(pipe, (x.T, x[::2, 1::3], np.asfortranarray(x)))["args"]
+    for sent, arrived in zip((x.T, x[::2, 1::3], x), got):
+        np.testing.assert_array_equal(arrived, sent)
+        assert arrived.flags.c_contiguous
+
+
+SCALARS = [None, True, False, 0, 1, -1, 2 ** 63 - 1, -2 ** 63, 0.0, -0.0, 1.5, float("inf"), float("-inf"),
+           float("nan"), 1e-310, np.float64(2.5), np.float32(-1.25), np.float16(3), np.int8(-7), np.int64(-2 ** 63),
+           np.uint64(2 ** 64 - 1), np.uint8(200), np.bool_(True), np.bool_(False), np.complex128(1 - 2j),
+           np.complex64(3j), np.longdouble(1) / 3, np.intc(5), np.longlong(9), np.ulonglong(9)]
+
+
+@pytest.mark.parametrize("value", SCALARS, ids=repr)
+def test_python_and_numpy_scalars(pipe, value):
+    got = call_roundtrip(pipe, (value,), {"alpha": value})
+    same(got["args"][0], general(value))
+    same(got["kwargs"]["alpha"], general(value))
+
+
+def test_keyword_arguments_and_many_arguments(pipe):
+    x = np.ones((2, 2))
+    kwargs = {"alpha": 0.1, "n": 3, "flag": True, "none": None, "x": x, "é" * 100: np.int32(4)}
+    args = tuple(range(protocol.FAST_MAX_ITEMS - len(kwargs)))
+    got = call_roundtrip(pipe, args, kwargs)
+    assert got["args"] == list(args)
+    assert list(got["kwargs"]) == list(kwargs)
+    for k, v in kwargs.items():
+        same(got["kwargs"][k], general(v))
+
+
+def test_arrays_do_not_share_the_reading_buffer(pipe):
+    first = call_roundtrip(pipe, (np.full(4, 1.0),))["args"][0]
+    second = call_roundtrip(pipe, (np.full(4, 2.0),))["args"][0]
+    assert first.tolist() == [1.0] * 4 and second.tolist() == [2.0] * 4
+    big = np.arange(100_000.0)                                # larger than the buffer: a buffer of its own
+    got = call_roundtrip(pipe, (big, np.full(3, 7.0)))["args"]
+    np.testing.assert_array_equal(got[0], big)
+    assert got[1].tolist() == [7.0] * 3 and got[0].flags.writeable
+
+
+@pytest.mark.parametrize("modes", [
+    {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"},
+    {"divide": "raise", "over": "ignore", "under": "warn", "invalid": "raise"},
+    {"divide": "print", "over": "log", "under": "call", "invalid": "ignore"},
+])
+def test_the_errstate_byte(pipe, modes):
+    with np.errstate(call=lambda *a: None, **modes):
+        got = call_roundtrip(pipe, (1.0,), thread=False)
+    runs_as = {k: "ignore" if v in ("call", "print", "log") else v for k, v in modes.items()}
+    assert isinstance(got["errstate"], int)
+    # What the judge runs the call under: the same as the general frame's dict gives.
+    assert protocol.callback_errstate(got["errstate"]) in (None, runs_as)
+    assert protocol.callback_errstate(modes) == runs_as
+    with np.errstate(**runs_as):
+        assert protocol.callback_errstate(got["errstate"]) is None      # the judge's state already
+    with np.errstate(all="print"):
+        assert protocol.callback_errstate(got["errstate"]) == runs_as   # print is not ignore
+    assert protocol.callback_errstate("nonsense") == {} and protocol.callback_errstate(999) == {}
+
+
+def test_errstate_code_follows_every_change():
+    base = protocol.errstate_code()
+    with np.errstate(over="raise"):
+        raised = protocol.errstate_code()
+        np.seterr(under="warn")
+        both = protocol.errstate_code()
+        assert both != raised
+    assert raised != base and protocol.errstate_code() == base
+
+    def other_thread(out):
+        np.seterr(all="raise")
+        out.append(protocol.errstate_code())
+    out = []
+    t = threading.Thread(target=other_thread, args=(out,))
+    t.start()
+    t.join()
+    assert out == [0b10101010] and protocol.errstate_code() == base
+
+
+@pytest.mark.parametrize("value", [np.arange(5.0).reshape(5, 1), np.float64(0.25), 0.5, 3, True, None])
+def test_replies(pipe, value):
+    worker, judge = pipe
+    judge.send_reply({"op": "callback_reply", "kind": "ok", "value": value}, deadline=deadline())
+    got = worker.recv()
+    assert got["op"] == "callback_reply" and got["kind"] == "ok"
+    same(got["value"], general(value))
+    error = {"type": "ValueError", "message": "operands could not be broadcast — é"}
+    judge.send_reply({"op": "callback_reply", "kind": "error", "error": error}, deadline=deadline())
+    assert worker.recv() == {"op": "callback_reply", "kind": "error", "error": error}
+
+
+class Sub(np.ndarray):
+    pass
+
+
+class MyFloat(float):
+    pass
+
+
+FALLBACKS = {
+    "list": ([1.0, 2.0],), "tuple": ((np.ones(2),),), "dict": ({"a": 1},), "str": ("x",),
+    "int beyond 64 bits": (2 ** 63,), "negative int beyond 64 bits": (-2 ** 63 - 1,), "complex": (1j,),
+    "subclass": (np.ones(3).view(Sub),), "float subclass": (MyFloat(1),), "big-endian": (np.ones(3, ">f8"),),
+    "object array": (np.array([None, 1], dtype=object),), "str array": (np.array(["a"]),),
+    "datetime": (np.array(["2020-01-01"], dtype="datetime64[D]"),), "structured": (np.zeros(2, "i4,f8"),),
+    "numpy str": (np.str_("x"),), "object": (object(),),
+    "too many": tuple(range(protocol.FAST_MAX_ITEMS + 1)),
+}
+
+
+@pytest.mark.parametrize("args", FALLBACKS.values(), ids=FALLBACKS.keys())
+def test_what_does_not_fit_falls_back_to_the_general_frame(pipe, args):
+    worker, judge = pipe
+    assert protocol.pack_callback("activations", "sigmoid", args, {}) is None
+    if len(args) == 1:
+        assert protocol.pack_callback("activations", "sigmoid", (), {"alpha": args[0]}) is None
+    else:
+        assert protocol.pack_callback("activations", "sigmoid", (), {f"k{i}": v for i, v in enumerate(args)}) is None
+    assert not worker.send_callback("activations", "sigmoid", args, {})
+    with pytest.raises(TimeoutError):                         # nothing was written
+        judge.recv(deadline=time.monotonic() + 0.05)
+
+
+def test_other_fallbacks():
+    assert protocol.pack_callback("activations", "sigmoid", (), {1: 2.0}) is None
+    assert protocol.pack_callback("activations", "sigmoid", (), {"k" * 256: 2.0}) is None
+    assert protocol.pack_callback("activations", "sigmoid", (), {"\udc80": 2.0}) is None
+    assert protocol.pack_callback("a" * 256, "sigmoid", (), {}) is None
+    assert protocol.pack_callback("activations", "\udc80", (), {}) is None
+    assert protocol.pack_callback("activations", "sigmoid", (np.zeros((1,) * 33),), {}) is None
+    for message in ({"op": "callback_reply", "kind": "ok", "value": (1.0, 2.0)},
+                    {"op": "callback_reply", "kind": "ok", "value": 2 ** 70},
+                    {"op": "callback_reply", "kind": "error", "error": {"type": "E", "message": "\udc80"}},
+                    {"op": "callback_reply", "kind": "error", "error": {"type": "E" * 256, "message": ""}},
+                    {"op": "callback_reply", "kind": "ok", "value": 1.0, "extra": 1},
+                    {"kind": "ok", "value": 1.0}):
+        assert protocol.pack_reply(message) is None
+
+
+def test_a_reply_that_does_not_fit_goes_in_the_general_frame(pipe):
+    worker, judge = pipe
+    message = {"op": "callback_reply", "kind": "ok", "value": (np.ones(2), [1, None])}
+    judge.send_reply(message, deadline=deadline())
+    got = worker.recv()
+    assert got["kind"] == "ok" and got["value"][1] == [1, None] and got["value"][0].tolist() == [1.0, 1.0]
+
+
+def test_frames_back_to_back_in_one_write_are_read_in_order(pipe):
+    """A peer may write several frames at once: what one read takes beyond a frame stays for the next."""
+    worker, judge = pipe
+    pieces, _ = protocol.pack_callback("activations", "relu", (np.arange(3.0),), {})
+    fast = b"".join(pieces)
+    general = protocol.pack({"kind": "ok", "value": [1, 2]})
+    os.write(worker.write_fd, fast + general + fast + fast)
+    assert judge.recv(deadline=deadline())["args"][0].tolist() == [0.0, 1.0, 2.0]
+    assert judge.recv(deadline=deadline())["value"] == [1, 2]
+    assert judge.recv(deadline=deadline())["fn"] == "relu"
+    assert judge.recv(deadline=deadline())["fn"] == "relu"
+
+
+def test_a_frame_that_straddles_the_buffer_is_read_whole(pipe):
+    worker, judge = pipe
+    n = protocol.BUFFER_BYTES // 8 - 40                      # a frame a little under the buffer's size
+    pieces, total = protocol.pack_callback("activations", "relu", (np.arange(float(n)),), {})
+    first = b"".join(pieces)
+    small = b"".join(protocol.pack_callback("activations", "relu", (1.0,), {})[0])
+    writer = threading.Thread(target=lambda: [os.write(worker.write_fd, small + first[:100]), time.sleep(0.05),
+                                              os.write(worker.write_fd, first[100:])])
+    writer.start()
+    assert judge.recv(deadline=deadline())["args"] == [1.0]
+    np.testing.assert_array_equal(judge.recv(deadline=deadline())["args"][0], np.arange(float(n)))
+    writer.join()
+
+
+# -- hostile frames ----------------------------------------------------------------------------------
+def fast_frame(body):
+    return protocol.FAST_MAGIC + len(body).to_bytes(8, "big") + body
+
+
+def callback_body(items, nargs=None, nkwargs=0, module=b"activations", fn=b"sigmoid", errstate=0):
+    head = struct.pack("<6B", 1, errstate, len(items) if nargs is None else nargs, nkwargs, len(module), len(fn))
+    return head + module + fn + b"".join(items)
+
+
+def array_item(code, shape, data=b""):
+    return struct.pack(f"<3B{len(shape)}q", 6, code, len(shape), *shape) + data
+
+
+F8 = protocol._DTYPE_CODES[np.dtype("<f8")]
+
+
+def judge_recv(data, close=True):
+    """The judge's Channel.recv on `data` (written by a thread, then the pipe closed)."""
+    r, w = os.pipe()
+
+    def write():
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(w, view[:65536]):]
+        except OSError:
+            pass
+        finally:
+            if close:
+                os.close(w)
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        return protocol.Channel(r, None, max_payload=protocol.MAX_REPLY,
+                                max_header=protocol.MAX_REPLY_HEADER).recv(deadline=deadline(30))
+    finally:
+        os.close(r)
+        writer.join(timeout=30)
+        if not close:
+            os.close(w)
+
+
+HOSTILE = {
+    "declared size beyond the bounds": (protocol.FAST_MAGIC + (1 << 40).to_bytes(8, "big"), "frame too large"),
+    "declared size larger than sent": (protocol.FAST_MAGIC + (100).to_bytes(8, "big") + b"\1" * 10, "closed"),
+    "declared large frame, nothing sent": (protocol.FAST_MAGIC + (200 << 20).to_bytes(8, "big"), "closed"),
+    "empty body": (fast_frame(b""), "truncated"),
+    "unknown kind": (fast_frame(b"\x09"), "unknown compact frame"),
+    "short callback head": (fast_frame(b"\x01\x00\x01"), "truncated"),
+    "names beyond the frame": (fast_frame(struct.pack("<6B", 1, 0, 0, 0, 200, 200) + b"abc"), "truncated"),
+    "names not UTF-8": (fast_frame(callback_body([], module=b"\xff\xfe")), "malformed text"),
+    "missing argument": (fast_frame(callback_body([], nargs=2)), "truncated"),
+    "missing keyword": (fast_frame(callback_body([], nargs=0, nkwargs=1)), "truncated"),
+    "keyword beyond the frame": (fast_frame(callback_body([b"\x09ab"], nargs=0, nkwargs=1)), "truncated"),
+    "keyword not UTF-8": (fast_frame(callback_body([b"\x02\xc3\x28\x00"], nargs=0, nkwargs=1)), "malformed text"),
+    "bytes left over": (fast_frame(callback_body([b"\x00", b"junk"], nargs=1)), "left over"),
+    "unknown tag": (fast_frame(callback_body([b"\x63"])), "unknown tag"),
+    "truncated int": (fast_frame(callback_body([b"\x03\x01\x02"])), "truncated"),
+    "truncated float": (fast_frame(callback_body([b"\x04\x01"])), "truncated"),
+    "unknown dtype code": (fast_frame(callback_body([array_item(200, (1,), b"\0")])), "refused array dtype"),
+    "object dtype code": (fast_frame(callback_body([array_item(16, (1,), b"\0" * 8)])), "refused array dtype"),
+    "scalar of unknown dtype": (fast_frame(callback_body([b"\x05\xff" + b"\0" * 8])), "refused array dtype"),
+    "truncated scalar": (fast_frame(callback_body([b"\x05" + bytes((F8,)) + b"\0" * 3])), "truncated"),
+    "too many dimensions": (fast_frame(callback_body([array_item(F8, (1,) * 33, b"\0" * 8)])), "refused array shape"),
+    "negative dimension": (fast_frame(callback_body([array_item(F8, (-1, 4))])), "refused array shape"),
+    "shape that overflows 64 bits": (fast_frame(callback_body([array_item(F8, (2 ** 32,) * 3)])), "too large"),
+    "zero-size with huge dimensions": (fast_frame(callback_body([array_item(F8, (0, 2 ** 62, 2 ** 62))])),
+                                       "too large"),
+    "array beyond the frame": (fast_frame(callback_body([array_item(F8, (1000,), b"\0" * 16)])), "truncated"),
+    "array head beyond the frame": (fast_frame(callback_body([array_item(F8, (3, 3))[:10]])), "truncated"),
+    "truncated error": (fast_frame(struct.pack("<BBH", 3, 10, 10) + b"Value"), "truncated"),
+    "huge error text": (fast_frame(struct.pack("<BBH", 3, 1, 65535) + b"E" + b"x" * 10), "truncated"),
+    "reply without value": (fast_frame(b"\x02"), "truncated"),
+}
+
+
+@pytest.mark.parametrize("data, problem", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_frames_raise_protocol_error(data, problem):
+    tracemalloc.start()
+    try:
+        with pytest.raises(protocol.ProtocolError, match=problem):
+            judge_recv(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # A frame's bytes are allocated once its declared size is within the bounds (as the general frame's
+    # arrays are): 200 MB for the frame declared so, a few MB at most for the others.
+    assert peak < (4 << 20) + (200 << 20 if data[4:12] == (200 << 20).to_bytes(8, "big") else 0), peak
+
+
+def test_a_frame_declared_beyond_the_bounds_is_refused_before_any_allocation():
+    tracemalloc.start()
+    try:
+        size = protocol.MAX_REPLY + protocol.FAST_MAX_HEAD + 1
+        with pytest.raises(protocol.ProtocolError, match="frame too large"):
+            judge_recv(protocol.FAST_MAGIC + size.to_bytes(8, "big"), close=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak
+
+
+def test_integers_beyond_64_bits_never_travel_compactly():
+    """The compact frame has no room for them: the general frame carries them, and the judge refuses it."""
+    assert protocol.pack_callback("activations", "sigmoid", (10 ** 400,), {}) is None
+    data = protocol.pack({"kind": "callback", "module": "activations", "fn": "sigmoid", "args": [10 ** 400],
+                          "kwargs": {}, "errstate": {}})
+    with pytest.raises(protocol.ProtocolError, match="beyond 64 bits"):
+        judge_recv(data)
+
+
+def test_mutated_frames_decode_or_raise_protocol_error_only():
+    """Random truncations, bit flips and byte changes of valid frames: a message or ProtocolError, nothing else."""
+    rng = random.Random(0)
+    x = np.arange(12.0).reshape(3, 4)
+    valid = [b"".join(protocol.pack_callback("activations", "sigmoid_backward", (x, x.T, 3, 2.5, None, np.int16(4)),
+                                             {"alpha": 0.01, "y": np.ones(2, np.complex64)})[0]),
+             b"".join(protocol.pack_reply({"op": "callback_reply", "kind": "ok", "value": x})[0]),
+             b"".join(protocol.pack_reply({"op": "callback_reply", "kind": "error",
+                                           "error": {"type": "ValueError", "message": "no"}})[0])]
+    outcomes = {"decoded": 0, "refused": 0}
+    for _ in range(3000):
+        body = bytearray(rng.choice(valid)[12:])
+        for _ in range(rng.randint(1, 4)):
+            what = rng.random()
+            if not body:
+                break
+            if what < 0.2:
+                del body[rng.randrange(len(body)):]
+            elif what < 0.6:
+                body[rng.randrange(len(body))] ^= 1 << rng.randrange(8)
+            else:
+                body[rng.randrange(len(body))] = rng.choice([0, 1, 2, 3, 5, 6, 7, 32, 127, 128, 255])
+        try:
+            message = protocol.unpack_fast(body, 0, len(body))
+            assert isinstance(message, dict)
+            outcomes["decoded"] += 1
+        except protocol.ProtocolError:
+            outcomes["refused"] += 1
+    assert outcomes["decoded"] and outcomes["refused"], outcomes
+
+
+# -- deadlines -----------------------------------------------------------------------------------------
+def test_deadlines_hold_for_reads(pipe):
+    worker, judge = pipe
+    start = time.monotonic()
+    with pytest.raises(TimeoutError):
+        judge.recv(deadline=start + 0.2)
+    data = b"".join(protocol.pack_callback("activations", "sigmoid", (np.ones(10),), {})[0])
+    os.write(worker.write_fd, data[:30])                   # half a frame, and then nothing
+    with pytest.raises(TimeoutError):
+        judge.recv(deadline=time.monotonic() + 0.2)
+    assert time.monotonic() - start < 5
+
+
+def test_a_read_without_a_deadline_still_waits_after_one_with(pipe):
+    """A read with a deadline makes the read end non-blocking; a later read without one still waits."""
+    worker, judge = pipe
+    with pytest.raises(TimeoutError):
+        judge.recv(deadline=time.monotonic() + 0.05)
+    later = threading.Timer(0.2, lambda: worker.send_callback("activations", "relu", (1.0,), {}))
+    later.start()
+    assert judge.recv()["fn"] == "relu"
+    later.join()
+    worker.send({"kind": "ok", "value": [1, 2]})          # there already: taken without waiting
+    assert judge.recv(deadline=deadline())["value"] == [1, 2]
+    with pytest.raises(TimeoutError):                    # ... but not past the deadline
+        worker.send({"kind": "ok", "value": 1})
+        judge.recv(deadline=time.monotonic() - 1)
+
+
+def test_deadlines_hold_for_writes_to_a_peer_that_stops_reading(pipe):
+    """A worker that sends a callback and never reads the reply cannot hold the judge past its deadline."""
+    worker, judge = pipe
+    big = {"op": "callback_reply", "kind": "ok", "value": np.zeros(1 << 20)}      # 8 MB: more than a pipe holds
+    start = time.monotonic()
+    with pytest.raises(TimeoutError):
+        judge.send_reply(big, deadline=start + 0.3)
+    with pytest.raises(TimeoutError):
+        judge.send(dict(big, value=[np.zeros(1 << 20)]), deadline=time.monotonic() + 0.3)
+    assert time.monotonic() - start < 5
+
+
+def test_a_large_reply_arrives_whole(pipe):
+    worker, judge = pipe
+    value = np.random.default_rng(1).normal(size=(700, 900))
+    got = []
+    reader = threading.Thread(target=lambda: got.append(worker.recv()))
+    reader.start()
+    judge.send_reply({"op": "callback_reply", "kind": "ok", "value": value}, deadline=deadline())
+    reader.join(timeout=30)
+    np.testing.assert_array_equal(got[0]["value"], value)
+    # and the write end, now non-blocking, still carries a message sent with no deadline
+    reader = threading.Thread(target=lambda: got.append(worker.recv()))
+    reader.start()
+    judge.send({"kind": "ok", "value": value})
+    reader.join(timeout=30)
+    np.testing.assert_array_equal(got[1]["value"], value)
+
+
+# -- in a worker -----------------------------------------------------------------------------------
+SERVED = '''
+import numpy as np
+from .activations import sigmoid, sigmoid_backward, leaky_relu, tanh
+
+def values(x):
+    return [sigmoid(x), sigmoid_backward(x, x), leaky_relu(x, alpha=0.2), leaky_relu(x, 0.3), tanh(x[0, 0]),
+            sigmoid(float(x[0, 0])), sigmoid([1.0, -2.0]), sigmoid(x.T), sigmoid(np.float32(2.0))]
+
+def errors(x):
+    out = []
+    for f in (lambda: sigmoid_backward(x, x[:2]), lambda: sigmoid(x, 3), lambda: sigmoid(),
+              lambda: leaky_relu(x, beta=1.0)):
+        try:
+            f()
+            out.append(None)
+        except Exception as exc:
+            out.append([type(exc).__name__, str(exc)])
+    return out
+
+def overflow(x, mode):
+    with np.errstate(over=mode):
+        try:
+            return leaky_relu(x, alpha=1e300)
+        except FloatingPointError as exc:
+            return "FloatingPointError: " + str(exc)
+
+def many(x, n):
+    for _ in range(n):
+        sigmoid(x)
+    return n
+'''
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("served")
+    (tmp / "two_layer_net.py").write_text(SERVED)
+    m = StudentModule("two_layer_net", stage_package("two_layer_net", tmp / "two_layer_net.py", tmp / "pkg"),
+                      Limits(call_seconds=30), remote=reference_functions("two_layer_net"))
+    yield m
+    m.close()
+
+
+def test_served_calls_give_the_references_values(served):
+    ref = reference_functions("two_layer_net")["activations"]
+    x = np.random.default_rng(2).normal(size=(3, 4)) * 5
+    got = served.values(x)
+    expected = [ref["sigmoid"](x), ref["sigmoid_backward"](x, x), ref["leaky_relu"](x, alpha=0.2),
+                ref["leaky_relu"](x, 0.3), ref["tanh"](x[0, 0]), ref["sigmoid"](float(x[0, 0])),
+                ref["sigmoid"]([1.0, -2.0]), ref["sigmoid"](x.T), ref["sigmoid"](np.float32(2.0))]
+    for g, e in zip(got, expected):
+        assert type(g) is type(e) and np.asarray(g).dtype == np.asarray(e).dtype
+        np.testing.assert_array_equal(g, e)
+
+
+def test_served_errors_are_the_references_exceptions(served):
+    x = np.ones((3, 4))
+    ref = reference_functions("two_layer_net")["activations"]
+    expected = []
+    for f in (lambda: ref["sigmoid_backward"](x, x[:2]), lambda: ref["sigmoid"](x, 3),
+              lambda: ref["sigmoid"](), lambda: ref["leaky_relu"](x, beta=1.0)):
+        try:
+            f()
+            expected.append(None)
+        except Exception as exc:
+            expected.append([type(exc).__name__, str(exc)[:300]])
+    assert served.errors(x) == expected
+
+
+def test_served_calls_run_under_the_callers_errstate(served):
+    x = np.full(3, 1e300)
+    assert served.overflow(x, "raise").startswith("FloatingPointError: overflow")
+    with np.errstate(over="raise"):                    # the judge's own state does not leak into the call
+        np.testing.assert_array_equal(served.overflow(x, "ignore"), x)
+
+
+def test_the_judge_counts_every_served_call(served):
+    value, calls = served.call("many", np.zeros(2), 250, _count_calls=True)
+    assert value == 250 and calls["activations.sigmoid"] == 250
+
+
+FORGER = '''
+import os, struct, sys
+
+def attack(case):
+    """Write a compact frame straight to the judge's pipe, then spin."""
+    head = struct.pack("<6B", 1, 0, 1, 0, 11, 7) + b"activationssigmoid"
+    body = {"overflow": head + struct.pack("<3B3q", 6, 11, 3, 2 ** 32, 2 ** 32, 2 ** 32),
+            "truncated": head + struct.pack("<3B1q", 6, 11, 1, 1000) + bytes(8),
+            "bad dtype": head + struct.pack("<3B1q", 6, 99, 1, 1) + bytes(8)}.get(case)
+    size = (1 << 40) if body is None else len(body)
+    fds = sys.argv[sys.argv.index("--fds") + 1]
+    os.write(int(fds.split(",")[1]), b"MLPF" + size.to_bytes(8, "big") + (body or b""))
+    while True:
+        pass
+
+def fine(x):
+    return x
+'''
+
+
+@pytest.mark.parametrize("case", ["overflow", "truncated", "bad dtype", "huge"])
+def test_a_worker_that_forges_compact_frames_fails_its_own_call_only(tmp_path, case):
+    from grader.sandbox.client import BadReturn
+    (tmp_path / "activations.py").write_text(FORGER)
+    m = StudentModule("activations", stage_package("activations", tmp_path / "activations.py", tmp_path / "pkg"),
+                      Limits(call_seconds=20))
+    try:
+        with pytest.raises(BadReturn, match="cannot be checked"):
+            m.attack(case)
+        assert m.fine(2.5) == 2.5                     # a fresh worker; the judge lived on
+    finally:
+        m.close()
