@@ -571,7 +571,7 @@ def syscall_probe(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"syscalls-{backend}")
     path = tmp / "activations.py"
     path.write_text(SYSCALL_PROBE)
-    module = StudentModule("activations", stage_package("activations", path, tmp / "pkg"), Limits(call_seconds=60),
+    module = StudentModule("activations", stage_package("activations", path, tmp / "pkg"), Limits(test_seconds=60),
                            backend=backend)
     try:
         got = module.call("syscalls", seccomp.ARCHES[seccomp.native_arch()]["nr"])

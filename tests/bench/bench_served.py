@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 ONE = r"""
-import json, os, sys, tempfile, time
+import dataclasses, inspect, json, os, sys, tempfile, time
 if {one_cpu}:                       # this process and the workers it starts (they inherit the mask) on one CPU
     os.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})
 from pathlib import Path
@@ -61,16 +61,20 @@ with tempfile.TemporaryDirectory() as tmp:
     for mode in ("own", "served"):
         own = {{"activations": str(ROOT / "solutions" / "activations.py")}} if mode == "own" else {{}}
         root = stage_package("two_layer_net", part, Path(tmp) / mode, own=own)
-        s = client.StudentModule("two_layer_net", root, client.Limits(), remote=reference_functions("two_layer_net"),
+        # This runs against the current kit and against an older checkout (--baseline): both APIs.
+        fields = {{f.name for f in dataclasses.fields(client.Limits)}}
+        limits = client.Limits(**({{"test_seconds": 600}} if "test_seconds" in fields else {{"call_seconds": 300}}))
+        timeout = {{"_timeout": 300}} if "_timeout" in inspect.signature(client.StudentModule.call).parameters else {{}}
+        s = client.StudentModule("two_layer_net", root, limits, remote=reference_functions("two_layer_net"),
                                  backend={backend!r}, own={{m: dependencies.CHECKS[m] for m in own}})
         try:
             s._ensure_started()
             assert s.dependency_modes() == {{"activations": "own" if mode == "own" else "reference"}}
             x = np.zeros((4, 2))
-            s.call("_bench_loop", x, 200, _timeout=300)                         # warm up
-            out[mode + "_call_us"] = s.call("_bench_loop", x, {calls}, _timeout=300) / {calls} * 1e6
+            s.call("_bench_loop", x, 200, **timeout)                         # warm up
+            out[mode + "_call_us"] = s.call("_bench_loop", x, {calls}, **timeout) / {calls} * 1e6
             start = time.perf_counter()
-            s.call("fit", X, Y, seed=0, _timeout=300)
+            s.call("fit", X, Y, seed=0, **timeout)
             out[mode + "_fit_s"] = time.perf_counter() - start
         finally:
             s.close()
