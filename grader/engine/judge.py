@@ -204,7 +204,18 @@ def run(part: str, student_file, results_path, limits: Limits = None, collect_on
         return int(code)
 
 
+def _take_core():
+    """Run on the core the orchestrator chose (MLP_KIT_CORE; grade._Cores), with the workers it starts."""
+    core = os.environ.get("MLP_KIT_CORE")
+    if core is not None:
+        try:
+            os.sched_setaffinity(0, {int(core)})
+        except (ValueError, OSError, AttributeError):
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _take_core()
     parser = argparse.ArgumentParser(prog="python -m grader.engine.judge")
     parser.add_argument("--part", required=True, choices=GRADED)
     parser.add_argument("--student", help="the student's module file (omit if not submitted)")

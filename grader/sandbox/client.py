@@ -757,6 +757,7 @@ class StudentModule:
         self.last_seconds = 0.0          # what the last call was charged
         self.charged = 0.0               # ... all calls of the part
         self.cpu_seconds = 3600          # the worker's own RLIMIT_CPU backstop (set by the judge)
+        self._serving = 0.0              # the judge's seconds serving calls, in the current request
 
     # -- what is served -------------------------------------------------
     def _package_file(self, module):
@@ -1269,14 +1270,23 @@ class StudentModule:
         its time)."""
         before = meter.Snapshot.take(worker.metered(), worker.meter)
         deadline = before.wall + max(0.0, wall_left)
-        if message is not None:
-            if arena_start is not None:
-                worker.channel.send(message, deadline=deadline, place_array=_Placer(worker.arena, arena_start),
-                                    shared=lambda: worker.arena.specs(arena_start))
-            else:
-                worker.channel.send(message, deadline=deadline)
         self.remote_calls = collections.Counter()
-        serving = 0.0
+        self._serving = 0.0
+        try:
+            if message is not None:
+                if arena_start is not None:
+                    worker.channel.send(message, deadline=deadline, place_array=_Placer(worker.arena, arena_start),
+                                        shared=lambda: worker.arena.specs(arena_start))
+                else:
+                    worker.channel.send(message, deadline=deadline)
+            return self._exchange_loop(worker, before, deadline, left)
+        except TimeoutError:         # the backstop came while a message was half sent or half read
+            snap = meter.Snapshot.take(worker.metered(), worker.meter)
+            spent, cpu = meter.charged(before, snap, self._serving)
+            raise _Expired(spent, cpu, snap.wall - before.wall, overloaded=spent <= left) from None
+
+    def _exchange_loop(self, worker, before, deadline, left):
+        self._serving = serving = 0.0
         check_at = before.wall + min(max(left, 0.0), CHECK_SECONDS)
         while True:
             now = time.monotonic()
@@ -1295,6 +1305,7 @@ class StudentModule:
                 served = time.monotonic()
                 reply = self._serve_remote(message_in)
                 serving += time.monotonic() - served
+                self._serving = serving
                 worker.channel.send_reply(reply, deadline=deadline)   # compact when it fits
                 continue
             after = meter.Snapshot.take(worker.metered(), worker.meter)

@@ -65,7 +65,7 @@ with tempfile.TemporaryDirectory() as out:
     res = grade([{root!r} + "/solutions"], out, jobs=2, names=["reference"], quiet=True, **({{"parts": parts}} if parts else {{}}))
     seconds = time.perf_counter() - start
 assert res["reference"]["score"] == res["reference"]["max_score"], res["reference"]["output"]
-print(seconds, (res["reference"]["extra_data"].get("time") or {}).get("seconds", 0.0))
+print(seconds, (res["reference"]["extra_data"].get("time") or {{}}).get("seconds", 0.0))
 """
 
 
