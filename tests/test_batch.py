@@ -128,3 +128,51 @@ def test_a_line_per_submission_that_fails_to_stage_or_times_out(tmp_path, capsys
     assert "bob: logistic_regression not staged: bob.zip is neither a folder nor a zip file" in err
     assert "carol: logistic_regression import error" in err or "carol: logistic_regression timeout" in err
     assert set(rows_of(tmp_path / "out")) == {"bob", "carol"}
+
+
+def test_a_part_the_machine_could_not_grade_is_graded_again_at_the_end(tmp_path, monkeypatch):
+    """The first grading of student01 says "not graded" (as an overloaded machine would make it): the batch
+    grades that part again, one judge at a time, and keeps only the real verdict."""
+    import grader.engine.grade as engine
+    subs = students(tmp_path, 3)
+    real, seen = engine.grade_part, []
+
+    def flaky(sub, part, *args, **kwargs):
+        seen.append(sub.name)
+        result = real(sub, part, *args, **kwargs)
+        if sub.name == "student01" and seen.count("student01") == 1:
+            result = dict(result, status="not graded",
+                          tests=[dict(t, score=0.0, status="not graded", output="not graded: too busy")
+                                 for t in result["tests"]])
+        return result
+    monkeypatch.setattr(engine, "grade_part", flaky)
+    results = grade([str(s) for s in subs], tmp_path / "out", jobs=2, parts=(PART,), quiet=True)
+    assert seen.count("student01") == 2 and seen.count("student00") == 1
+    assert results["student01"]["extra_data"]["parts"][PART]["status"] == "ok"
+    assert [rows_of(tmp_path / "out")[f"student{i:02d}"]["total"] for i in range(3)] == ["20", "0", "20"]
+
+
+def test_not_graded_is_never_kept_and_says_so(tmp_path):
+    """A wall-clock backstop far below what the calls need (0.5 s, against a 100 s limit): every test that
+    computes for a second is not graded, never failed; the command exits with status 3 and names the
+    submission; the same command again grades it again instead of keeping it."""
+    sub = tmp_path / "subs" / "busy"
+    sub.mkdir(parents=True)
+    text = (ROOT / "solutions" / f"{PART}.py").read_text(encoding="utf-8")
+    text += ("\n\n_predict = predict\n\n\ndef predict(X, w, b):\n    import time\n    end = time.process_time() + 1\n"
+             "    while time.process_time() < end:\n        pass\n    return _predict(X, w, b)\n")
+    (sub / f"{PART}.py").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "grader", "grade", str(sub), "--out", str(out), "--parts", PART, "--limits",
+           json.dumps({"test_seconds": 100, "backstop_multiple": 0, "backstop_seconds": 0.5})]
+    first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert first.returncode == 3, first.stderr[-2000:]
+    assert "not graded: 1 submission(s)" in first.stderr and "busy" in first.stderr
+    result = json.loads((out / "busy" / "results.json").read_text(encoding="utf-8"))
+    assert result["extra_data"]["parts"][PART]["status"] == "not graded"
+    stalled = [t for t in result["tests"] if t["status"] == "not graded"]
+    assert stalled and all(t["score"] == 0 and "this is not your fault" in t["output"] for t in stalled)
+    assert not [t for t in result["tests"] if t["status"] == "failed"], result["tests"]
+    assert rows_of(out)["busy"]["status"] == f"{PART}: not graded"
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert again.returncode == 3 and "already graded" not in again.stderr, again.stderr[-2000:]

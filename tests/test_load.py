@@ -2,10 +2,11 @@
 
 The reference, every correct alternative of the catalog and a sample of bugs (a wrong
 sigmoid_backward next to a correct two-layer net, which the judge then serves call by call; an
-endless loop; a sleep; a bug in each other part) are graded on this machine as it is, then again
-beside CPU hogs on four times its cores, with more jobs than cores: every score, status and
-message must be the same. Each run measures its own calibration (the reference's time per test
-on the machine as it is then), as a course's batch does.
+endless loop and a sleep; a bug in two other parts) are graded on this machine as the test
+session finds it (the catalog's own gradings, tests/conftest.py), then again beside CPU hogs on
+four times its cores, with more jobs than cores: every score, status and message must be the
+same. The loaded run measures its own calibration (the reference's time per test on the machine
+as it is then), as a course's batch does.
 
 Each hog runs in a session of its own (setsid), as the work of other users does: Linux's
 autogroup scheduling gives every session an equal share of the CPU, and the grader starts its
@@ -16,11 +17,10 @@ import subprocess
 import sys
 from contextlib import contextmanager
 
-import pytest
-
 from catalog import ALTERNATIVES, ROOT, alternative_folders, apply_edits, materialize
 from catalog.bugs import BUGS
 from grader.engine.grade import CALIBRATION_CACHE_ENV, grade
+from grader.parts import GRADED
 
 CORES = os.cpu_count() or 1
 HOGS = 4 * CORES
@@ -42,21 +42,14 @@ def cpu_hogs(n):
             proc.wait()
 
 
-def submissions(dest):
-    """[(name, folder)]: what is graded twice."""
-    subs = [("reference", ROOT / "solutions")]
-    subs += [(name, folder) for name, (_, folder) in sorted(alternative_folders(dest / "alternatives").items())]
-    assert len(subs) == 1 + len(list(ALTERNATIVES.glob("*__*.py")))
-    for bug in BUGS:
-        if bug.name in BUG_SAMPLE:
-            subs.append((bug.name, materialize(bug, dest / "bugs")))
+def extra_submissions(dest):
+    """{name: (parts, folder)}: the sample the catalog does not grade."""
     # A wrong sigmoid_backward next to the reference two-layer net: served by the judge, call by call.
-    cross = dest / "cross" / "sigmoid_backward_uses_x"
+    cross = dest / "cross_part"
     cross.mkdir(parents=True)
     bug = next(b for b in BUGS if b.name == "sigmoid_backward_uses_x")
     (cross / "activations.py").write_text(apply_edits((ROOT / "solutions" / "activations.py").read_text(), bug))
     (cross / "two_layer_net.py").write_text((ROOT / "solutions" / "two_layer_net.py").read_text())
-    subs.append(("cross_part", cross))
     # An endless loop and a sleep: their tests fail at their limits, the same way under any load.
     stall = dest / "stall"
     stall.mkdir()
@@ -65,48 +58,64 @@ def submissions(dest):
     text += ("\n\ndef leaky_relu_backward(dout, x, alpha=0.01):\n    while True:\n        pass\n"
              "\n\ndef relu_backward(dout, x):\n    time.sleep(10000)\n")
     (stall / "activations.py").write_text(text)
-    subs.append(("stall", stall))
-    assert len(subs) == len(dict(subs))
-    return subs
+    return {"cross_part": (("two_layer_net",), cross), "stall": (("activations",), stall)}
 
 
-def verdicts(results):
-    return {name: [(t["name"], t["score"], t["status"], t["output"]) for t in r["tests"]]
-            for name, r in results.items()}
+def verdicts(result, parts):
+    return [(t["name"], t["score"], t["status"], t["output"]) for t in result["tests"]
+            if t["name"].split(": ", 1)[0] in parts]
 
 
-def test_the_same_verdicts_idle_and_beside_cpu_hogs(tmp_path, monkeypatch):
-    monkeypatch.delenv(CALIBRATION_CACHE_ENV, raising=False)      # each run measures its own
-    subs = submissions(tmp_path / "subs")
-    paths, names = [str(folder) for _, folder in subs], [name for name, _ in subs]
-    idle = grade(paths, tmp_path / "idle", jobs=2, names=names, quiet=True)
+def test_the_same_verdicts_idle_and_beside_cpu_hogs(tmp_path, monkeypatch, graded_examples, alternative_grades,
+                                                     bug_grades):
+    alternatives = alternative_folders(tmp_path / "alternatives")
+    assert len(alternatives) == len(list(ALTERNATIVES.glob("*__*.py")))
+    bugs = {b.name: b for b in BUGS if b.name in BUG_SAMPLE}
+    extra = extra_submissions(tmp_path / "extra")
+    # What to grade: (name, parts it is about, folder), and its grading as the session found the machine.
+    sample = [("reference", GRADED, ROOT / "solutions")]
+    sample += [(name, (part,), folder) for name, (part, folder) in sorted(alternatives.items())]
+    sample += [(name, (bug.part,), materialize(bug, tmp_path / "bugs")) for name, bug in sorted(bugs.items())]
+    sample += [(name, parts, folder) for name, (parts, folder) in extra.items()]
+    idle = {"reference": graded_examples[1]["reference"]}
+    idle.update({name: alternative_grades.part(part)[name] for name, (part, _) in alternatives.items()})
+    idle.update({name: bug_grades.part(bug.part)[name] for name, bug in bugs.items()})
+    extra_idle = grade([str(f) for _, f in extra.values()], tmp_path / "idle", jobs=2, names=list(extra),
+                       parts=tuple(p for p in GRADED if any(p in ps for ps, _ in extra.values())), quiet=True)
+    idle.update(extra_idle)
+
+    # The loaded run: its own calibration, measured beside the hogs, shared by its batches (one per part).
+    monkeypatch.setenv(CALIBRATION_CACHE_ENV, str(tmp_path / "loaded-calibration.json"))
+    loaded = {}
     with cpu_hogs(HOGS) as hogs:
-        loaded = grade(paths, tmp_path / "loaded", jobs=LOADED_JOBS, names=names, quiet=True)
+        for parts in sorted({parts for _, parts, _ in sample}):
+            batch = [(name, folder) for name, ps, folder in sample if ps == parts]
+            loaded.update(grade([str(f) for _, f in batch], tmp_path / "loaded" / "-".join(parts),
+                                jobs=LOADED_JOBS, names=[n for n, _ in batch], parts=parts, quiet=True))
         assert all(h.poll() is None for h in hogs), "a hog stopped before the loaded run ended"
 
     print(f"\n{'submission':<36} {'idle':>7} {'loaded':>7}   ({HOGS} CPU hogs on {CORES} cores, -j {LOADED_JOBS})")
-    for name in names:
-        print(f"{name:<36} {idle[name]['score']:>7g} {loaded[name]['score']:>7g}")
-    for run in (idle, loaded):
-        statuses = {n: {p: i["status"] for p, i in r["extra_data"]["parts"].items()} for n, r in run.items()}
-        assert not [n for n, s in statuses.items() if "not graded" in s.values() or "grader error" in s.values()], \
-            statuses
-    assert verdicts(loaded) == verdicts(idle)
+    for name, parts, _ in sample:
+        scores = [sum(t["score"] for t in run[name]["tests"] if t["name"].split(": ", 1)[0] in parts)
+                  for run in (idle, loaded)]
+        print(f"{name:<36} {scores[0]:>7g} {scores[1]:>7g}")
+    for name, parts, _ in sample:
+        for run in (idle, loaded):
+            statuses = {p: run[name]["extra_data"]["parts"][p]["status"] for p in parts}
+            assert not {"not graded", "grader error"} & set(statuses.values()), (name, statuses)
+        assert verdicts(loaded[name], parts) == verdicts(idle[name], parts), name
     # What the sample shows: correct code keeps full marks however busy the machine is, a wrong
     # activations.py costs nothing in the two-layer net, and the stalls fail on their own limits.
-    assert idle["reference"]["score"] == idle["reference"]["max_score"], idle["reference"]["output"]
-    for name, _ in subs:
-        if "__" in name:                  # catalog/alternatives/<part>__<variant>.py: full marks on its part
-            info = idle[name]["extra_data"]["parts"][name.split("__")[0]]
-            assert info["score"] == info["max_score"], (name, idle[name]["output"])
-    assert idle["cross_part"]["extra_data"]["parts"]["two_layer_net"]["score"] == 25
-    assert idle["cross_part"]["extra_data"]["parts"]["two_layer_net"]["dependencies"] == \
-        {"activations": "own, except sigmoid_backward (reference)"}
-    stalled = {t["name"]: t["output"] for t in idle["stall"]["tests"] if t["status"] == "failed"}
-    assert any("went past this test's time limit" in out and "waiting" in out for out in stalled.values()), stalled
-    assert any("went past this test's time limit" in out and "endless loop" in out for out in stalled.values()), \
-        stalled
-    assert idle["stall"]["extra_data"]["parts"]["activations"]["status"] == "timeout"
+    for name, parts, _ in sample:
+        if name == "reference" or "__" in name:
+            for part in parts:
+                info = loaded[name]["extra_data"]["parts"][part]
+                assert info["score"] == info["max_score"], (name, loaded[name]["output"])
+    net = loaded["cross_part"]["extra_data"]["parts"]["two_layer_net"]
+    assert net["score"] == 25 and net["dependencies"] == {"activations": "own, except sigmoid_backward (reference)"}
+    stalled = [t["output"] for t in loaded["stall"]["tests"] if t["status"] == "failed"]
+    assert any("went past this test's time limit" in out and "waiting" in out for out in stalled), stalled
+    assert any("went past this test's time limit" in out and "endless loop" in out for out in stalled), stalled
 
 
 def test_results_record_each_tests_time_and_the_rule(tmp_path):
@@ -121,5 +130,5 @@ def test_results_record_each_tests_time_and_the_rule(tmp_path):
     assert {"cpu", "cpus", "python", "numpy"} <= set(timing["host"])
     for test in reference["tests"]:
         time = test["extra_data"]["time"]
-        assert time["limit"] == pytest.approx(max(2.0, 30.0 * time["reference"]), abs=1e-3)
+        assert abs(time["limit"] - max(2.0, 30.0 * time["reference"])) < 1e-3, time
         assert 0 <= time["cpu_seconds"] <= time["seconds"] + 1e-6 and time["seconds"] < time["limit"]

@@ -46,43 +46,8 @@ EXAMPLES = {
 _SANDBOX = {}      # the preflight's verified backend, passed to every judge
 
 
-class _Cores:
-    """Which core each running judge (and the worker it starts, which inherits it) runs on: the least used.
-
-    A judge and its worker take turns (the judge waits while the worker computes, and the other way
-    round), so a pair on one core loses nothing, and each of its thousands of round trips then skips
-    waking a second core: a served call takes a third of the time on this kind of VM
-    (tests/bench/bench_served.py). Judges are spread over the cores this process may use."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        try:
-            self.cores = sorted(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            self.cores = []
-        self.running = {c: 0 for c in self.cores}
-
-    def take(self):
-        with self.lock:
-            if not self.cores:
-                return None
-            core = min(self.cores, key=lambda c: (self.running[c], c))
-            self.running[core] += 1
-            return core
-
-    def give_back(self, core):
-        if core is not None:
-            with self.lock:
-                self.running[core] -= 1
-
-
-_CORES = _Cores()
-
-
-def _judge_env(core=None):
+def _judge_env():
     env = dict(os.environ)
-    if core is not None:
-        env["MLP_KIT_CORE"] = str(core)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
@@ -153,12 +118,10 @@ def run_judge(part: str, student_file, results_path, limits: Limits, collect_onl
         with _RUNNING_LOCK:
             if _STOP.is_set():
                 raise Interrupted()
-            core = _CORES.take()
             try:
-                proc = subprocess.Popen(cmd, cwd=ROOT, env=_judge_env(core), stdout=logf, stderr=logf,
+                proc = subprocess.Popen(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
             except OSError as exc:        # EAGAIN (no process left), ENOMEM: this part, graded again later
-                _CORES.give_back(core)
                 return [], f"the grader could not start a judge ({exc.strerror or exc})"
             _RUNNING.add(proc)
         try:
@@ -180,7 +143,6 @@ def run_judge(part: str, student_file, results_path, limits: Limits, collect_onl
                     ended = f"judge did not finish within {timeout:.0f} s"
                     break
         finally:
-            _CORES.give_back(core)
             with _RUNNING_LOCK:
                 _RUNNING.discard(proc)
     if _STOP.is_set():

@@ -178,6 +178,7 @@ def run(part: str, student_file, results_path, limits: Limits = None, collect_on
         own = {m: f for m, f in (own or {}).items() if f and os.path.exists(f) and m in imports}
         root = stage_package(part, student_file, Path(tmp) / "pkg", own=own)
         client.adopt_orphans()
+        client.pin_workers()
         student = StudentModule(part, root, limits, remote=reference_functions(part),
                                 clean=Redactor.default().clean,
                                 own={m: dependencies.CHECKS[m] for m in own if m in dependencies.CHECKS},
@@ -204,18 +205,7 @@ def run(part: str, student_file, results_path, limits: Limits = None, collect_on
         return int(code)
 
 
-def _take_core():
-    """Run on the core the orchestrator chose (MLP_KIT_CORE; grade._Cores), with the workers it starts."""
-    core = os.environ.get("MLP_KIT_CORE")
-    if core is not None:
-        try:
-            os.sched_setaffinity(0, {int(core)})
-        except (ValueError, OSError, AttributeError):
-            pass
-
-
 def main(argv: list[str] | None = None) -> int:
-    _take_core()
     parser = argparse.ArgumentParser(prog="python -m grader.engine.judge")
     parser.add_argument("--part", required=True, choices=GRADED)
     parser.add_argument("--student", help="the student's module file (omit if not submitted)")
