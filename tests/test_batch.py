@@ -5,11 +5,13 @@ behaviour is tested, not the throughput (tests/bench/bench_grading.py measures t
 """
 import csv
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from grader.engine.grade import GRADEBOOK_COLUMNS, ROOT, grade, rebuild_gradebook
 
@@ -81,7 +83,9 @@ def test_ctrl_c_keeps_what_was_graded_and_the_same_command_resumes(tmp_path):
     subs = students(tmp_path, 8, slow_from=2)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "grader", "grade", *map(str, subs), "--out", str(out), "-j", "2", "--parts", PART]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    marker = f"MLP_KIT_TEST_BATCH_{os.getpid()}_{time.monotonic_ns()}"      # inherited by its judges
+    env = dict(os.environ, **{marker: "1"})
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     while proc.poll() is None and len(list(out.glob("*/results.json"))) < 2:
         time.sleep(0.05)
     assert proc.poll() is None, "the batch ended before two results were written"
@@ -98,13 +102,19 @@ def test_ctrl_c_keeps_what_was_graded_and_the_same_command_resumes(tmp_path):
         json.loads((out / name / "results.json").read_text(encoding="utf-8"))  # whole files
     assert not list(out.glob("**/.*.tmp"))
 
-    def judges():
-        return subprocess.run(["pgrep", "-f", f"grader.engine.judge.*{out.parent.name}"], capture_output=True,
-                              text=True).stdout.strip()
+    def judges():                            # the batch's judges and their server carry the marker
+        found = []
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            try:
+                if f"{marker}=1".encode() in environ.read_bytes():
+                    found.append(environ.parent.name)
+            except OSError:
+                pass
+        return found
     deadline = time.monotonic() + 60        # a killed judge takes a moment to be reaped on a busy machine
     while judges() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert judges() == "", "a judge outlived the batch"
+    assert judges() == [], "a judge outlived the batch"
 
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -32,7 +32,7 @@ from pathlib import Path
 from .. import ROOT
 from ..parts import GRADED, part as part_named
 from ..sandbox.client import Limits, orphan_guard
-from . import preflight
+from . import forkserver, preflight
 from .submission import Submission, read_submission
 
 GRADEBOOK_COLUMNS = ["submission", *GRADED, "total", "status", "sandbox"]
@@ -96,8 +96,7 @@ def run_judge(part: str, student_file, results_path, limits: Limits, collect_onl
     submission's modules the part may import (used only where they behave like the reference).
     `calibration`: {test id: the reference's seconds on this host} (None: every test gets
     Limits.for_test(None))."""
-    cmd = orphan_guard() + [sys.executable, "-m", "grader.engine.judge", "--part", part, "--results",
-                            str(results_path), "--limits", json.dumps(asdict(limits))]
+    cmd = ["--part", part, "--results", str(results_path), "--limits", json.dumps(asdict(limits))]
     if student_file:
         cmd += ["--student", str(student_file)]
     for module, path in (own or {}).items():
@@ -119,8 +118,7 @@ def run_judge(part: str, student_file, results_path, limits: Limits, collect_onl
             if _STOP.is_set():
                 raise Interrupted()
             try:
-                proc = subprocess.Popen(cmd, cwd=ROOT, env=_judge_env(), stdout=logf, stderr=logf,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                proc = _start_judge(cmd, logf, log)
             except OSError as exc:        # EAGAIN (no process left), ENOMEM: this part, graded again later
                 return [], f"the grader could not start a judge ({exc.strerror or exc})"
             _RUNNING.add(proc)
@@ -155,6 +153,29 @@ def run_judge(part: str, student_file, results_path, limits: Limits, collect_onl
             except ValueError:
                 pass
     return records, ended
+
+
+_SERVER = []
+
+
+def _start_judge(args, logf, log):
+    """A judge process for `args` (grader.engine.judge's command line): forked by this process's judge
+    server (grader.engine.forkserver: no start-up per judge), or, where that server cannot run, started."""
+    if not _SERVER or not _SERVER[0].alive():
+        _SERVER.clear()
+        try:
+            _SERVER.append(forkserver.JudgeServer(_judge_env(), ROOT))
+        except OSError:
+            pass
+    if _SERVER:
+        try:
+            return _SERVER[0].spawn(args, _judge_env(), log or os.devnull, ROOT)
+        except OSError:
+            if _SERVER[0].alive():
+                raise                    # the machine refused a process: the caller says so
+    return subprocess.Popen(orphan_guard() + [sys.executable, "-m", "grader.engine.judge", *args], cwd=ROOT,
+                            env=_judge_env(), stdout=logf, stderr=logf, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
 
 
 def _collected_ids(results_path):
