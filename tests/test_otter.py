@@ -397,7 +397,10 @@ def test_hangs_end_within_the_kits_limits_under_otter(tmp_path):
                     engine_jobs=ENGINE_JOBS, timeout=600, quiet=True)
     for name in expected:
         want = {p: info["score"] for p, info in expected[name]["extra_data"]["parts"].items()}
-        assert got[name]["parts"] == want, (name, got[name], want)
+        why = {p: (info["status"], next((t["output"][:300] for t in expected[name]["tests"]
+                                         if t["name"].startswith(p) and t["status"] != "passed"), ""))
+               for p, info in expected[name]["extra_data"]["parts"].items()}
+        assert got[name]["parts"] == want, (name, got[name], want, why)
     assert got["hangs"]["parts"]["activations"] == 0 and got["hangs"]["parts"]["two_layer_net"] == 25
     assert 0 < got["hangs"]["parts"]["logistic_regression"] < 20
     assert got["top-level-spin"]["total"] == 20 and got["top-level-spin"]["status"] != "ok"   # 3 parts missing

@@ -1143,13 +1143,24 @@ class StudentModule:
         except SandboxFailure as exc:
             self.fatal = SandboxFailure(f"the grader could not start a sandboxed worker ({self.backend}): {exc}")
             raise self.fatal from None
+        importing = False
         try:
-            reply = self._exchange(self.worker, None, self.limits.start_seconds,
-                                   self.limits.backstop(self.limits.start_seconds))[0]
+            # The kit's own start (the interpreter, numpy, the lock-down) is not the student's: only a
+            # machine too busy to finish it within KIT_CALL_SECONDS stops it, and then nothing is graded.
+            reply = self._exchange(self.worker, None, KIT_CALL_SECONDS, self.limits.backstop(KIT_CALL_SECONDS))[0]
+            if reply.get("kind") == "importing":       # the student's import, on the student's clock
+                importing = True
+                reply = self._exchange(self.worker, None, self.limits.start_seconds,
+                                       self.limits.backstop(self.limits.start_seconds))[0]
         except _Expired as expired:
             self.worker.kill()
+            if not importing:
+                raise HostOverloaded(f"not graded: the grading machine was too busy to start the process that runs "
+                                     f"your code within {KIT_CALL_SECONDS:g} s; this is not your fault, and the "
+                                     f"test is graded again") from None
             if expired.overloaded:
-                raise HostOverloaded(self._overload_message(f"starting {self.part}.py", expired)) from None
+                expired.limit = self.limits.start_seconds
+                raise HostOverloaded(self._overload_message(f"importing {self.part}.py", expired)) from None
             self.fatal = ImportFailed(
                 f"importing {self.part}.py did not finish within {self.limits.start_seconds:g} s: is there a "
                 f"loop or a long computation at module level (outside any function)?")
