@@ -186,3 +186,25 @@ def test_not_graded_is_never_kept_and_says_so(tmp_path):
     assert rows_of(out)["busy"]["status"] == f"{PART}: not graded"
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert again.returncode == 3 and "already graded" not in again.stderr, again.stderr[-2000:]
+
+
+def test_a_batch_keeps_its_calibration_and_force_measures_it_again(tmp_path, monkeypatch):
+    """The limits of a re-run are those of the first run (its calibration.json), on the same machine
+    with the same kit; --force measures them again."""
+    from grader.engine.grade import CALIBRATION_CACHE_ENV, CALIBRATION_NAME
+    monkeypatch.delenv(CALIBRATION_CACHE_ENV, raising=False)
+    subs = students(tmp_path, 2)
+    out = tmp_path / "grades"
+    log = out / "logs" / f"calibration-{PART}.log"
+    first = grade([str(subs[0])], out, parts=(PART,), quiet=True)["student00"]
+    kept = json.loads((out / CALIBRATION_NAME).read_text(encoding="utf-8"))
+    assert set(kept["parts"]) == {PART} and kept["key"]["host"] == first["extra_data"]["time"]["host"]
+    assert log.exists(), "the first run measured nothing"
+    log.unlink()
+    later = grade([str(subs[1])], out, parts=(PART,), quiet=True)["student01"]
+    assert not log.exists(), "a later batch into the same folder measured the calibration again"
+    assert later["extra_data"]["time"]["reference_seconds"] == first["extra_data"]["time"]["reference_seconds"]
+    limits = [t["extra_data"]["time"]["limit"] for t in first["tests"]]
+    assert [t["extra_data"]["time"]["limit"] for t in later["tests"]] == limits
+    grade([str(subs[1])], out, parts=(PART,), quiet=True, force=True)
+    assert log.exists(), "--force kept the old calibration"

@@ -24,7 +24,7 @@ import pytest
 
 from grader.engine import visibility
 from grader.platforms import gradescope
-from grader.engine.grade import ROOT, grade
+from grader.engine.grade import CALIBRATION_CACHE_ENV, CALIBRATION_NAME, ROOT, grade
 from grader.platforms.otter import build as otter_build
 from grader.parts import GRADED as PARTS
 from tooling import submit
@@ -121,6 +121,13 @@ def per_test(results):
     return {t["name"]: t["score"] for t in results["tests"]}
 
 
+def gradescope_env(root):
+    """Gradescope's environment: AUTOGRADER_ROOT for /autograder, and not the kit's shared calibration."""
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root))
+    env.pop(CALIBRATION_CACHE_ENV, None)
+    return env
+
+
 @pytest.fixture(scope="module")
 def gradescope_root(tmp_path_factory):
     """A fake /autograder with dist/gradescope.zip unpacked and setup.sh run."""
@@ -135,11 +142,13 @@ def gradescope_root(tmp_path_factory):
             mode = info.external_attr >> 16
             if mode:
                 (root / "source" / info.filename).chmod(mode & 0o777)
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root))
-    proc = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, cwd=root, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=gradescope_env(root), cwd=root,
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "numpy 2." in proc.stdout
+    # The calibration, measured once at build time, for every submission graded on a machine like this.
+    assert "setup.sh: calibration measured" in proc.stdout, proc.stdout[-2000:]
+    assert set(json.loads((root / "source" / CALIBRATION_NAME).read_text(encoding="utf-8"))["parts"]) == set(PARTS)
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")     # where Gradescope copies it
     return root
 
@@ -150,7 +159,7 @@ def run_autograder(root, upload):
         shutil.rmtree(root / sub, ignore_errors=True)
     shutil.copytree(upload, root / "submission", symlinks=True)
     (root / "results").mkdir()
-    proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=dict(os.environ, AUTOGRADER_ROOT=str(root)),
+    proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=gradescope_env(root),
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads((root / "results" / "results.json").read_text(encoding="utf-8")), proc.stdout
@@ -160,7 +169,10 @@ def test_gradescope_zip_grades_the_reference_and_the_starter_as_make_grade(grade
                                                                             tmp_path):
     made = graded_examples[1]
     reference = write_layout("reference", tmp_path / "reference")                  # loose files
+    calibration = gradescope_root / "source" / CALIBRATION_NAME
+    measured = calibration.read_bytes()
     results, stdout = run_autograder(gradescope_root, reference)
+    assert calibration.read_bytes() == measured, "run_autograder measured the calibration again on the same machine"
     check_schema(results)
     assert results["score"] == 100 and per_test(results) == per_test(made["reference"])
     assert results["leaderboard"][0]["name"] == "MNIST test accuracy"

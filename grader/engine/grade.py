@@ -275,18 +275,22 @@ def host_description() -> dict:
             "numpy": numpy.__version__}
 
 
-def calibrate(limits: Limits, parts, jobs: int, workdir: str | os.PathLike, log_dir=None) -> Calibration:
+def calibrate(limits: Limits, parts, jobs: int, workdir: str | os.PathLike, log_dir=None, cache=None,
+              reuse: bool = True) -> Calibration:
     """Grade the reference on this host, one judge per part, and return what each test's calls took
     (Calibration): each test's limit is then Limits.for_test(that). The reference must score full
     marks here, or grading is refused (preflight.GradingRefused): a machine that fails the reference
-    would blame every student for its own fault. With a fixed Limits.test_seconds nothing is measured."""
+    would blame every student for its own fault. With a fixed Limits.test_seconds nothing is measured.
+    `cache`: a file that keeps the calibration for this kit on this host (the variable
+    MLP_KIT_CALIBRATION_FILE takes precedence); it is read when `reuse`, and always written."""
     found = Calibration()
     if limits.test_seconds is not None:
         found.summary = {"rule": limits.rule()}
         return found
-    cache = os.environ.get(CALIBRATION_CACHE_ENV)
+    if os.environ.get(CALIBRATION_CACHE_ENV):
+        cache, reuse = os.environ[CALIBRATION_CACHE_ENV], True
     key = {"kit": kit_version(), "host": host_description()}
-    cached = _read_cache(cache, key) if cache else {}
+    cached = _read_cache(cache, key) if cache and reuse else {}
     if all(p in cached.get("parts", {}) for p in parts):
         found.update({p: cached["parts"][p] for p in parts})
         found.summary = dict(cached["summary"], rule=limits.rule(), multiple=limits.multiple,
@@ -327,7 +331,7 @@ def calibrate(limits: Limits, parts, jobs: int, workdir: str | os.PathLike, log_
                      "reference_seconds": {p: round(sum(t.values()), 3) for p, t in found.items()},
                      "seconds": round(time.monotonic() - started, 1)}
     if cache:
-        merged = {**cached.get("parts", {}), **found}
+        merged = {**(cached or _read_cache(cache, key)).get("parts", {}), **found}
         try:
             path = Path(cache)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -339,8 +343,25 @@ def calibrate(limits: Limits, parts, jobs: int, workdir: str | os.PathLike, log_
 
 
 # A file that keeps a calibration for later batches on the same machine with the same kit (the kit's own
-# tests grade hundreds of small batches; a course grades one batch, and calibrates it).
+# tests grade hundreds of small batches; a course grades one batch, and calibrates it). Without it, a
+# batch keeps its calibration in its output folder (CALIBRATION_NAME): a re-run of the same command
+# (resume) grades with the limits of the first run, and measures again only on another machine or kit,
+# or with --force. The Gradescope autograder measures it when its image is built (setup.sh).
 CALIBRATION_CACHE_ENV = "MLP_KIT_CALIBRATION_FILE"
+CALIBRATION_NAME = "calibration.json"
+
+
+def calibrate_host(cache, limits: Limits = None, jobs: int = 1, parts=GRADED, allow_unsandboxed: bool = False):
+    """Measure this host's calibration into `cache` (the preflight first, as a batch does); returns
+    the Calibration. Raises preflight.GradingRefused as grade() does."""
+    limits = limits or Limits()
+    workdir = Path(tempfile.mkdtemp(prefix="calibrate-"))
+    try:
+        sandbox = preflight.check(allow_unsandboxed, workdir, limits)
+        _SANDBOX["backend"] = sandbox["backend"]
+        return calibrate(limits, parts, jobs, workdir, cache=cache, reuse=False)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _read_cache(path, key):
@@ -573,7 +594,7 @@ def _problem_line(name, res, sub):
 
 
 def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, names=None, quiet: bool = False,
-          force: bool = False, allow_unsandboxed: bool = False) -> dict:
+          force: bool = False, allow_unsandboxed: bool = False, calibration_file=None) -> dict:
     """Grade every submission in `paths`; returns {name: results dict}.
 
     Each submission's results.json and its gradebook row are written as soon as its last part is
@@ -586,7 +607,8 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
     Before anyone is graded, the preflight (grader.engine.preflight) picks the sandbox backend, verifies
     it and grades the reference through it: it raises preflight.GradingRefused (nothing graded)
     when no sandbox works on this host and `allow_unsandboxed` is false, or when the reference
-    does not grade correctly here."""
+    does not grade correctly here. The calibration is kept in `calibration_file` (default:
+    out_dir/calibration.json) and reused by later batches with this kit on this host, unless `force`."""
     limits = limits or Limits()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -622,7 +644,8 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
         if todo:
             sandbox = preflight.check(allow_unsandboxed, out_dir, limits)
             _SANDBOX["backend"] = sandbox["backend"]
-            calibration = calibrate(limits, parts, jobs, workdir, log_dir)
+            calibration = calibrate(limits, parts, jobs, workdir, log_dir,
+                                    cache=calibration_file or out_dir / CALIBRATION_NAME, reuse=not force)
         # Longest parts first (the reference's time here), so that parallel jobs finish together.
         order = sorted(parts, key=lambda p: -sum(calibration.get(p, {}).values()))
         pending = {s.name: len(order) for s in todo}

@@ -89,6 +89,11 @@ print("setup.sh: numpy", numpy.__version__, "pytest", pytest.__version__, "hypot
 # searchable (not listable). What a worker may open is the sandbox's allowlist either way.
 chmod a+x "$ROOT"
 chmod -R a+rX "$ROOT/venv"
+# The time limits are relative to the reference on the grading machine (the calibration). Measured
+# here once, they serve every submission graded on a machine like this one; run_autograder measures
+# again where the machine differs (another CPU model or count), or where this step could not run.
+(cd "$SOURCE/kit" && "$ROOT/venv/bin/python" -m grader gradescope calibrate --root "$ROOT") ||
+    echo "setup.sh: the calibration will be measured for each submission instead"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -185,7 +190,7 @@ def run(root):
     """Grade root/submission into root/results/results.json. Exit status 0 when graded; 1 when the
     engine could not grade (no results.json: Gradescope then shows an autograder error to the
     student, and the reason is in the autograder output the instructor sees)."""
-    from ..engine.grade import BatchInterrupted, grade
+    from ..engine.grade import CALIBRATION_NAME, BatchInterrupted, grade
     from ..sandbox.client import limits_from
     root = Path(root)
     config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
@@ -197,7 +202,8 @@ def run(root):
     with tempfile.TemporaryDirectory(prefix="mlp-kit-gradescope-") as tmp:
         try:
             engine = grade([str(submission)], Path(tmp) / "out", jobs=int(config.get("jobs", JOBS)),
-                           limits=limits_from(config.get("limits", {})), names=["submission"], quiet=True)["submission"]
+                           limits=limits_from(config.get("limits", {})), names=["submission"], quiet=True,
+                           calibration_file=root / "source" / CALIBRATION_NAME)["submission"]
         except (Exception, SystemExit, BatchInterrupted) as exc:
             print("the grading engine could not grade this submission; no results were written:")
             traceback.print_exception(exc, file=sys.stdout)
@@ -225,11 +231,32 @@ def configure(parser):
     b.add_argument("--limits", help='JSON overrides of the limits, e.g. {"multiple": 5}')
     r = sub.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json (run_autograder)")
     r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    c = sub.add_parser("calibrate", help="measure this machine's calibration into ROOT/source (setup.sh)")
+    c.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
 
 
 def command(args):
-    """`python -m grader gradescope build|run`."""
+    """`python -m grader gradescope build|run|calibrate`."""
     if args.gradescope == "build":
         build(args.out, args.hidden_visibility, json.loads(args.limits) if args.limits else None)
         return 0
+    if args.gradescope == "calibrate":
+        return calibrate(args.root)
     return run(args.root)
+
+
+def calibrate(root):
+    """setup.sh: measure the calibration once, into root/source, for run_autograder to reuse on a machine
+    like this one (grader.engine.grade.calibrate_host). Exit status 1, with the reason, when it cannot."""
+    from ..engine.grade import CALIBRATION_NAME, calibrate_host
+    from ..sandbox.client import limits_from
+    root = Path(root)
+    config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
+    try:
+        found = calibrate_host(root / "source" / CALIBRATION_NAME, limits_from(config.get("limits", {})),
+                               jobs=int(config.get("jobs", JOBS)))
+    except Exception as exc:      # noqa: BLE001 -- reported; each submission then measures it itself
+        print(f"setup.sh: could not measure the calibration here: {exc}")
+        return 1
+    print(f"setup.sh: calibration measured in {found.summary.get('seconds', 0):g} s on {found.summary.get('host')}")
+    return 0
