@@ -75,8 +75,12 @@ def environment(kernel, threads):
     level = NUMPY_LEVEL[kernel]
     targets = list(__cpu_dispatch__)
     above = [] if level is None else targets[targets.index(level) + 1:] if level in targets else targets
+    # OPENBLAS_THREAD_TIMEOUT: an idle BLAS thread spins 2^4 cycles, not 2^28, before it sleeps. The
+    # arithmetic is the same; a two-thread probe then needs 31 CPU-seconds, not 40 (and far fewer beside
+    # other work, where the spinning thread waits for a partner that is not running).
     return dict(os.environ, OPENBLAS_CORETYPE=kernel, OPENBLAS_NUM_THREADS=str(threads),
-                NPY_DISABLE_CPU_FEATURES=" ".join(above), PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+                OPENBLAS_THREAD_TIMEOUT="4", NPY_DISABLE_CPU_FEATURES=" ".join(above), PYTHONPATH=str(ROOT),
+                PYTHONWARNINGS="ignore")
 
 
 def identity(config):
