@@ -631,3 +631,40 @@ def test_the_github_runner_grades_under_landlock(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads((tmp_path / "out" / "solutions" / "results.json").read_text())
     assert result["score"] == 20 and result["extra_data"]["sandbox"]["backend"] == "landlock"
+
+
+PID_MAX = 330       # the kernel's least is 301: the grader's own processes and threads, and a little room
+
+
+def test_a_batch_survives_the_machine_running_out_of_processes(tmp_path):
+    """The thread bomb on the Docker-like host (its workers stay root: no RLIMIT_NPROC) in a PID namespace
+    with room for about 330 processes and threads, as a small container gives: starting a judge can fail
+    with EAGAIN while the bomber holds them. The batch still ends normally, and every reference is graded
+    (graded again at the end if its judge could not start), never dropped."""
+    if not shutil.which("unshare") or os.geteuid() != 0:
+        pytest.fail("this test needs root and util-linux's unshare (CI runs as root)")
+    bomber = build(next(a for a in ATTACKS if a.name == "thread_bomb"), "solutions", tmp_path / "subs" / "a-bomber")
+    references = []
+    for name in ("b-reference", "c-reference", "d-reference"):
+        shutil.copytree(ROOT / "solutions", tmp_path / "subs" / name)
+        references.append(name)
+    out = tmp_path / "out"
+    grader = [sys.executable, str(HOSTSIM), "docker", "--", sys.executable, "-m", "grader", "grade", "--out",
+              str(out), "-j", "2", "--parts", "activations", "--limits", json.dumps(asdict(LIMITS)), "--",
+              str(bomber), *(str(tmp_path / "subs" / n) for n in references)]
+    script = f"echo {PID_MAX} > /proc/sys/kernel/pid_max || exit 97; exec \"$@\""
+    env = dict(os.environ)
+    env.pop("GRADER_SANDBOX", None)
+    proc = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script, "sh", *grader],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode != 97, "this kernel has no pid_max of its own per PID namespace (Linux >= 6.14)"
+    statuses = set()
+    for name in references:
+        result = json.loads((out / name / "results.json").read_text(encoding="utf-8"))
+        status = result["extra_data"]["parts"]["activations"]["status"]
+        assert result["score"] == 20 or status == "not graded", (name, result["output"])
+        statuses.add(status)
+    # Exit status 3 exactly when a part is left not graded (after its retries), else 0: never a crash.
+    assert proc.returncode == (3 if "not graded" in statuses else 0), proc.stderr[-3000:]
+    bomber_result = json.loads((out / "a-bomber" / "results.json").read_text(encoding="utf-8"))
+    assert bomber_result["score"] < 20

@@ -310,6 +310,9 @@ def calibrate(limits: Limits, parts, jobs: int, workdir: str | os.PathLike, log_
             records, ended = run_judge(part, sub.files[part], out, measuring, log=log,
                                        own={m: sub.files.get(m) for m in part_named(part).imports})
             results = [r for r in records if r.get("type") == "result"]
+            collected = next((r["tests"] for r in records if r.get("type") == "collected"), None)
+            if collected:
+                _COLLECTED.setdefault(part, collected)
             if ended == "ok" and results and not any(r.get("status") == "not graded" for r in results):
                 break
         failed = [r for r in results if r.get("status") != "passed"]
@@ -646,6 +649,10 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
             _SANDBOX["backend"] = sandbox["backend"]
             calibration = calibrate(limits, parts, jobs, workdir, log_dir,
                                     cache=calibration_file or out_dir / CALIBRATION_NAME, reuse=not force)
+            # Every part's list of tests, before any student code runs: a part whose judge cannot start
+            # later (the machine out of processes) is then "not graded" test by test, never a crash.
+            for part in parts:
+                collected_tests(part, limits, workdir)
         # Longest parts first (the reference's time here), so that parallel jobs finish together.
         order = sorted(parts, key=lambda p: -sum(calibration.get(p, {}).values()))
         pending = {s.name: len(order) for s in todo}
