@@ -652,7 +652,10 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
             # Every part's list of tests, before any student code runs: a part whose judge cannot start
             # later (the machine out of processes) is then "not graded" test by test, never a crash.
             for part in parts:
-                collected_tests(part, limits, workdir)
+                try:
+                    collected_tests(part, limits, workdir)
+                except RuntimeError as exc:
+                    raise preflight.GradingRefused(f"refusing to grade: {exc}") from None
         # Longest parts first (the reference's time here), so that parallel jobs finish together.
         order = sorted(parts, key=lambda p: -sum(calibration.get(p, {}).values()))
         pending = {s.name: len(order) for s in todo}
