@@ -580,13 +580,15 @@ def test_corrupt_archives_cost_only_themselves(tmp_path):
 
 def test_names_that_collide_with_outputs_or_look_like_options(tmp_path):
     src = tmp_path / "src"
-    for name in ("gradebook.csv", "logs", "--parts=mlp"):
+    for name in ("gradebook.csv", "logs", "calibration.json", "--parts=mlp"):
         (src / name).mkdir(parents=True)
         (src / name / "activations.py").write_text((ROOT / "solutions" / "activations.py").read_text())
     out = tmp_path / "out"
-    results = grade([str(src / "gradebook.csv"), str(src / "logs")], out, parts=("activations",), quiet=True)
-    assert (out / "gradebook.csv").is_file() and len((out / "gradebook.csv").read_text().splitlines()) == 3
-    assert {r["score"] for r in results.values()} == {20} and len(results) == 2
+    results = grade([str(src / n) for n in ("gradebook.csv", "logs", "calibration.json")], out,
+                    parts=("activations",), quiet=True)
+    assert (out / "gradebook.csv").is_file() and len((out / "gradebook.csv").read_text().splitlines()) == 4
+    assert {r["score"] for r in results.values()} == {20} and len(results) == 3
+    assert (out / "submission-calibration.json" / "results.json").is_file()
     # `grade *` in a folder holding --parts=mlp: refused up front, with a clear message, nothing graded.
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--out", str(tmp_path / "out2"),
                            *sorted(os.listdir(src))], cwd=src, capture_output=True, text=True, timeout=600,

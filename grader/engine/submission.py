@@ -31,7 +31,7 @@ MAX_FILE_BYTES = 1 << 20
 MAX_ZIP_ENTRIES = 50_000
 SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 # What grade() writes into the output folder: no submission may take these names.
-RESERVED_NAMES = {"gradebook.csv", "logs", "report.html", "report", "results.json"}
+RESERVED_NAMES = {"gradebook.csv", "logs", "report.html", "report", "results.json", "calibration.json"}
 try:
     import lzma
     _ARCHIVE_ERRORS = (zlib.error, lzma.LZMAError)
