@@ -124,11 +124,18 @@ def test_writes_only_to_private_scratch(probed):
 def test_the_allowlist_holds_nothing_of_the_kit_or_the_host(probed):
     sensitive = [str(ROOT), os.getcwd(), "/work", probed["tmp"], os.path.dirname(probed["tmp"]), "/home", "/etc",
                  os.path.expanduser("~"), "/tmp", "/var"]
+    # The README's virtual environment (`python3 -m venv .venv` in the kit's folder) puts the Python runtime
+    # inside the kit: its files may be allowed there, and the environment holds nothing of the kit.
+    runtime = {os.path.realpath(p) for p in (sys.prefix, sys.exec_prefix)}
+    for r in runtime:
+        for own in ("solutions", "grader", "tests", "catalog", "tooling", "assignment"):
+            assert not _beneath(str(ROOT / own), r), (own, r)
     for path in probed["allow"]["read"]:
         for s in sensitive:
             assert not _beneath(s, path), (path, s)       # no allowed folder holds a sensitive one
         for s in (str(ROOT), os.getcwd(), "/work", probed["tmp"], "/home", "/var"):
-            assert not _beneath(path, s), (path, s)       # and none lies inside one
+            in_venv = any(_beneath(path, r) and not _beneath(s, r) for r in runtime)
+            assert in_venv or not _beneath(path, s), (path, s)       # and none lies inside one
     assert not any("site-packages" in p and not p.rstrip("/").endswith(("numpy", "numpy.libs"))
                    for p in probed["allow"]["read"]), probed["allow"]["read"]
 
