@@ -85,7 +85,10 @@ def test_ctrl_c_keeps_what_was_graded_and_the_same_command_resumes(tmp_path):
     cmd = [sys.executable, "-m", "grader", "grade", *map(str, subs), "--out", str(out), "-j", "2", "--parts", PART]
     marker = f"MLP_KIT_TEST_BATCH_{os.getpid()}_{time.monotonic_ns()}"      # inherited by its judges
     env = dict(os.environ, **{marker: "1"})
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # A terminal's foreground command starts with SIGINT's default action; a process started from a
+    # pytest worker may inherit SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while proc.poll() is None and len(list(out.glob("*/results.json"))) < 2:
         time.sleep(0.05)
     assert proc.poll() is None, "the batch ended before two results were written"
