@@ -10,6 +10,13 @@ HOST is one of
           GitHub's ubuntu-24.04 runner user, whose unprivileged user namespaces AppArmor refuses.
   bare    the docker filter, and the landlock_* system calls refused too (ENOSYS, as on a kernel
           older than 5.13): a host with no sandbox at all.
+  user    the docker filter, run as a real user without privileges (uid and gid USER_ID, 65534 unless
+          HOSTSIM_UID says otherwise): a grader that cannot give its workers a uid of their own, and whose
+          workers count against its own process limit. This machine's Python lives under a 0700 /root,
+          so the command runs in a mount namespace of its own where each folder on the way to the Python and to
+          the working folder that others cannot enter (/root here) is an empty, readable tmpfs holding only
+          those two, bound at the same paths; everything else is as it is.
+          The files it reads must be readable by that user and the folders it writes writable.
 
 The filter is a hand-written classic BPF program installed with prctl(PR_SET_SECCOMP); the
 syscall numbers are x86_64's (the kit's CI) and the filter lets other architectures through.
@@ -20,7 +27,11 @@ import ctypes
 import os
 import struct
 import sys
+import tempfile
+from pathlib import Path
 
+CLONE_NEWNS, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x00020000, 4096, 8192, 16384, 1 << 18
+USER_ID = int(os.environ.get("HOSTSIM_UID", "65534"))
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 38, 22, 24, 28
 SECCOMP_MODE_FILTER = 2
 AUDIT_ARCH_X86_64 = 0xC000003E
@@ -68,8 +79,57 @@ def program(refuse_landlock=False):
     return b"".join(insns)
 
 
+def _mount(libc, source, target, fstype, flags, data=None):
+    if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
+                  data and data.encode()) != 0:
+        raise OSError(ctypes.get_errno(), f"mount {source} on {target}")
+
+
+def _closed_folder(path):
+    """The topmost folder on the way to `path` that other users cannot enter, or None."""
+    for folder in reversed(Path(path).parents):
+        if folder != Path("/") and not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
+
+
+def become_user(libc):
+    """The `user` host: a mount namespace where the Python and the working folder can be reached (each folder
+    on their way that others cannot enter becomes an empty tmpfs holding only them, bound at the same
+    paths), then USER_ID without privileges."""
+    if libc.unshare(CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
+    needed = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix, os.getcwd())}
+    needed = {p for p in needed if not any(q != p and q in p.parents for q in needed)}
+    closed = {}
+    for path in needed:
+        folder = _closed_folder(path)
+        if folder is not None:
+            closed.setdefault(folder, []).append(path)
+    for folder, paths in closed.items():
+        held = []
+        for path in paths:
+            hold = tempfile.mkdtemp(prefix="hostsim-hold-")
+            _mount(libc, str(path), hold, None, MS_BIND | MS_REC)
+            held.append((hold, path))
+        _mount(libc, "tmpfs", str(folder), "tmpfs", 0, "mode=0755,size=1m")
+        for hold, path in held:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(libc, hold, str(path), None, MS_MOVE)
+            os.rmdir(hold)
+    os.setgroups([])
+    os.setgid(USER_ID)
+    os.setuid(USER_ID)                      # from uid 0 to another: every capability goes
+    os.environ["HOME"] = "/nonexistent"
+    if not os.access(os.getcwd(), os.R_OK | os.X_OK):
+        raise SystemExit(f"hostsim: user {USER_ID} cannot read the working folder {os.getcwd()}")
+
+
 def install(host):
     libc = ctypes.CDLL(None, use_errno=True)
+    if host == "user":
+        become_user(libc)
     if host == "github":
         # SECBIT_NOROOT | SECBIT_NOROOT_LOCKED: uid 0 gains no capability at exec.
         if libc.prctl(PR_SET_SECUREBITS, 0x3, 0, 0, 0) != 0:
@@ -78,7 +138,7 @@ def install(host):
     else:
         keep = DOCKER_CAPS
     for cap in range(64):
-        if cap not in keep:
+        if cap not in keep and host != "user":     # (a user has none to drop, and may not)
             libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
     code = program(refuse_landlock=host == "bare")
     buf = ctypes.create_string_buffer(code, len(code))
@@ -94,7 +154,7 @@ def install(host):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[0] not in ("docker", "github", "bare") or argv[1] != "--":
+    if len(argv) < 3 or argv[0] not in ("docker", "github", "bare", "user") or argv[1] != "--":
         raise SystemExit(__doc__)
     install(argv[0])
     os.execvp(argv[2], argv[2:])

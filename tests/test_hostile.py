@@ -3,12 +3,16 @@ damage, no leaks, and every broken input gets a clear message.
 
 Every attack is graded on top of the untouched starter (must score 0) and of
 the reference (must score no more than the reference), with tight limits so
-that the endless loops cost seconds, not minutes, on two hosts:
+that the endless loops cost seconds, not minutes, on three hosts:
 
 - native: this machine, where the namespace backend is used (CI runs as root);
 - docker: the same machine seen through Docker's default policy (no
   CAP_SYS_ADMIN, a seccomp filter refusing unshare, mount and namespace
-  clones: tests/hostsim.py), where the grader falls back to Landlock.
+  clones: tests/hostsim.py), where the grader falls back to Landlock. Its
+  workers stay root: this machine's Python lives under a 0700 /root;
+- user: the same filter, with the grader run by a user without privileges (as
+  on GitHub's runner): Landlock again, and every worker shares the grader's uid,
+  so its process limit is the grader's too.
 """
 import json
 import os
@@ -30,9 +34,10 @@ from grader.engine.grade import ROOT, grade
 from grader.engine.redact import Redactor
 from grader.sandbox import backends
 from grader.sandbox.client import Limits
+from tests import hostsim
 from tests.hostile import ATTACKS, Attack, build
 
-HOSTS = {"native": "namespaces", "docker": "landlock"}
+HOSTS = {"native": "namespaces", "docker": "landlock", "user": "landlock"}
 HOSTSIM = Path(__file__).resolve().parent / "hostsim.py"
 
 # Short limits, so the endless loops cost seconds: every test may use 5x the reference's time for it
@@ -40,6 +45,12 @@ HOSTSIM = Path(__file__).resolve().parent / "hostsim.py"
 # (CPU, or waiting on its own account), whatever else the machine does. The slowest honest attack,
 # the two-layer net's fingerprinter, needs about 2x the reference's time in its XOR test.
 LIMITS = Limits(multiple=5.0, floor_seconds=1.0, start_seconds=30.0)
+# Attacks that are slow by design, whose proof is that a check names them, not that a limit stops them: a
+# backward by finite differences needs 50x forward's time or more (what the check looks for), which comes
+# close to 5x the reference's test time, and past it on a machine busy enough to slow its caches (seen
+# once, at a load average of 28 on 2 cores). They are graded with the course's rule (Limits()), as
+# tests/test_sandbox.py's own finite-difference case is.
+COURSE_LIMITS = {"finite_difference_backward", "watch_wrappers"}
 PART_MAX = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
 PROTECTED = [ROOT / "results.json", ROOT / "grades" / "results.json", ROOT / "SURVIVOR", Path("/tmp/SURVIVOR"),
              Path("/autograder/results/results.json")]
@@ -171,7 +182,7 @@ CHUNK = 15          # submissions per `grade` run: the attacks that hang spread 
 
 
 @pytest.fixture(scope="module")
-def all_hosts(submissions, tmp_path_factory):
+def all_hosts(submissions, tmp_path_factory, request):
     """Every host's gradings of the hostile catalog, two `grade` runs at a time (the hangs wait on
     their deadlines, not on the CPU), each part in chunks of CHUNK submissions."""
     # Several attacks would kill processes or write files outside a sandbox: refuse to run them
@@ -179,18 +190,40 @@ def all_hosts(submissions, tmp_path_factory):
     for backend in HOSTS.values():
         assert backends.available(backend), f"the {backend} backend is needed to run hostile submissions safely"
     assert not any(p.exists() for p in PROTECTED) and not survivors()
+    # The user host reads its submissions and writes its results and temporary folders where that user can
+    # (pytest's folders are root's, 0700): a copy of the submissions in a folder of its own.
+    user_root = Path(tempfile.mkdtemp(prefix="mlp-kit-hostile-user-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(user_root, ignore_errors=True))
+    os.chmod(user_root, 0o755)
+    sources = {path.parent for items in submissions.values() for _, path in items}
+    assert len(sources) == 1, sources
+    source, = sources
+    shutil.copytree(source, user_root / "submissions")
+    tmpdirs = {host: tmp_path_factory.mktemp(f"hostile-tmp-{host}") for host in HOSTS}   # the graders' temporary
+    tmpdirs["user"] = user_root / "tmp"                                               # folders go there
+    tmpdirs["user"].mkdir()
     tasks = []
     for host in HOSTS:
         for part, items in submissions.items():
-            for k in range(0, len(items), CHUNK):
-                tasks.append((host, part, items[k:k + CHUNK], tmp_path_factory.mktemp(f"hostile-{host}-{part}")))
+            if host == "user":
+                items = [(name, user_root / "submissions" / path.name) for name, path in items]
+            course = [(name, path) for name, path in items if name.split("-", 1)[1] in COURSE_LIMITS]
+            tight = [item for item in items if item not in course]
+            chunks = [(tight[k:k + CHUNK], LIMITS) for k in range(0, len(tight), CHUNK)]
+            chunks += [(course, Limits())] if course else []
+            for k, (chunk, limits) in enumerate(chunks):
+                out = (user_root / f"out-{part}-{k}") if host == "user" else \
+                    tmp_path_factory.mktemp(f"hostile-{host}-{part}")
+                out.mkdir(exist_ok=True)
+                tasks.append((host, part, chunk, out, limits))
+    for path in [user_root, *user_root.rglob("*")]:
+        os.chown(path, hostsim.USER_ID, hostsim.USER_ID, follow_symlinks=False)
     tasks.sort(key=lambda t: -len(t[2]))
-    tmpdir = tmp_path_factory.mktemp("hostile-tmp")           # where the grader's temporary folders go
 
     def run(task):
-        host, part, items, out = task
+        host, part, items, out, limits = task
         start = time.monotonic()
-        proc = grade_on(host, [p for _, p in items], out, part, tmpdir=tmpdir)
+        proc = grade_on(host, [p for _, p in items], out, part, limits=limits, tmpdir=tmpdirs[host])
         assert proc.returncode == 0, proc.stderr[-2000:]
         found = {name: json.loads((out / name / "results.json").read_text(encoding="utf-8")) for name, _ in items}
         return host, part, found, time.monotonic() - start
@@ -204,8 +237,8 @@ def all_hosts(submissions, tmp_path_factory):
     while survivors() and time.monotonic() < deadline:
         time.sleep(0.2)
     left, written = survivors(), [str(p) for p in PROTECTED if p.exists()]
-    scratch_left = sorted(str(p) for p in tmpdir.iterdir() if p.name.startswith(("sandbox-", "grade-")))
     for host in HOSTS:
+        scratch_left = sorted(str(p) for p in tmpdirs[host].iterdir() if p.name.startswith(("sandbox-", "grade-")))
         graded[host].update(survivors=left, written=written, scratch_left=scratch_left)
     return graded
 
