@@ -4,6 +4,7 @@ submissions that `make grade` grades. Offline: local bare repositories stand for
 URLs), with commits dated before and after a deadline, and a URL that does not exist.
 """
 import csv
+import glob
 import os
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def student(tmp, name):
 @pytest.fixture
 def class_of_two(tmp_path):
     """ada: one commit before the deadline and one after; bob: before only, with a symbolic link to
-    a file of the host and a large file."""
+    a file of the host and a file whose name is not UTF-8."""
     ada_bare, ada = student(tmp_path, "ada")
     ada_old = commit(ada, {"assignment/mlp.py": "version = 'before'\n",
                            "assignment/activations.py": "x = 1\n"}, BEFORE)
@@ -61,6 +62,8 @@ def class_of_two(tmp_path):
     bob_bare, bob = student(tmp_path, "bob")
     (bob / "assignment").mkdir(parents=True)
     os.symlink("/etc/hostname", bob / "assignment" / "two_layer_net.py")
+    with open(os.path.join(os.fsencode(bob), b"caf\xe9.txt"), "wb") as f:          # Latin-1, as some editors save
+        f.write(b"x\n")
     bob_old = commit(bob, {"assignment/mlp.py": "version = 'bob'\n", "notes.md": "hi\n"}, BEFORE)
     return {"ada": (ada_bare, ada, ada_old, ada_new), "bob": (bob_bare, bob, bob_old)}
 
@@ -95,9 +98,12 @@ def test_fetch_lays_out_the_commit_before_the_deadline_and_lists_a_broken_url(cl
     assert rows["mlp-cy"]["status"] == "failed" and "does not appear to be a git repository" in rows["mlp-cy"]["message"]
     # Exactly the committed regular files: no .git, no symbolic link to the host's files.
     bob_files = sorted(p.relative_to(out / "mlp-bob").as_posix() for p in (out / "mlp-bob").rglob("*"))
-    assert bob_files == [classroom.MARKER, "assignment", "assignment/mlp.py", "notes.md"]
+    assert bob_files == [classroom.MARKER, "assignment", "assignment/mlp.py", "caf\udce9.txt", "notes.md"]
     assert "make grade SUBMISSIONS=" in proc.stdout and "backdated" in proc.stdout
-    # What the grading engine reads from the layout: the graded files at any depth (cheap: no grading).
+    # What `make grade SUBMISSIONS='subs/*'` gets: the shell's subs/* leaves out subs/.classroom/ ...
+    assert sorted(os.path.basename(p) for p in glob.glob(str(out / "*"))) == ["mlp-ada", "mlp-bob"]
+    # ... and what the engine reads of each folder: the graded files at any depth (cheap: no grading;
+    # grade() stages a submission with this same read_submission).
     ada = read_submission(out / "mlp-ada", tmp_path / "work")
     assert ada.name == "mlp-ada" and ada.files["mlp"] and ada.files["activations"]
     assert open(ada.files["mlp"], encoding="utf-8").read() == "version = 'before'\n"
@@ -190,3 +196,4 @@ def test_make_classroom_runs_as_the_readme_shows(class_of_two, tmp_path):
     assert "make classroom REPOS=" in readme and "python -m grader classroom fetch" in readme
     proc = subprocess.run(["make", "--no-print-directory", "classroom"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode != 0 and "make classroom needs REPOS=" in proc.stdout
+

@@ -187,8 +187,12 @@ def git_env() -> dict:
     return env
 
 
-def git(*args, cwd=None, timeout=GIT_TIMEOUT):
-    return subprocess.run(["git", *args], cwd=cwd, env=git_env(), capture_output=True, timeout=timeout, text=True)
+def git(*args, cwd=None, timeout=GIT_TIMEOUT, binary=False):
+    """git's output as text (bytes with binary=True: file names are any bytes but '/' and NUL)."""
+    if binary:
+        return subprocess.run(["git", *args], cwd=cwd, env=git_env(), capture_output=True, timeout=timeout)
+    return subprocess.run(["git", *args], cwd=cwd, env=git_env(), capture_output=True, timeout=timeout,
+                          text=True, errors="replace")
 
 
 def _last_line(proc) -> str:
@@ -205,8 +209,13 @@ def update_clone(repo: Repo, clone: Path) -> str | None:
         known = git("config", "--get", "remote.origin.url", cwd=clone)
         if known.returncode == 0 and known.stdout.strip() == repo.url:
             proc = git("fetch", "--quiet", "--prune", "--force", "origin", cwd=clone)
-            return None if proc.returncode == 0 else f"git fetch failed: {_last_line(proc)}"
+            if proc.returncode != 0:
+                return f"git fetch failed: {_last_line(proc)}"
+            git("remote", "set-head", "origin", "--auto", cwd=clone)     # the default branch, if it changed
+            return None
         shutil.rmtree(clone)                 # another URL under the same name: start again
+    elif clone.exists():
+        shutil.rmtree(clone)                 # not a clone (an interrupted one): start again
     clone.parent.mkdir(parents=True, exist_ok=True)
     proc = git("clone", "--quiet", "--no-checkout", "--", repo.url, str(clone))
     if proc.returncode != 0:
@@ -244,19 +253,20 @@ def write_tree(clone: Path, commit: str, dest: Path) -> tuple:
     """Write the files of `commit` into `dest` (replaced): regular files only, exactly as committed
     (no .gitattributes conversion, no symbolic links, no submodules). Returns the paths skipped as
     larger than MAX_BLOB_BYTES."""
-    listing = git("ls-tree", "-r", "-z", "--long", "--full-tree", commit, cwd=clone)
+    listing = git("ls-tree", "-r", "-z", "--long", "--full-tree", commit, cwd=clone, binary=True)
     if listing.returncode != 0:
         raise RuntimeError(f"git ls-tree failed: {_last_line(listing)}")
     blobs, skipped = [], []
-    for entry in listing.stdout.split("\0"):
+    for entry in listing.stdout.split(b"\0"):
         if not entry:
             continue
-        meta, path = entry.split("\t", 1)
-        mode, kind, sha, size = meta.split()
+        meta, raw = entry.split(b"\t", 1)
+        mode, kind, sha, size = meta.decode("ascii").split()
+        path = os.fsdecode(raw)                           # any bytes, as the file system takes them
         if kind != "blob" or mode not in ("100644", "100755"):
             continue                                      # symbolic links (120000), submodules
         parts = path.split("/")
-        if any(p in ("", ".", "..") for p in parts):
+        if any(p in ("", ".", "..") or p.lower() == ".git" for p in parts):
             continue
         if int(size) > MAX_BLOB_BYTES:
             skipped.append(path)
