@@ -29,6 +29,7 @@ COMMANDS = (
     ("export", "grader.instructor.export", "the totals as a Canvas gradebook import"),
     ("gradescope", "grader.platforms.gradescope", "build the native Gradescope autograder zip, or run it"),
     ("otter", "grader.platforms.otter.cli", "build the otter-grader autograder zip; grade with otter run"),
+    ("classroom", "grader.platforms.classroom", "fetch the students' GitHub Classroom repositories to grade them here"),
 )
 
 
