@@ -25,8 +25,8 @@ COMMANDS = (
     ("screenshots", "grader.authoring.screenshots", "regenerate the README's screenshots in docs/ (chromium)"),
     ("report", "grader.instructor.report", "DIR/report.html: what a graded class got wrong, and who"),
     ("mutants", "grader.instructor.mutants", "grade the catalog's bugs with the hidden suites (mutation score)"),
-    ("similarity", "grader.instructor.similarity", "OUT/similarity.html: the most similar pairs, part by part"),
-    ("export", "grader.instructor.export", "the totals as a Canvas gradebook import"),
+    ("similarity", "grader.instructor.similarity", "OUT/similarity.html: similar pairs, clusters, reference copies"),
+    ("export", "grader.instructor.export", "the totals as a Canvas gradebook import (roster: Canvas, Classroom)"),
     ("gradescope", "grader.platforms.gradescope", "build the native Gradescope autograder zip, or run it"),
     ("otter", "grader.platforms.otter.cli", "build the otter-grader autograder zip; grade with otter run"),
 )
