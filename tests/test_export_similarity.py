@@ -113,10 +113,10 @@ def canvas_batch(tmp_path):
 
 def test_canvas_gradebook_export_is_a_roster_and_the_not_graded_are_left_out(canvas_batch):
     graded, roster = canvas_batch
-    proc = run("export", "--canvas", roster, graded, "--column", "MLP assignment (1002)")
+    proc = run("export", "--canvas", roster, graded)      # the default --column, "MLP assignment"
     assert proc.returncode == 1, proc.stderr          # stranger's grade and Emmy's grading do not reach Canvas
     rows = read_csv_rows(graded / "canvas.csv")
-    assert rows[0] == [*CANVAS_COLUMNS, "MLP assignment (1002)"]
+    assert rows[0] == [*CANVAS_COLUMNS, "MLP assignment (1002)"]      # the export's column, with its id
     assert rows[1][0] == "Points Possible" and rows[1][-1] == "100"
     body = {r[1]: r for r in rows[2:]}                               # by Canvas ID
     assert body["101"] == ["Lovelace, Ada", "101", "s1001", "ada@uni.example", "Section A", "92.5"]

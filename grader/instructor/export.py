@@ -95,6 +95,13 @@ class Roster:
     kind: str
     students: list[Student]
     path: Path
+    columns: list[str] = field(default_factory=list)
+
+    def assignment_column(self, title: str) -> str:
+        """The export's own column for an assignment titled `title` ("MLP (1002)": Canvas adds the
+        assignment's id, and its importer finds the assignment by it), or `title` as given."""
+        found = [c for c in self.columns if c == title or re.fullmatch(re.escape(title) + r" \(\d+\)", c)]
+        return found[0] if len(found) == 1 else title
 
 
 @dataclass
@@ -138,6 +145,7 @@ class Export:
     conflicts: dict[str, list[str]]               # student label -> submissions matched to them
     absent: list[Student]                         # roster students without a submission
     roster: Roster
+    column: str                                   # the assignment's column title written
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -227,7 +235,7 @@ def _canvas_roster(path, header, rows):
                                 section=_cell(row, col["Section"]), line=line))
     if not students:
         raise ExportError(f"{path} (Canvas's gradebook export) has no students")
-    return Roster("canvas", students, Path(path))
+    return Roster("canvas", students, Path(path), header)
 
 
 def _classroom_roster(path, lower, rows):
@@ -394,6 +402,7 @@ def export_canvas(folder, roster_path, out=None, column="MLP assignment", zeros=
     out = Path(out) if out else Path(folder) / "canvas.csv"
     if not out.parent.is_dir():
         raise ExportError(f"cannot write {out}: the folder {out.parent} does not exist")
+    column = roster.assignment_column(column)
     matches = match(sorted(gradings), roster)
     by_student: dict[int, list[Match]] = {}
     for m in matches:
@@ -423,7 +432,7 @@ def export_canvas(folder, roster_path, out=None, column="MLP assignment", zeros=
     ambiguous = [m for m in matches if m.others]
     out.write_text(canvas_csv(written, column, max_score), encoding="utf-8")
     result = Export(out, out.with_name(MATCHES_NAME), written, matches, gradings, left_out, zeroed, unmatched,
-                    ambiguous, conflicts, absent, roster)
+                    ambiguous, conflicts, absent, roster, column)
     result.matches_path.write_text(matches_csv(result, zeros), encoding="utf-8")
     return result
 
@@ -463,7 +472,9 @@ def configure(parser):
     parser.add_argument("--canvas", required=True, metavar="ROSTER.csv",
                         help="Canvas's own gradebook export, a GitHub Classroom roster, or a CSV with the "
                              "columns submission and student_id (SIS User ID)")
-    parser.add_argument("--column", default="MLP assignment", help="the assignment's column title in Canvas")
+    parser.add_argument("--column", default="MLP assignment",
+                        help="the assignment's title in Canvas (with a Canvas export as the roster, its column "
+                             "'TITLE (id)' is used when there is one)")
     parser.add_argument("--out", help="where to write (default: DIR/canvas.csv; canvas-matches.csv goes next to it)")
     parser.add_argument("--zeros", action="store_true",
                         help="write 0 for submissions not graded normally (unreadable, nothing submitted, not "
@@ -480,7 +491,7 @@ def command(args):
     kinds = {"canvas": "Canvas's gradebook export", "classroom": "a GitHub Classroom roster", "kit": "the kit's roster"}
     scored = sum(1 for _, s in e.written if s != "")
     print(f"wrote {e.out}: {scored} of {len(e.roster.students)} student(s) with a score in the column "
-          f"{args.column!r} (roster: {kinds[e.roster.kind]}); how each was matched: {e.matches_path}")
+          f"{e.column!r} (roster: {kinds[e.roster.kind]}); how each was matched: {e.matches_path}")
     hows = {}
     for m in e.matches:
         if m.student is not None:
