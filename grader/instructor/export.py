@@ -319,7 +319,9 @@ def _grading(name, entry, result) -> Grading:
         unreadable = next((m for m in messages if any(u in m for u in UNREADABLE)), None)
         if unreadable:
             return Grading(name, total, "unreadable upload", parts, unreadable.splitlines()[0][:300])
-        return Grading(name, total, "nothing submitted", parts, "none of the graded files was found in it")
+        first = next((m.splitlines()[0][:300] for m in messages if m.strip()), "")
+        return Grading(name, total, "nothing submitted", parts,
+                       "none of the graded files was found in it" + (f" ({first})" if first else ""))
     return Grading(name, total, "graded", parts)
 
 

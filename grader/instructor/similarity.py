@@ -9,12 +9,14 @@ and Aiken, "Winnowing: local algorithms for document fingerprinting", SIGMOD 200
 
 - the files compared are those `make grade` grades (grader.engine.submission.read_submission), part
   by part, each part against the same part only;
-- each file is read ONCE into tokens (one regular expression, as Python's tokenizer reads it): every name that is not a
-  keyword, a builtin or an attribute (`x.shape`) becomes `V`, docstrings and comments are dropped,
-  so that renaming variables and functions, reformatting and reordering functions change nothing;
+- each file is read ONCE into tokens (one regular expression): every name that is not a keyword,
+  a builtin or an attribute (`x.shape`) becomes `V`, docstrings and comments are dropped, and no
+  k-gram spans two functions, so that renaming variables and functions, reformatting and
+  reordering functions change nothing;
 - the k-grams of tokens (K tokens) are hashed (a stable hash: the same files give the same page on
   any machine), and winnowing keeps the smallest hash of every window of W consecutive k-grams:
-  any passage of at least K + W - 1 tokens that two files share gives them a common fingerprint;
+  any passage of at least K + W - 1 tokens within a function that two files share gives them a
+  common fingerprint;
 - the starter's k-grams (assignment/<part>.py: signatures, docstrings, stubs) are removed from
   every file first; what is left is compared with ALL the k-grams of the reference
   (solutions/<part>.py): that share is the file's similarity to the instructor's solution, shown on
@@ -66,7 +68,10 @@ THRESHOLD = 0.5
 # reference 1.00: 0.8 is between them, nearer the copies (a student who rewrote a fifth of it is
 # still flagged).
 REFERENCE_THRESHOLD = 0.8
-MIN_SHARED = 3           # fewer shared fingerprints than this is a coincidence of one statement
+# A pair needs at least MIN_SHARED shared fingerprints, whatever its score: a file whose own code is
+# tiny (the reference with one line changed) is not "100% like" a file that happens to have that line.
+# (The catalog's distinct solutions share up to 8, at scores of 0.13 or less; copies 130 or more.)
+MIN_SHARED = 3
 # A fingerprint that more than max(COMMON_MIN, COMMON_SHARE x the class) submissions have, or more than
 # half of a small class (never fewer than COMMON_FLOOR), is common code (an idiom, a line every
 # solution writes), not evidence: it is left out of the scores (the page counts them). This also
