@@ -425,9 +425,11 @@ def render(found: dict[str, PartResult], sources, threshold=THRESHOLD, reference
                       "starter_only": starter_only,
                       "reference_views": [{"name": n, "segments": segments(res.prints[n], res.prints[n].reference)}
                                           for n in flagged[:views]]})
+    clusters = {part: {n: i for i, group in enumerate(res.clusters, 1) for n in group} for part, res in found.items()}
     rows = []
     for name in sorted(sources):
-        rows.append({"name": name, "cells": [found[p].prints.get(name) for p in found]})
+        rows.append({"name": name, "cells": [(found[p].prints.get(name), clusters[p].get(name)) for p in found],
+                     "clustered": sum(1 for p in found if name in clusters[p])})
     return _environment().get_template("similarity.html.j2").render(
         title=title, parts=parts, rows=rows, part_names=list(found), n=len(sources), threshold=threshold,
         reference_threshold=reference_threshold, views=views, K=K, W=W, min_shared=MIN_SHARED)
