@@ -226,11 +226,14 @@ def test_bad_input_gets_an_error_line(tmp_path, cli):
         proc = cli("export", "--canvas", roster, graded)
         assert proc.returncode == 2 and f"error: {roster}" in proc.stderr and message in proc.stderr, (text, proc)
         assert "Traceback" not in proc.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("submission,student_id\nada,s1\n", encoding="utf-8")
     binary = tmp_path / "roster.xlsx"
     binary.write_bytes(b"PK\x03\x04\x00\xff\xfe\x00")
     for args, message in (((binary, graded), "is not a UTF-8 CSV file"),
                           ((tmp_path / "nope.csv", graded), "cannot read the roster"),
-                          ((tmp_path / "roster0.csv", tmp_path / "empty"), "gradebook.csv does not exist")):
+                          ((tmp_path / "roster0.csv", tmp_path / "empty"), "gradebook.csv does not exist"),
+                          ((good, graded, "--out", graded / "ada"), "cannot write")):             # a folder
         proc = cli("export", "--canvas", *args)
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc
 
@@ -358,5 +361,8 @@ def test_names_are_escaped_and_the_starter_is_boilerplate(tmp_path):
 def test_similarity_refuses_bad_input(tmp_path, cli):
     proc = cli("similarity", tmp_path / "nope", "--out", tmp_path / "out")
     assert proc.returncode == 2 and "error: no such submission" in proc.stderr
+    (tmp_path / "file").write_text("not a folder")
+    proc = cli("similarity", ROOT / "solutions", "--out", tmp_path / "file" / "out")
+    assert proc.returncode == 2 and "error: cannot write the report" in proc.stderr
     proc = cli("similarity", ROOT / "solutions", "--threshold", "1.5", "--out", tmp_path / "out")
     assert proc.returncode == 2 and "error:" in proc.stderr and "not between 0" in proc.stderr

@@ -432,10 +432,13 @@ def export_canvas(folder, roster_path, out=None, column="MLP assignment", zeros=
             written.append((st, ""))
     unmatched = [m.submission for m in matches if m.student is None and not m.others]
     ambiguous = [m for m in matches if m.others]
-    out.write_text(canvas_csv(written, column, max_score), encoding="utf-8")
     result = Export(out, out.with_name(MATCHES_NAME), written, matches, gradings, left_out, zeroed, unmatched,
                     ambiguous, conflicts, absent, roster, column)
-    result.matches_path.write_text(matches_csv(result, zeros), encoding="utf-8")
+    try:
+        out.write_text(canvas_csv(written, column, max_score), encoding="utf-8")
+        result.matches_path.write_text(matches_csv(result, zeros), encoding="utf-8")
+    except OSError as exc:
+        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     return result
 
 

@@ -499,8 +499,12 @@ def command(args):
     if args.views < 0:
         print("error: --views must be 0 or more", file=sys.stderr)
         return 2
-    path, found = report(args.submissions, args.out, args.threshold, args.reference_threshold, args.views,
-                         common=args.common)
+    try:
+        path, found = report(args.submissions, args.out, args.threshold, args.reference_threshold, args.views,
+                             common=args.common)
+    except OSError as exc:
+        print(f"error: cannot write the report into {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"wrote {path} and {path.with_suffix('.csv')} (threshold {args.threshold:g})")
     for part, res in found.items():
         flagged = sum(1 for fp in res.prints.values() if fp.where and fp.reference_share >= args.reference_threshold)
