@@ -313,6 +313,11 @@ def test_a_renamed_copy_is_the_only_pair_and_the_reference_is_flagged_as_such(ca
     with open(tmp_path / "out" / "similarity.csv", newline="", encoding="utf-8") as f:
         assert sorted((r["part"], r["a"], r["b"]) for r in csv.DictReader(f)) == sorted(
             (part, *sorted((orig, "mallory"))) for part, orig in copied.items())
+    with open(tmp_path / "out" / "similarity-submissions.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["submission"], r["part"]) for r in rows if r["matches_reference"] == "yes"} == {
+        ("reference", part) for part in GRADED}
+    assert {r["submission"] for r in rows if r["cluster"]} == {"mallory", *copied.values()}
     again, _ = similarity.report(paths, tmp_path / "again")
     assert again.read_text(encoding="utf-8") == page         # the same batch gives the same page
 

@@ -1,8 +1,8 @@
 """Similarity report: `make similarity SUBMISSIONS="subs/*"` (python -m grader similarity SUBMISSION...
---out DIR) writes DIR/similarity.html (and DIR/similarity.csv): for each part, the pairs of
-submissions above a threshold, grouped into clusters, with the regions they share highlighted
-side by side; and each submission's share of the reference (solutions/) and of the starter
-(assignment/), reported apart.
+--out DIR) writes DIR/similarity.html (and DIR/similarity.csv, DIR/similarity-submissions.csv):
+for each part, the pairs of submissions above a threshold, grouped into clusters, with the
+regions they share highlighted side by side; and each submission's share of the reference
+(solutions/) and of the starter (assignment/), reported apart.
 
 How (the kit's own code; the method is winnowing, the fingerprinting of MOSS: Schleimer, Wilkerson
 and Aiken, "Winnowing: local algorithms for document fingerprinting", SIGMOD 2003):
@@ -448,9 +448,25 @@ def write_csv(found: dict[str, PartResult]) -> str:
     return buf.getvalue()
 
 
+def submissions_csv(found: dict[str, PartResult], reference_threshold=REFERENCE_THRESHOLD) -> str:
+    """similarity-submissions.csv: one row per submission and part: its share of the reference and of
+    the starter, whether it matches the reference (at or above reference_threshold), its cluster."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(["submission", "part", "reference_share", "starter_share", "matches_reference", "cluster"])
+    for part, res in found.items():
+        cluster_of = {n: i for i, group in enumerate(res.clusters, 1) for n in group}
+        for name, fp in sorted(res.prints.items()):
+            matches = bool(fp.where) and fp.reference_share >= reference_threshold
+            writer.writerow([name, part, f"{fp.reference_share:.3f}", f"{fp.starter_share:.3f}",
+                             "yes" if matches else "no", cluster_of.get(name, "")])
+    return buf.getvalue()
+
+
 def report(paths, out_dir, threshold=THRESHOLD, reference_threshold=REFERENCE_THRESHOLD, views=VIEWS, names=None,
            parts=GRADED, common=None):
-    """Write out_dir/similarity.html and out_dir/similarity.csv; returns (html path, {part: PartResult})."""
+    """Write out_dir/similarity.html, similarity.csv (the pairs) and similarity-submissions.csv (each
+    submission's shares of the reference and the starter); returns (html path, {part: PartResult})."""
     sources = collect(paths, names)
     found = compare(sources, parts, threshold, common)
     out_dir = Path(out_dir)
@@ -458,6 +474,7 @@ def report(paths, out_dir, threshold=THRESHOLD, reference_threshold=REFERENCE_TH
     path = out_dir / "similarity.html"
     path.write_text(render(found, sources, threshold, reference_threshold, views), encoding="utf-8")
     (out_dir / "similarity.csv").write_text(write_csv(found), encoding="utf-8")
+    (out_dir / "similarity-submissions.csv").write_text(submissions_csv(found, reference_threshold), encoding="utf-8")
     return path, found
 
 
@@ -505,7 +522,8 @@ def command(args):
     except OSError as exc:
         print(f"error: cannot write the report into {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    print(f"wrote {path} and {path.with_suffix('.csv')} (threshold {args.threshold:g})")
+    print(f"wrote {path}, similarity.csv (the pairs) and similarity-submissions.csv (the shares of the reference "
+          f"and the starter) in {path.parent} (threshold {args.threshold:g})")
     for part, res in found.items():
         flagged = sum(1 for fp in res.prints.values() if fp.where and fp.reference_share >= args.reference_threshold)
         line = (f"  {part}: {len(res.prints)} files, {len(res.pairs)} pair(s) at or above the threshold in "
