@@ -11,10 +11,12 @@ help::
 	@echo "                      build $(GRADESCOPE): the native Gradescope autograder (the kit's engine)"
 	@echo "make gradebook [OUT=grades]"
 	@echo "                      rebuild OUT/gradebook.csv from the results.json files in OUT"
-	@echo "make canvas ROSTER=roster.csv [OUT=grades]"
-	@echo "                      OUT/canvas.csv for Canvas's gradebook import"
-	@echo "make similarity SUBMISSIONS='subs/*' [OUT=grades]"
-	@echo "                      OUT/similarity.html: the most similar pairs, part by part (copydetect)"
+	@echo "make canvas ROSTER=export.csv [OUT=grades] [ZEROS=1]"
+	@echo "                      OUT/canvas.csv for Canvas's gradebook import; ROSTER: Canvas's gradebook"
+	@echo "                      export, a GitHub Classroom roster, or columns submission,student_id"
+	@echo "make similarity SUBMISSIONS='subs/*' [OUT=grades] [SIMILARITY_THRESHOLD=0.5]"
+	@echo "                      OUT/similarity.html: pairs above the threshold in clusters, and each"
+	@echo "                      submission's share of the reference and of the starter, part by part"
 
 gradescope:
 	$(PYTHON) -m grader gradescope --out $(GRADESCOPE) --hidden-visibility $(HIDDEN_VISIBILITY) \
@@ -24,9 +26,10 @@ gradebook:
 	$(PYTHON) -m grader gradebook $(OUT)
 
 canvas:
-	@test -n "$(ROSTER)" || { echo "make canvas needs ROSTER=roster.csv (columns submission, student_id)"; exit 2; }
-	$(PYTHON) -m grader export --canvas $(ROSTER) $(OUT)
+	@test -n "$(ROSTER)" || { echo "make canvas needs ROSTER=export.csv (Canvas's gradebook export, a GitHub Classroom roster, or columns submission, student_id)"; exit 2; }
+	$(PYTHON) -m grader export --canvas $(ROSTER) $(OUT) $(if $(ZEROS),--zeros)
 
 similarity:
 	@test -n "$(SUBMISSIONS)" || { echo "make similarity needs SUBMISSIONS='subs/*' (the graded folders or zips)"; exit 2; }
-	$(PYTHON) -m grader similarity $(SUBMISSIONS) --out $(OUT)
+	$(PYTHON) -m grader similarity $(SUBMISSIONS) --out $(OUT) \
+		$(if $(SIMILARITY_THRESHOLD),--threshold $(SIMILARITY_THRESHOLD))
