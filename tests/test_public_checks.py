@@ -67,8 +67,10 @@ def test_partial_example_names_what_to_fix(tmp_path):
 def test_a_hanging_part_costs_only_that_part(tmp_path):
     pkg = package(tmp_path, sources={"activations": ROOT / "solutions" / "activations.py"})
     (pkg / "warmup.py").write_text("while True:\n    pass\n")
-    proc = check(pkg, "warmup", "activations", env=dict(ENV, MLP_CHECK_TIMEOUT="5"))
-    assert "did not finish within 5 s" in proc.stdout
+    # The limit is wall time, per part, and activations must finish within it: measured 4.9 s for its 15
+    # cases on 2 cores at a load average of 25-33 (0.5 s of CPU), so 5 s failed once there; 15 s is 3x that.
+    proc = check(pkg, "warmup", "activations", env=dict(ENV, MLP_CHECK_TIMEOUT="15"))
+    assert "did not finish within 15 s" in proc.stdout
     assert "15/15" in proc.stdout
 
 
