@@ -12,12 +12,14 @@ help::
 	@echo "make install-system   Debian packages used by the full test run (needs root and apt-get)"
 	@echo "make test             the kit's own tests (what CI runs)"
 	@echo "make assignment       regenerate assignment/ from solutions/"
-	@echo "make check            run the public tests on your assignment/ (students)"
-	@echo "make grade [SUBMISSIONS='a/ b.zip'] [JOBS=2] [OUT=grades]"
-	@echo "                      grade submissions (default: the bundled examples);"
+	@echo "make check [ARGS='mlp -v'] [STRICT=1]"
+	@echo "                      run the public tests on your assignment/ (students; STRICT=1: a failure fails make)"
+	@echo "make grade [SUBMISSIONS='a/ b.zip'] [JOBS=2] [OUT=grades] [LIMITS='{\"multiple\": 5}']"
+	@echo "                      grade submissions (default: the bundled examples; LIMITS: docs/threat-model.md);"
 	@echo "                      ALLOW_UNSANDBOXED=1 grades where no sandbox works (trusted batches only)"
 	@echo "make data             download the full MNIST into data/mnist/ (needs the internet)"
 	@echo "make bench            time grading and the reference MLP"
+	@echo "PYTHON=python3        the Python every target runs (any target)"
 
 install:
 	$(PYTHON) -m pip install -r requirements.txt

@@ -50,6 +50,8 @@ HINTS = {
     "leaky_slopes_swapped": "the slopes are swapped: 1 where x > 0, α elsewhere",
     "leaky_returns_alpha": "where x < 0 it returns α instead of α·dout",
     "leaky_ignores_alpha": "it ignores the alpha argument (uses 0.01, not {alpha})",
+    "float32_result": ("float32 keeps about 7 digits where float64 keeps 16: no dtype=np.float32 or "
+                       ".astype(np.float32); np.zeros_like(x) and numpy's arithmetic keep float64"),
     # losses, training, initialisation
     "clip_before_log": "clip a into [eps, 1 − eps] before the log",
     "in_place": "work on a copy (y = x * 2, not x *= 2; p - lr * g, not p -= lr * g)",
@@ -208,10 +210,13 @@ def array(got, call, shape=None, inputs=None):
 
 
 def float64(got, call, inputs=None):
+    """Check that `got` is a float64 array (float64 in, float64 out); return it. A narrower float
+    (float32, float16) is named as the likely cause."""
     got = array(got, call, inputs=inputs)
     if got.dtype != np.float64:
+        why = f". Likely cause: {hint('float32_result')}" if got.dtype.kind == "f" and got.dtype.itemsize < 8 else ""
         raise Failure(f"{_where(call, inputs or {})}: float64 input should give float64 output, "
-                      f"got {got.dtype}")
+                      f"got {got.dtype}{why}")
     return got
 
 

@@ -174,6 +174,16 @@ def no_mutation(student, calls=()):
         feedback.unchanged(_label(fn, argnames), argnames, before, after)
 
 
+@probe
+def float64_of_shape(student, calls=(), shape=()):
+    """Each call [fn, args, argnames], on float64 inputs of `shape`, returns a float64 array of `shape`."""
+    shape = tuple(shape)
+    for fn, args, argnames in calls:
+        label, inputs = _label(fn, argnames), _inputs(argnames, args)
+        got = feedback.array(student.call(fn, *args), label, shape=shape, inputs=inputs)
+        feedback.float64(got, label, inputs=inputs)
+
+
 def _copy(value):
     if isinstance(value, dict):
         return {k: np.copy(v) for k, v in value.items()}

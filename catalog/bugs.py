@@ -80,6 +80,16 @@ BUGS = (
         (("    return dout * np.where(x > 0, 1.0, alpha)", "    return np.where(x > 0, dout, alpha)"),),
         caught_by=("leaky_relu_backward matches finite differences (alpha=default)",
                    "leaky_relu_backward at x = 0"), hint="instead of α·dout"),
+    Bug("activations", "leaky_relu_backward_ignores_alpha",
+        "leaky_relu_backward hard-codes the slope 0.01 and ignores its alpha argument.",
+        (("    return dout * np.where(x > 0, 1.0, alpha)", "    return dout * np.where(x > 0, 1.0, 0.01)"),),
+        caught_by=("leaky_relu_backward matches finite differences (alpha=0.2)", "leaky_relu_backward at x = 0"),
+        hint="it ignores the alpha argument (uses 0.01, not 0.2)"),
+    Bug("activations", "relu_backward_float32",
+        "relu_backward fills a buffer made with np.zeros(x.shape, dtype=np.float32), so dL/dx comes back float32.",
+        (("    return np.where(x > 0, dout, 0.0)",
+          "    dx = np.zeros(x.shape, dtype=np.float32)\n    dx[x > 0] = dout[x > 0]\n    return dx"),),
+        caught_by=("returns float64",), hint="float64 input should give float64 output, got float32"),
 
     # -- part 2: logistic regression
     Bug("logistic_regression", "forward_forgets_bias",

@@ -31,6 +31,8 @@ SCORES = {
     "leaky_relu_ignores_alpha": 19,
     "leaky_relu_backward_alpha_where_positive": 17.5,
     "leaky_relu_backward_returns_alpha": 17.5,
+    "leaky_relu_backward_ignores_alpha": 18.25,  # new (issue 19)
+    "relu_backward_float32": 19,  # new (issue 19)
     # logistic_regression
     "forward_forgets_bias": 13.5,  # was 12.5
     "gradient_summed_not_averaged": 17,  # was 14

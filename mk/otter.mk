@@ -5,7 +5,8 @@ OTTER_OUT ?= grades-otter
 .PHONY: otter otter-grade submission dist release-check
 
 help::
-	@echo "make otter            build $(AUTOGRADER) for otter-grader (otter run, Gradescope)"
+	@echo "make otter [AUTOGRADER=dist/autograder.zip] [HIDDEN_VISIBILITY=after_published]"
+	@echo "                      build the zip for otter-grader (otter run, Gradescope)"
 	@echo "make otter-grade [SUBMISSIONS='a/ b.zip'] [JOBS=2] [OTTER_OUT=grades-otter]"
 	@echo "                      grade submissions with otter run (default: the bundled examples)"
 	@echo "make submission       write submission.zip from assignment/ (what students upload)"

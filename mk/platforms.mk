@@ -7,8 +7,8 @@ ROSTER ?=
 .PHONY: gradescope gradebook canvas similarity
 
 help::
-	@echo "make gradescope [HIDDEN_VISIBILITY=after_published]"
-	@echo "                      build $(GRADESCOPE): the native Gradescope autograder (the kit's engine)"
+	@echo "make gradescope [GRADESCOPE=dist/gradescope.zip] [HIDDEN_VISIBILITY=after_published] [LIMITS=...]"
+	@echo "                      build the native Gradescope autograder (the kit's engine)"
 	@echo "make gradebook [OUT=grades]"
 	@echo "                      rebuild OUT/gradebook.csv from the results.json files in OUT"
 	@echo "make canvas ROSTER=export.csv [OUT=grades] [ZEROS=1]"

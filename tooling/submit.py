@@ -35,6 +35,15 @@ The graded files are the modules under assignment/. This file is not graded.
 # assignment's own modules (the other parts are the reference's) and these helpers.
 HELPERS = ("gradient_check", "datasets")
 STUB = re.compile(r'raise NotImplementedError\("TODO: \w+\.(\w+)"\)')
+# What to use instead of a package the grader does not have, by the import's top-level name.
+BY_HAND = "numpy arrays and backward passes of your own (the assignment is backpropagation by hand)"
+INSTEAD = {
+    "scipy": "numpy (scipy.special's expit, softmax and logsumexp are a line or two each with np.exp, np.log "
+             "and np.max)",
+    "sklearn": "numpy (a one-hot is np.eye(K)[y], a shuffle rng.permutation(n), an accuracy np.mean(pred == y))",
+    "torch": BY_HAND, "tensorflow": BY_HAND, "jax": BY_HAND, "autograd": BY_HAND,
+    "pandas": "numpy arrays",
+}
 
 
 def write_zip(modules, dest):
@@ -75,6 +84,34 @@ def foreign_imports(tree, modules_here=None):
     return sorted(set(found))
 
 
+def own_module(name, folder):
+    """Is the import `name` (as foreign_imports gives it) a module of the student's own: relative, under
+    assignment., or a file or package of that name in `folder`?"""
+    top = name.lstrip(".").split(".")[0]
+    return name.startswith((".", f"{FOLDER}.")) or (Path(folder) / f"{top}.py").is_file() \
+        or (Path(folder) / top).is_dir()
+
+
+def import_notes(part, foreign, folder):
+    """What to tell the student about the imports `foreign` of `part`.py: a module of their own is not
+    submitted (move the code in), a package the grader does not have is replaced by numpy (said how)."""
+    own = [name for name in foreign if own_module(name, folder)]
+    packages = [name for name in foreign if name not in own]
+    notes = []
+    if own:
+        notes.append(f"{part}.py imports {', '.join(own)}, a module of your own, which is not submitted (only "
+                     f"the graded files are): move that code into {part}.py, or that part scores 0")
+    if packages:
+        advice = {}                       # what to use -> the imports it replaces
+        for name in packages:
+            advice.setdefault(INSTEAD.get(name.split(".")[0], "numpy and the standard library"), []).append(name)
+        use = " and ".join(what if len(advice) == 1 else f"{what} for {', '.join(names)}"
+                           for what, names in advice.items())
+        notes.append(f"{part}.py imports {', '.join(packages)}, which the grader does not have (it has numpy and "
+                     f"the standard library only): use {use} instead, or that part scores 0")
+    return notes
+
+
 def survey(folder, todo_count=None):
     """(modules, notes): the graded module files of `folder` and what to tell the student.
     todo_count (a dict), if given, gets part -> how many functions are still TODO."""
@@ -92,12 +129,7 @@ def survey(folder, todo_count=None):
         except SyntaxError as exc:
             notes.append(f"{part}.py has a syntax error (line {exc.lineno}): that part scores 0 until it is fixed")
             continue
-        foreign = foreign_imports(tree)
-        if foreign:
-            notes.append(f"{part}.py imports {', '.join(foreign)}, which the grader does not have: only "
-                         f"numpy, the standard library and the assignment's own modules are there, and only "
-                         f"the graded files are submitted. Move that code into {part}.py, or that part "
-                         f"scores 0")
+        notes += import_notes(part, foreign_imports(tree), folder)
         todo = STUB.findall(text)
         if todo_count is not None:
             todo_count[part] = len(todo)

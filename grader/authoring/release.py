@@ -1,6 +1,7 @@
 """The release: `make dist` builds what goes out, and checks the handout.
 
-    dist/handout/      (and dist/handout.zip): what students get
+    dist/handout/      (and dist/handout.zip, whose files are at its top: unzipped into a folder,
+                       that folder is the work folder): what students get
         README.md, Makefile (make check, make submission), requirements*.txt
         assignment/    the generated starter: the four graded modules, the warm-up,
                        the notebook, the public tests and their runner, the checks,
@@ -100,15 +101,23 @@ def build_instructor(dest, autograder, gradescope=None):
     return dest
 
 
-def zip_folder(folder, dest):
-    """Zip `folder` with its name as the top folder, fixed timestamps and fixed permissions
-    (0644, or 0755 for executables): the same bytes from any checkout, whatever its umask."""
+def zip_folder(folder, dest, top=True):
+    """Zip `folder` with fixed timestamps and fixed permissions (0644, or 0755 for executables): the
+    same bytes from any checkout, whatever its umask. top: the entries are under a folder named as
+    `folder` (the instructor bundle); False puts them at the zip's top (the handout)."""
     folder = Path(folder)
+    prefix = f"{folder.name}/" if top else ""
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            add_to_zip(zf, f"{folder.name}/{path.relative_to(folder).as_posix()}", path.read_bytes(),
+            add_to_zip(zf, prefix + path.relative_to(folder).as_posix(), path.read_bytes(),
                        executable=bool(path.stat().st_mode & 0o111))
     return dest
+
+
+def zip_handout(handout, dest):
+    """The handout's zip: README.md, Makefile and assignment/ at its top, so that the folder it is
+    unzipped into (`unzip handout.zip -d mlp`) is the work folder, not a folder with handout/ inside."""
+    return zip_folder(handout, dest, top=False)
 
 
 # -- the release check --------------------------------------------------------------
@@ -216,11 +225,12 @@ def dist(out=DIST, autograder=None):
         return 1
     from ..platforms.gradescope import build as build_gradescope
     instructor = build_instructor(out / "instructor", autograder, build_gradescope(out / "gradescope.zip", quiet=True))
-    zip_folder(handout, out / "handout.zip")
+    zip_handout(handout, out / "handout.zip")
     zip_folder(instructor, out / "instructor.zip")
     count = sum(1 for p in handout.rglob("*") if p.is_file())
     print(f"release check passed: {count} handout files, no solution or hidden-test code")
-    print(f"wrote {out / 'handout'}/ and {out / 'handout.zip'} (students)")
+    print(f"wrote {out / 'handout'}/ and {out / 'handout.zip'} (students; the zip holds the work folder's "
+          f"files at its top)")
     print(f"wrote {out / 'instructor'}/ and {out / 'instructor.zip'} (graders: gradescope.zip, autograder.zip, "
           f"otter_batch.py, autograde.yml)")
     return 0
