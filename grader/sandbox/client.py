@@ -1154,13 +1154,18 @@ class StudentModule:
                                        self.limits.backstop(self.limits.start_seconds))[0]
         except _Expired as expired:
             self.worker.kill()
+            # Either way the test is not graded (and graded again): counted, so that status() says so.
             if not importing:
-                raise HostOverloaded(f"not graded: the grading machine was too busy to start the process that runs "
-                                     f"your code within {KIT_CALL_SECONDS:g} s; this is not your fault, and the "
-                                     f"test is graded again") from None
+                self.overloaded += 1
+                self.poison = HostOverloaded(
+                    f"not graded: the grading machine was too busy to start the process that runs your code within "
+                    f"{KIT_CALL_SECONDS:g} s; this is not your fault, and the test is graded again")
+                raise self.poison from None
             if expired.overloaded:
                 expired.limit = self.limits.start_seconds
-                raise HostOverloaded(self._overload_message(f"importing {self.part}.py", expired)) from None
+                self.overloaded += 1
+                self.poison = HostOverloaded(self._overload_message(f"importing {self.part}.py", expired))
+                raise self.poison from None
             self.fatal = ImportFailed(
                 f"importing {self.part}.py did not finish within {self.limits.start_seconds:g} s: is there a "
                 f"loop or a long computation at module level (outside any function)?")
