@@ -5,12 +5,13 @@ OUT ?= grades
 SUBMISSIONS ?=
 LIMITS ?=
 
-.PHONY: help install install-system test assignment check-assignment check grade data bench
+.PHONY: help install install-system test test-fast assignment check-assignment check grade data bench
 
 help::
 	@echo "make install          install the pinned Python packages (requirements.txt)"
 	@echo "make install-system   Debian packages used by the full test run (needs root and apt-get)"
 	@echo "make test             the kit's own tests (what CI runs)"
+	@echo "make test-fast        the unit-level tests alone: no gradings, under a minute (the edit-test loop)"
 	@echo "make assignment       regenerate assignment/ from solutions/"
 	@echo "make check [ARGS='mlp -v'] [STRICT=1]"
 	@echo "                      run the public tests on your assignment/ (students; STRICT=1: a failure fails make)"
@@ -33,6 +34,16 @@ install-system:
 test:
 	$(PYTHON) -m ruff check --no-cache .
 	$(PYTHON) -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder --durations=25
+
+# The edit-test loop: the files whose tests grade nothing (no judge, no batch, no make check run), under a
+# minute on 2 cores. make test runs them too; tests/test_fast_selection.py keeps this list honest.
+TEST_FAST = tests/test_layering.py tests/test_protocol_fast.py tests/test_gradient_check.py tests/test_clauses.py \
+	tests/test_oracle.py tests/test_suites.py tests/test_scratch.py tests/test_datasets.py \
+	tests/test_assignment_generation.py tests/test_submission.py tests/test_export_similarity.py \
+	tests/test_fast_selection.py
+
+test-fast:
+	$(PYTHON) -m pytest -q -n 2 $(TEST_FAST)
 
 assignment:
 	$(PYTHON) -m grader assign
