@@ -82,10 +82,10 @@ def autograder_tree(base):
 
 
 class SmallContainer:
-    def __init__(self, base, memory, quota=1.0, real=True):
+    def __init__(self, base, memory, quota=1.0, real=True, cpu=None):
         self.memory, self.quota = memory, quota
         self.cgroups = {kind: (_cgroup(kind, memory, quota) if real else None) for kind in ("memory", "cpu")}
-        self.cpu = min(os.sched_getaffinity(0))
+        self.cpu = min(os.sched_getaffinity(0)) if cpu is None else cpu
         self.env = {}
         self.fake = None
         if self.cgroups["memory"] is None or self.cgroups["cpu"] is None:
@@ -107,8 +107,12 @@ class SmallContainer:
                 (folder / "cgroup.procs").write_text(str(os.getpid()))
 
     def run(self, cmd, env=None, **kwargs):
-        """subprocess.run(cmd) inside the container."""
-        return subprocess.run(cmd, env=dict(env or os.environ, **self.env), preexec_fn=self._enter, **kwargs)
+        """subprocess.run(cmd) inside the container (`env`: default os.environ; its own
+        MLP_KIT_CGROUP_ROOT, if any, wins over the fake folder's)."""
+        full = dict(env if env is not None else os.environ)
+        for key, value in self.env.items():
+            full.setdefault(key, value)
+        return subprocess.run(cmd, env=full, preexec_fn=self._enter, **kwargs)
 
     def run_autograder(self, root, files, env=None, timeout=1800):
         """What Gradescope does per submission, in the container: (results.json as a dict or None, the
@@ -135,6 +139,16 @@ class SmallContainer:
                     if line.split()[0] == key:
                         return int(line.split()[1])
             except (OSError, IndexError, ValueError):
+                continue
+        return None
+
+    def peak_memory(self):
+        """The most memory the cgroup's processes held at once, in bytes (None: no real cgroup)."""
+        folder = self.cgroups["memory"]
+        for name in ("memory.peak", "memory.max_usage_in_bytes"):
+            try:
+                return int((folder / name).read_text())
+            except (TypeError, OSError, ValueError):
                 continue
         return None
 

@@ -241,3 +241,38 @@ def test_an_endless_loop_loses_the_tests_that_call_it(graded):
                           for n in failed), sorted(failed)
     assert any("time limit" in out for out in failed.values()), failed
     assert any(t["status"] == "passed" and "sigmoid" in n for n, t in tests.items())
+
+
+def test_when_the_container_runs_out_all_the_same_the_kernel_takes_the_worker(small_container, tmp_path):
+    """Where the cgroup is real: the kit told the container has 8 GiB (a folder saying so) while the
+    kernel holds it to 1.5 GiB, so the hog's worker may grow past the container. The kernel's OOM killer
+    then takes the worker (oom_score_adj 1000; the judges 500; the orchestrator 0): the hog's tests fail
+    as crashes, the others are graded, and results.json is written."""
+    root, box = small_container
+    if box.cgroups["memory"] is None:
+        pytest.skip("no memory cgroup can be made here: the kernel's OOM killer cannot be shown")
+    before = box.oom_kills()
+    liar = write(tmp_path / "cg", {"memory.max": f"{8 * GIB}\n", "cpu.max": "100000 100000\n"})
+    results, proc = box.run_autograder(root, {"activations.py": with_relu(HOG)}, timeout=900,
+                                       env=dict(os.environ, **{container.CGROUP_ROOT_ENV: str(liar)}))
+    assert results is not None, f"no results.json (exit {proc.returncode}):\n{proc.stdout[-3000:]}"
+    assert results["extra_data"]["container"]["worker_memory_bytes"] == 4 * GIB     # more than the container
+    assert box.oom_kills() > before                                                 # the kernel stepped in
+    tests = activations_tests(results)
+    failed = {n: t["output"] for n, t in tests.items() if t["status"] != "passed"}
+    assert failed and all(n.startswith(f"{PART}: relu") or "every function" in n or "no function" in n
+                          for n in failed), sorted(failed)
+    assert any("out of memory?" in out or "killed" in out for out in failed.values()), failed
+    assert any(t["status"] == "passed" and "sigmoid" in n for n, t in tests.items())
+
+
+def test_gradescope_in_its_default_768_mb_refuses_and_names_the_setting(small_container, tmp_path):
+    """Gradescope's default container (1/2 vCPU, 768 MB) cannot hold a judge and a worker: no results.json
+    (an autograder error, not a score), and the autograder output the instructor sees says what to choose."""
+    root, box = small_container
+    default = write(tmp_path / "cg", {"memory.max": f"{768 << 20}\n", "cpu.max": "50000 100000\n"})
+    results, proc = box.run_autograder(root, {"activations.py": "def relu(x):\n    return x\n"}, timeout=300,
+                                       env=dict(os.environ, **{container.CGROUP_ROOT_ENV: str(default)}))
+    assert results is None and proc.returncode == 1, proc.stdout[-2000:]
+    assert "the container has 768 MiB of memory" in proc.stdout and "Autograder Settings" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
