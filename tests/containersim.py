@@ -30,12 +30,14 @@ PERIOD = 100000
 
 
 def _cgroup(kind, memory, quota):
-    """A new cgroup below this process's own one in the hierarchy holding `kind` ("memory" or "cpu"),
-    with its limit set; None where none can be made here."""
-    own = container.own_cgroups(Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text())
-    names = {"memory": ("memory.max", "memory.limit_in_bytes"), "cpu": ("cpu.max", "cpu.cfs_quota_us")}[kind]
+    """A new cgroup below this process's own one in the hierarchy holding `kind` ("memory", "cpu", or
+    "cpuacct": only to count the CPU time, v1), with its limit set; None where none can be made here."""
+    own = container.own_cgroups(Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text(),
+                                controllers=("memory", "cpu", "cpuacct"))
+    names = {"memory": ("memory.max", "memory.limit_in_bytes"), "cpu": ("cpu.max", "cpu.cfs_quota_us"),
+             "cpuacct": (None, "cpuacct.usage")}[kind]
     for key, name in (("v2", names[0]), (kind, names[1])):
-        if key not in own or not (own[key] / name).exists():
+        if name is None or key not in own or not (own[key] / name).exists():
             continue
         folder = own[key] / f"mlp-kit-test-{uuid.uuid4().hex[:8]}"
         try:
@@ -46,6 +48,8 @@ def _cgroup(kind, memory, quota):
                     (folder / "memory.memsw.limit_in_bytes").write_text(str(memory))
                 if (folder / "memory.swap.max").exists():
                     (folder / "memory.swap.max").write_text("0")
+            elif kind == "cpuacct":
+                pass
             elif key == "v2":
                 (folder / name).write_text(f"{int(quota * PERIOD)} {PERIOD}")
             else:
@@ -85,6 +89,10 @@ class SmallContainer:
     def __init__(self, base, memory, quota=1.0, real=True, cpu=None):
         self.memory, self.quota = memory, quota
         self.cgroups = {kind: (_cgroup(kind, memory, quota) if real else None) for kind in ("memory", "cpu")}
+        # Where the CPU time is counted: v2's cpu cgroup, or a v1 cpuacct cgroup of its own.
+        self.cgroups["cpuacct"] = None
+        if real and self.cpu_seconds() is None:
+            self.cgroups["cpuacct"] = _cgroup("cpuacct", memory, quota)
         self.cpu = min(os.sched_getaffinity(0)) if cpu is None else cpu
         self.env = {}
         self.fake = None
@@ -140,6 +148,19 @@ class SmallContainer:
                         return int(line.split()[1])
             except (OSError, IndexError, ValueError):
                 continue
+        return None
+
+    def cpu_seconds(self):
+        """CPU time of every process that ran in the container so far (None: no real cgroup counts it)."""
+        try:
+            if self.cgroups.get("cpuacct") is not None:
+                return int((self.cgroups["cpuacct"] / "cpuacct.usage").read_text()) / 1e9
+            if self.cgroups["cpu"] is not None:
+                for line in (self.cgroups["cpu"] / "cpu.stat").read_text().splitlines():
+                    if line.startswith("usage_usec "):
+                        return int(line.split()[1]) / 1e6
+        except (OSError, ValueError):
+            pass
         return None
 
     def peak_memory(self):

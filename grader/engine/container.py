@@ -171,7 +171,7 @@ def _v1_cpu(folder):
     return "max" if int(quota) < 0 else int(quota) / int(period)
 
 
-def own_cgroups(cgroup_text: str, mountinfo_text: str) -> dict:
+def own_cgroups(cgroup_text: str, mountinfo_text: str, controllers=("memory", "cpu")) -> dict:
     """The folders of this process's own cgroups: {"v2": Path, "memory": Path, "cpu": Path}, each
     present when found, and with it the mount point it is under ({"v2_mount": Path, ...}).
 
@@ -179,17 +179,18 @@ def own_cgroups(cgroup_text: str, mountinfo_text: str) -> dict:
         cgroup_text: /proc/self/cgroup ("hierarchy:controllers:path" lines; v2 is "0::path").
         mountinfo_text: /proc/self/mountinfo (its fields 4 and 5 are the mount's root in the
             hierarchy and its mount point; after " - ", the file system type and its options,
-            which name a v1 hierarchy's controllers)."""
+            which name a v1 hierarchy's controllers).
+        controllers: the v1 controllers to find."""
     paths = {}
     for line in cgroup_text.splitlines():
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue
-        hierarchy, controllers, path = parts
-        if hierarchy == "0" and controllers == "":
+        hierarchy, controllers_of, path = parts
+        if hierarchy == "0" and controllers_of == "":
             paths["v2"] = path
-        for c in controllers.split(","):
-            if c in ("memory", "cpu"):
+        for c in controllers_of.split(","):
+            if c in controllers:
                 paths[c] = path
     found = {}
     for line in mountinfo_text.splitlines():
@@ -200,7 +201,7 @@ def own_cgroups(cgroup_text: str, mountinfo_text: str) -> dict:
         if len(fields) < 5 or len(tail) < 3:
             continue
         root, mount, fstype, options = fields[3], _unescape(fields[4]), tail[0], tail[2].split(",")
-        keys = ["v2"] if fstype == "cgroup2" else [c for c in ("memory", "cpu") if c in options] \
+        keys = ["v2"] if fstype == "cgroup2" else [c for c in controllers if c in options] \
             if fstype == "cgroup" else []
         for key in keys:
             if key in paths and key not in found:

@@ -15,13 +15,12 @@ Gradescope's overall timeout must be above (4), or a student whose code never en
 at all (https://gradescope-autograders.readthedocs.io/en/latest/troubleshooting/: 10 minutes by
 default, 40 at most). The CPU time is what limits are charged (grader/sandbox/meter.py); on a machine
 shared with other work, the wall times here grow with its load, so run it on an idle machine. The CPU
-time of the container's processes together (the run's children, from getrusage) does not: on one CPU
-of its own, with one part at a time, a run takes about that long.
+time of the container's processes together (counted by its cgroup, where it is real) does not: on one
+CPU of its own, with one part at a time, a run takes about that long.
 """
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -80,10 +79,11 @@ def main():
         box = containersim.SmallContainer(Path(tmp), args.memory << 20, quota=args.quota, cpu=args.cpu)
         try:
             print(f"simulated container: {box.enforced}")
-            started = time.monotonic()
+            started, before = time.monotonic(), box.cpu_seconds()
             proc = box.run([sys.executable, "-m", "grader", "gradescope", "calibrate", "--root", str(root)],
                            env=env, cwd=root / "source" / "kit", capture_output=True, text=True)
-            print(f"calibration (setup.sh): {time.monotonic() - started:.1f} s; {proc.stdout.strip()}")
+            cpu = "" if before is None else f", {box.cpu_seconds() - before:.1f} s CPU"
+            print(f"calibration (setup.sh): {time.monotonic() - started:.1f} s wall{cpu}; {proc.stdout.strip()}")
             if proc.returncode:
                 print(proc.stdout[-3000:], proc.stderr[-3000:])
                 return 1
@@ -92,19 +92,21 @@ def main():
             for kind in kinds:
                 times, cpu, results = [], [], None
                 for _ in range(1 if kind == "endless" else args.runs):
-                    started, before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+                    started, before = time.monotonic(), box.cpu_seconds()
                     results, proc = box.run_autograder(root, upload(kind), env=env, timeout=3600)
-                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
                     times.append(time.monotonic() - started)
-                    cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                    if before is not None:
+                        cpu.append(box.cpu_seconds() - before)
                     if results is None:
                         print(f"{kind}: no results.json (exit {proc.returncode})\n{proc.stdout[-2000:]}")
                         return 1
                 parts = results["extra_data"]["parts"]
                 print(f"{kind}: {results['score']:g} / {results['extra_data']['max_score']:g}; run_autograder "
                       f"median {statistics.median(times):.1f} s wall of {len(times)} "
-                      f"({', '.join(f'{t:.1f}' for t in times)}), {statistics.median(cpu):.1f} s CPU (the container's "
-                      f"processes together: its wall time on a CPU of its own); parts: "
+                      f"({', '.join(f'{t:.1f}' for t in times)})"
+                      + (f", median {statistics.median(cpu):.1f} s CPU ({', '.join(f'{t:.1f}' for t in cpu)}: the "
+                         f"container's processes together, its wall time on a CPU of its own)" if cpu else "")
+                      + "; parts: "
                       + ", ".join(f"{p} {i['seconds']:g} s" for p, i in parts.items()))
             record = results["extra_data"]["container"]
             print(f"read: {json.dumps(record['read'])}\nchosen: {record['jobs']} part(s) at once; {record['formula']}")
