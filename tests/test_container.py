@@ -166,9 +166,9 @@ def small_container(tmp_path_factory):
     box = containersim.SmallContainer(base, CONTAINER_MEMORY, quota=1.0)
     print(f"\nsimulated container: {box.enforced}")
     yield root, box
-    if box.cpu_seconds() is not None:             # what this file costs, whatever the machine's load
-        print(f"\nCPU time in the container: {box.cpu_seconds():.1f} s; its memory at its peak: "
-              f"{box.peak_memory() / 2**20:.0f} MiB")
+    cpu, peak = box.cpu_seconds(), box.peak_memory()     # what this file costs, whatever the machine's load
+    print(f"\nCPU time in the container: {'?' if cpu is None else f'{cpu:.1f} s'}; its memory at its peak: "
+          f"{'?' if peak is None else f'{peak / 2**20:.0f} MiB'}")
     box.close()
 
 
