@@ -36,8 +36,9 @@ COMMANDS = (
 def configure_grade(g):
     g.add_argument("submissions", nargs="*", help="folders or .zip files; none = bundled examples")
     g.add_argument("--out", default="grades", help="output folder (default: grades/)")
-    g.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("JOBS", "1")),
-                   help="parts graded in parallel (default: $JOBS or 1)")
+    g.add_argument("-j", "--jobs", type=int, default=int(os.environ["JOBS"]) if os.environ.get("JOBS") else None,
+                   help="parts graded in parallel (default: $JOBS, else the CPUs this process may use: "
+                        "its cgroup's quota and affinity mask)")
     g.add_argument("--parts", nargs="+", choices=GRADED, help="grade only these parts")
     g.add_argument("--limits", help='JSON overrides of the limits, e.g. {"multiple": 5} (docs/threat-model.md)')
     g.add_argument("--force", action="store_true",
@@ -47,6 +48,9 @@ def configure_grade(g):
 
 
 def cmd_grade(args):
+    from dataclasses import replace
+
+    from .engine import container
     from .engine.grade import BatchInterrupted, grade, not_graded
     from .engine.preflight import GradingRefused
     try:
@@ -54,6 +58,19 @@ def cmd_grade(args):
     except ValueError as exc:
         print(f"error: --limits: {exc}", file=sys.stderr)
         return 2
+    if args.jobs is not None and args.jobs < 1:
+        print(f"error: -j must be at least 1, not {args.jobs}", file=sys.stderr)
+        return 2
+    # Parts at once and each worker's memory, within what this process really has (a container's
+    # cgroup): a worker allowed more than the container would get the whole batch killed.
+    try:
+        sizing = container.size(container.read(), limits.memory_bytes, jobs=args.jobs)
+    except container.TooSmall as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for note in sizing.notes:
+        print(f"note: {note}", file=sys.stderr)
+    limits = replace(limits, memory_bytes=sizing.memory_bytes)
     try:
         backends.forced()            # a misspelt GRADER_SANDBOX: said before anything is read
     except ValueError as exc:
@@ -69,9 +86,9 @@ def cmd_grade(args):
     for p in missing:
         print(f"warning: {p} does not exist; it is graded as an empty submission", file=sys.stderr)
     try:
-        results = grade(paths, args.out, jobs=args.jobs, limits=limits,
+        results = grade(paths, args.out, jobs=sizing.jobs, limits=limits,
                         parts=tuple(args.parts) if args.parts else GRADED, names=names, force=args.force,
-                        allow_unsandboxed=args.allow_unsandboxed)
+                        allow_unsandboxed=args.allow_unsandboxed, container=sizing.as_dict())
     except GradingRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

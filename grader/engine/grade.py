@@ -377,7 +377,7 @@ def _read_cache(path, key):
 
 
 def results_json(sub: Submission, part_results: list[dict], fingerprint: str | None = None,
-                 sandbox: dict | None = None, timing: dict | None = None) -> dict:
+                 sandbox: dict | None = None, timing: dict | None = None, container: dict | None = None) -> dict:
     tests = [t for p in part_results for t in p["tests"]]
     score = sum(t["score"] for t in tests)
     max_score = sum(t["max_score"] for t in tests)
@@ -397,6 +397,8 @@ def results_json(sub: Submission, part_results: list[dict], fingerprint: str | N
         extra["fingerprint"] = fingerprint
     if timing:
         extra["time"] = timing
+    if container:
+        extra["container"] = container
     return {
         "score": round(score, 4),
         "max_score": round(max_score, 4),
@@ -597,7 +599,7 @@ def _problem_line(name, res, sub):
 
 
 def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, names=None, quiet: bool = False,
-          force: bool = False, allow_unsandboxed: bool = False, calibration_file=None) -> dict:
+          force: bool = False, allow_unsandboxed: bool = False, calibration_file=None, container: dict = None) -> dict:
     """Grade every submission in `paths`; returns {name: results dict}.
 
     Each submission's results.json and its gradebook row are written as soon as its last part is
@@ -611,7 +613,9 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
     it and grades the reference through it: it raises preflight.GradingRefused (nothing graded)
     when no sandbox works on this host and `allow_unsandboxed` is false, or when the reference
     does not grade correctly here. The calibration is kept in `calibration_file` (default:
-    out_dir/calibration.json) and reused by later batches with this kit on this host, unless `force`."""
+    out_dir/calibration.json) and reused by later batches with this kit on this host, unless `force`.
+    `container`: what the batch was sized to (grader.engine.container.Sizing.as_dict()), recorded in
+    every results.json (extra_data["container"])."""
     limits = limits or Limits()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -672,7 +676,7 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
         bar = _progress(len(todo), quiet)
         try:
             def write(s, part_results, first_time=True):
-                res = results_json(s, part_results, s.fingerprint, sandbox, calibration.summary)
+                res = results_json(s, part_results, s.fingerprint, sandbox, calibration.summary, container)
                 sub_dir = out_dir / s.name
                 sub_dir.mkdir(exist_ok=True)
                 _write_atomic(sub_dir / "results.json", json.dumps(res, indent=2, ensure_ascii=False) + "\n")

@@ -216,6 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--own", action="append", default=[],
                         help="MODULE=FILE: the student's own module that the part may import")
     args = parser.parse_args(argv)
+    # Should a container run out of memory (grader.engine.container), the kernel's OOM killer takes the
+    # workers first (1000: student code, grader/sandbox/worker.py), then a judge (this part is then
+    # not graded), and never before them the orchestrator, which writes results.json.
+    try:
+        with open("/proc/self/oom_score_adj", "w", encoding="ascii") as f:
+            f.write("500")
+    except OSError:
+        pass
     limits = Limits(**json.loads(args.limits))
     student = args.student if args.student and os.path.exists(args.student) else None
     own = dict(spec.split("=", 1) for spec in args.own if "=" in spec)

@@ -48,7 +48,7 @@ from .kit import engine_requirements, kit_files
 DEFAULT_OUT = ROOT / "dist" / "gradescope.zip"
 LEADERBOARD = ("MNIST test accuracy", "mnist_test_accuracy")      # (title, the property the suite records)
 OUTPUT_FORMAT = "text"        # plain text in a <pre>: no HTML or Markdown from a student's message is rendered
-JOBS = 2                      # parts at once: the engine idles between calls into student code
+JOBS = 2                      # the most parts at once; fewer where the container has fewer CPUs (sized_limits)
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (written by
@@ -181,6 +181,8 @@ def gradescope_results(engine, hidden_visibility, seconds):
                        "parts": parts, "max_score": engine["max_score"],
                        "fingerprint": engine["extra_data"].get("fingerprint")},
     }
+    if engine["extra_data"].get("container"):          # the container's limits read, and the sizing chosen
+        results["extra_data"]["container"] = engine["extra_data"]["container"]
     if leaderboard_value is not None:
         results["leaderboard"] = [{"name": LEADERBOARD[0], "value": leaderboard_value, "order": "desc"}]
     return results
@@ -190,8 +192,8 @@ def run(root):
     """Grade root/submission into root/results/results.json. Exit status 0 when graded; 1 when the
     engine could not grade (no results.json: Gradescope then shows an autograder error to the
     student, and the reason is in the autograder output the instructor sees)."""
+    from ..engine import container
     from ..engine.grade import CALIBRATION_NAME, BatchInterrupted, grade
-    from ..sandbox.client import limits_from
     root = Path(root)
     config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
     hidden_visibility = visibility.check(config.get("hidden_visibility", visibility.DEFAULT_HIDDEN))
@@ -199,11 +201,17 @@ def run(root):
     results_dir.mkdir(parents=True, exist_ok=True)
     submission = root / "submission"
     started = time.monotonic()
+    try:
+        limits, sizing = sized_limits(config)
+    except container.TooSmall as exc:
+        print(f"the grading engine cannot grade in this container; no results were written: {exc}")
+        return 1
+    print(sizing.summary())
     with tempfile.TemporaryDirectory(prefix="mlp-kit-gradescope-") as tmp:
         try:
-            engine = grade([str(submission)], Path(tmp) / "out", jobs=int(config.get("jobs", JOBS)),
-                           limits=limits_from(config.get("limits", {})), names=["submission"], quiet=True,
-                           calibration_file=root / "source" / CALIBRATION_NAME)["submission"]
+            engine = grade([str(submission)], Path(tmp) / "out", jobs=sizing.jobs, limits=limits,
+                           names=["submission"], quiet=True, calibration_file=root / "source" / CALIBRATION_NAME,
+                           container=sizing.as_dict())["submission"]
         except (Exception, SystemExit, BatchInterrupted) as exc:
             print("the grading engine could not grade this submission; no results were written:")
             traceback.print_exception(exc, file=sys.stdout)
@@ -220,6 +228,23 @@ def run(root):
     for part, info in engine["extra_data"]["parts"].items():
         print(f"  {part}: {info['score']:g} / {info['max_score']:g} ({info['status']}, {info['seconds']:g} s)")
     return 0
+
+
+def sized_limits(config):
+    """(Limits, grader.engine.container.Sizing): the instructor's limits, with parts at once and each
+    worker's memory sized to the container this runs in. Gradescope gives each submission one
+    container, its CPU and memory chosen per assignment (by default 1/2 vCPU and 768 MB, and 10 minutes
+    in all: https://gradescope-autograders.readthedocs.io/en/latest/troubleshooting/); a worker allowed
+    more memory than the container has would get the container killed, and no results.json written.
+    config["jobs"] is the most parts at once. Raises container.TooSmall where one part cannot fit."""
+    from dataclasses import replace
+
+    from ..engine import container
+    from ..sandbox.client import limits_from
+    limits = limits_from(config.get("limits", {}))
+    found = container.read()
+    sizing = container.size(found, limits.memory_bytes, jobs=min(int(config.get("jobs", JOBS)), found.cpus))
+    return replace(limits, memory_bytes=sizing.memory_bytes), sizing
 
 
 def configure(parser):
@@ -249,12 +274,11 @@ def calibrate(root):
     """setup.sh: measure the calibration once, into root/source, for run_autograder to reuse on a machine
     like this one (grader.engine.grade.calibrate_host). Exit status 1, with the reason, when it cannot."""
     from ..engine.grade import CALIBRATION_NAME, calibrate_host
-    from ..sandbox.client import limits_from
     root = Path(root)
     config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
     try:
-        found = calibrate_host(root / "source" / CALIBRATION_NAME, limits_from(config.get("limits", {})),
-                               jobs=int(config.get("jobs", JOBS)))
+        limits, sizing = sized_limits(config)
+        found = calibrate_host(root / "source" / CALIBRATION_NAME, limits, jobs=sizing.jobs)
     except Exception as exc:      # noqa: BLE001 -- reported; each submission then measures it itself
         print(f"setup.sh: could not measure the calibration here: {exc}")
         return 1

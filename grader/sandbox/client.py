@@ -612,6 +612,12 @@ class Worker:
             return f"it was killed because it ran more than {THREADS_LIMIT} processes and threads at once"
         if self.scratch_killed:
             return f"it was killed because its files together took more than {SCRATCH_BYTES >> 20} MiB"
+        if code == 1 and self.backend == "namespaces":
+            # util-linux 2.38's unshare, whose child was killed by SIGKILL (the kernel's OOM killer in a
+            # container that ran out of memory), cannot re-raise it and exits 1 with this line.
+            self._drain.join(timeout=1)
+            if b"unshare: sigprocmask unblock failed" in b"".join(self.output)[-4096:]:
+                code = -signal.SIGKILL
         return _describe_exit(code)
 
 

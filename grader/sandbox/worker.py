@@ -398,6 +398,14 @@ def main():
     args = parser.parse_args()
     read_fd, write_fd = (int(x) for x in args.fds.split(","))
     root_fd = os.open(args.root, os.O_RDONLY | os.O_DIRECTORY)
+    # Should the container run out of memory all the same, the kernel's OOM killer takes this worker
+    # (the student's code, and what it forks: inherited) before the judge and the orchestrator, so that
+    # results.json is still written. Raising one's own score needs no privilege; lowering it does.
+    try:
+        with open("/proc/self/oom_score_adj", "w", encoding="ascii") as f:
+            f.write("1000")
+    except OSError:
+        pass
 
     # Everything the interpreter needs is loaded before the lock-down, and the allowlist is read
     # off what it loaded.
