@@ -7,8 +7,9 @@ ROSTER ?=
 .PHONY: gradescope gradebook canvas similarity
 
 help::
-	@echo "make gradescope [HIDDEN_VISIBILITY=after_published]"
-	@echo "                      build $(GRADESCOPE): the native Gradescope autograder (the kit's engine)"
+	@echo "make gradescope [HIDDEN_VISIBILITY=after_published] [ALLOW_UNSANDBOXED=1]"
+	@echo "                      build $(GRADESCOPE): the native Gradescope autograder (the kit's engine);"
+	@echo "                      ALLOW_UNSANDBOXED=1 grades even where no sandbox works there (recorded in every result)"
 	@echo "make gradebook [OUT=grades]"
 	@echo "                      rebuild OUT/gradebook.csv from the results.json files in OUT"
 	@echo "make canvas ROSTER=roster.csv [OUT=grades]"
@@ -17,8 +18,8 @@ help::
 	@echo "                      OUT/similarity.html: the most similar pairs, part by part (copydetect)"
 
 gradescope:
-	$(PYTHON) -m grader gradescope --out $(GRADESCOPE) --hidden-visibility $(HIDDEN_VISIBILITY) \
-		$(if $(LIMITS),--limits '$(LIMITS)')
+	$(PYTHON) -m grader gradescope build --out $(GRADESCOPE) --hidden-visibility $(HIDDEN_VISIBILITY) \
+		$(if $(LIMITS),--limits '$(LIMITS)') $(if $(ALLOW_UNSANDBOXED),--allow-unsandboxed)
 
 gradebook:
 	$(PYTHON) -m grader gradebook $(OUT)
