@@ -34,7 +34,7 @@ from pathlib import Path
 from .. import ROOT
 from ..engine.grade import collected_tests
 from ..engine.markers import stub
-from ..parts import PARTS, check_points
+from ..parts import PARTS, PointsMismatch, check_points
 from ..sandbox.client import Limits
 from . import examples, notebook, public_tests, tables
 
@@ -251,6 +251,15 @@ def configure(parser):
 
 def command(args):
     """`python -m grader assign [--check]`."""
+    import sys
+    try:
+        return _command(args)
+    except PointsMismatch as exc:           # nothing written: the tables would state points no grading gives
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _command(args):
     if args.check:
         problems = drift()
         for p in problems:
