@@ -690,16 +690,16 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
         if todo:
             sandbox = preflight.check(allow_unsandboxed, out_dir, limits)
             _SANDBOX["backend"] = sandbox["backend"]
-            calibration = calibrate(limits, parts, jobs, workdir, log_dir,
-                                    cache=calibration_file or out_dir / CALIBRATION_NAME, reuse=not force)
             # Every part's list of tests, before any student code runs: a part whose judge cannot start
             # later (the machine out of processes) is then "not graded" test by test, never a crash.
-            # One source for points: a part's tests must add up to its points in grader/parts.py.
-            for part in parts:
-                try:
-                    check_points(part, sum(t["max_score"] for t in collected_tests(part, limits, workdir)))
-                except (RuntimeError, PointsMismatch) as exc:
-                    raise preflight.GradingRefused(f"refusing to grade: {exc}") from None
+            # One source for points: a part's tests must add up to its points in grader/parts.py (checked
+            # before the calibration, which may take a minute on a fresh host).
+            try:
+                check_suite_points(parts, limits, jobs=max(1, jobs))
+            except (RuntimeError, PointsMismatch) as exc:
+                raise preflight.GradingRefused(f"refusing to grade: {exc}") from None
+            calibration = calibrate(limits, parts, jobs, workdir, log_dir,
+                                    cache=calibration_file or out_dir / CALIBRATION_NAME, reuse=not force)
         # Longest parts first (the reference's time here), so that parallel jobs finish together.
         order = sorted(parts, key=lambda p: -sum(calibration.get(p, {}).values()))
         pending = {s.name: len(order) for s in todo}
