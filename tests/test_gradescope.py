@@ -10,7 +10,8 @@ per-test scores of `make grade`: the reference (100), the starter (0), and one s
 layout (loose files, nested folders, a repository, a folder holding only a zip).
 
 The layouts other than the reference hold cheap modules (a part not submitted is not run), and
-make grade's side is one batch over the same folders, so the whole file costs about 40 s.
+make grade's side is one batch over the same folders, so the whole file costs about 40 s. The
+no-sandbox test (a container simulated by tests/hostsim.py) uploads one part and grades it twice.
 """
 import json
 import os
