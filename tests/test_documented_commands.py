@@ -12,10 +12,11 @@ code spans, every `make TARGET [VAR=value ...]` and every `python -m grader ...`
 - each documented `python -m grader` command parses as written; a synopsis (`[--part P]`,
   `<name>`, `...`) has each of its options checked against that command's parser;
 - the cheap ones run for real on small inputs: `make help` (which must list every documented
-  target), `make gradebook` and `make canvas` on a folder of two hand-written results.json, and
-  `make release-check` on a minimal handout. Nothing here grades: the targets that grade (grade,
-  gradescope's build, otter, mutants, ...) are covered by `make -n` and the parser, and by their
-  own test files.
+  target), `make gradebook` and `make canvas` on a folder of two hand-written results.json,
+  `make release-check` on a minimal handout and `make gradescope ALLOW_UNSANDBOXED=1` (a build
+  collects the suites and writes the zip). Nothing here grades: the targets that grade (grade,
+  otter-grade, mutants, ...) or build for long (otter, dist) are covered by `make -n` and the
+  parser, and by their own test files.
 
 A Makefile with today's bug (`gradescope --out ...`, without `build`) fails the same checks
 (test_a_recipe_without_its_subcommand_is_caught).
@@ -285,3 +286,17 @@ def test_release_check_runs_as_documented(tmp_path):
     proc = run_make("-f", str(KIT_MAKEFILE), "release-check", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "release check passed" in proc.stdout
+
+
+def test_make_gradescope_builds_the_zip_as_documented(tmp_path):
+    """The target that shipped broken, run for real (a build grades nothing: it collects the suites and
+    writes the zip), with the documented ALLOW_UNSANDBOXED=1: the choice is in the zip's config.json."""
+    import zipfile
+    out = tmp_path / "gradescope.zip"
+    proc = run_make("gradescope", f"GRADESCOPE={out}", "ALLOW_UNSANDBOXED=1")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    with zipfile.ZipFile(out) as zf:
+        config = json.loads(zf.read("config.json"))
+        assert {"setup.sh", "run_autograder"} <= set(zf.namelist())
+    assert config["allow_unsandboxed"] is True and config["hidden_visibility"] == "after_published"
+    assert "built with --allow-unsandboxed" in proc.stderr
