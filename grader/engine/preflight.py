@@ -114,7 +114,9 @@ def check(allow_unsandboxed: bool = False, out_dir=None, limits=None) -> dict:
             f"this host ({'; '.join(notes)}). Unset GRADER_SANDBOX to use the best sandbox this host offers.")
     if backend is None:
         reasons = [r for r in map(backends.why_unavailable, backends.ORDER) if r is not None]
-        fixes = [r.fix for r in reasons] + (["fix what the failed verification above says"] if notes else [])
+        fixes = [r.fix for r in reasons]
+        if notes:
+            fixes.append("repair the backend whose verification failed (its problem is above)")
         raise NoSandbox(
             f"refusing to grade: no sandbox works on this host ({causes(reasons, notes)}). Student code would "
             f"run with the grader's rights and could read other submissions, the reference and the outputs. "

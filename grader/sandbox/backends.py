@@ -259,12 +259,6 @@ def why_unavailable(backend: str) -> Unavailable | None:
                        "a seccomp profile that allows the landlock_* system calls")
 
 
-def host_fixes(reasons) -> str:
-    """The fixes of `reasons` (Unavailable), as one phrase: "A; or B"."""
-    fixes = list(dict.fromkeys(r.fix for r in reasons))
-    return "; or ".join(fixes) if fixes else "none known on this host"
-
-
 def describe(backend, uid=None):
     """What `backend` enforces on this host and what it cannot (for results.json and the docs)."""
     abi = landlock.abi()
