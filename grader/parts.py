@@ -21,7 +21,8 @@ class Part:
 
     name: str                  # the module, <name>.py
     title: str                 # what students implement (the READMEs' and the notebook's tables)
-    points: float = 0          # what the hidden suite is worth; its tests' points must add up to it
+    points: float = 0          # the part's total: its hidden tests' @pytest.mark.points must add up to it
+                               # (checked before any grading, and by `python -m grader assign`: check_points)
     imports: tuple = ()        # the parts its module may import: graded with their reference (no double jeopardy)
     graded: bool = True        # an ungraded part has public checks only (no hidden suite)
 
@@ -63,3 +64,24 @@ def number(name: str) -> int:
 
 def total_points() -> float:
     return sum(p.points for p in PARTS if p.graded)
+
+
+class PointsMismatch(ValueError):
+    """A part's hidden tests are worth another total than its points here. str(): the message for
+    the instructor, naming both numbers and the files to edit."""
+
+    def __init__(self, name: str, registry: float, suite: float):
+        self.part, self.registry, self.suite = name, registry, suite
+        super().__init__(
+            f"the hidden tests of {name} (the @pytest.mark.points of grader/suites/test_{name}.py) add up to "
+            f"{suite:g} points, but grader/parts.py gives {name} {registry:g} points. A part's points are its "
+            f"tests' total: edit the points of {name} in grader/parts.py or the tests' marks so that they "
+            f"agree (then `python -m grader assign` updates the READMEs' tables and the notebook)")
+
+
+def check_points(name: str, suite_points: float) -> None:
+    """Raise PointsMismatch unless `suite_points` (what the hidden tests of part `name` add up to)
+    is the part's points here: so that changing either one alone can never go unnoticed."""
+    registry = part(name).points
+    if abs(suite_points - registry) > 1e-9:
+        raise PointsMismatch(name, registry, suite_points)

@@ -8,7 +8,9 @@ ROSTER ?=
 
 help::
 	@echo "make gradescope [GRADESCOPE=dist/gradescope.zip] [HIDDEN_VISIBILITY=after_published] [LIMITS=...]"
-	@echo "                      build the native Gradescope autograder (the kit's engine)"
+	@echo "                [ALLOW_UNSANDBOXED=1]"
+	@echo "                      build $(GRADESCOPE): the native Gradescope autograder (the kit's engine);"
+	@echo "                      ALLOW_UNSANDBOXED=1 grades even where no sandbox works there (recorded in every result)"
 	@echo "make gradebook [OUT=grades]"
 	@echo "                      rebuild OUT/gradebook.csv from the results.json files in OUT"
 	@echo "make canvas ROSTER=export.csv [OUT=grades] [ZEROS=1]"
@@ -19,8 +21,8 @@ help::
 	@echo "                      submission's share of the reference and of the starter, part by part"
 
 gradescope:
-	$(PYTHON) -m grader gradescope --out $(GRADESCOPE) --hidden-visibility $(HIDDEN_VISIBILITY) \
-		$(if $(LIMITS),--limits '$(LIMITS)')
+	$(PYTHON) -m grader gradescope build --out $(GRADESCOPE) --hidden-visibility $(HIDDEN_VISIBILITY) \
+		$(if $(LIMITS),--limits '$(LIMITS)') $(if $(ALLOW_UNSANDBOXED),--allow-unsandboxed)
 
 gradebook:
 	$(PYTHON) -m grader gradebook $(OUT)

@@ -75,3 +75,44 @@ def test_grader_sandbox_none_with_allow_unsandboxed_grades(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads((out / "ada" / "results.json").read_text())
     assert result["score"] == 20 and result["extra_data"]["sandbox"]["backend"] == "none"
+
+
+def _pty_with_size(rows, columns):
+    """A pseudo-terminal whose reported size is rows x columns (0 x 0: what `script` gives when the
+    terminal it runs in reports none); returns (the terminal's stream, the other end's fd)."""
+    import fcntl
+    import os
+    import struct
+    import termios
+    main, other = os.openpty()
+    fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    return os.fdopen(other, "w"), main
+
+
+def test_progress_is_plain_lines_where_no_bar_can_be_drawn(monkeypatch, capsys):
+    """tqdm draws nothing on a terminal of 0 columns and joins its updates with \\r in a log: there, a
+    line per graded submission, with its count and the time left; a bar only on a terminal with a size."""
+    import os
+    from grader.engine import grade as engine
+    pytest.importorskip("tqdm")
+    zero, main = _pty_with_size(0, 0)
+    sized, main2 = _pty_with_size(24, 80)
+    try:
+        assert engine.terminal_columns(zero) == 0 and engine.terminal_columns(sized) == 80
+        monkeypatch.setattr(sys, "stderr", zero)
+        assert isinstance(engine._progress(3, quiet=False), engine._LineProgress)
+        monkeypatch.setattr(sys, "stderr", sized)
+        assert type(engine._progress(3, quiet=False)).__name__ == "tqdm"
+    finally:
+        monkeypatch.undo()
+        zero.close(), sized.close(), os.close(main), os.close(main2)
+    assert isinstance(engine._progress(3, quiet=False), engine._LineProgress)    # pytest's captured stderr
+    assert isinstance(engine._progress(3, quiet=True), engine._NoBar)
+    ticks = iter([100.0, 110.0, 130.0, 160.0])
+    bar = engine._LineProgress(3, clock=lambda: next(ticks))
+    for _ in range(3):
+        bar.update(1)
+    assert capsys.readouterr().err.splitlines() == [
+        "graded 1 of 3 submission(s) in 10 s, about 20 s left",
+        "graded 2 of 3 submission(s) in 30 s, about 15 s left",
+        "graded 3 of 3 submission(s) in 60 s"]

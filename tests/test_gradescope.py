@@ -10,7 +10,8 @@ per-test scores of `make grade`: the reference (100), the starter (0), and one s
 layout (loose files, nested folders, a repository, a folder holding only a zip).
 
 The layouts other than the reference hold cheap modules (a part not submitted is not run), and
-make grade's side is one batch over the same folders, so the whole file costs about 40 s.
+make grade's side is one batch over the same folders, so the whole file costs about 40 s. The
+no-sandbox test (a container simulated by tests/hostsim.py) uploads one part and grades it twice.
 """
 import json
 import os
@@ -178,7 +179,8 @@ def test_gradescope_zip_grades_the_reference_and_the_starter_as_make_grade(grade
     assert results["leaderboard"][0]["name"] == "MNIST test accuracy"
     assert 0.85 <= results["leaderboard"][0]["value"] <= 1.0 and results["leaderboard"][0]["order"] == "desc"
     backend = results["extra_data"]["sandbox"]["backend"]
-    assert backend not in ("", "unknown") and f"isolation {backend}" in stdout
+    assert backend not in ("", "unknown", "none") and f"isolation {backend}" in stdout
+    assert results["extra_data"]["sandbox"]["allow_unsandboxed"] is False          # the zip's default
     assert f"Isolation of your code while it was graded: {backend}" in results["output"]
     # The visibility policy: public tests visible, the hidden ones after_published; no total where
     # students always see it while hidden tests are not shown.
@@ -223,6 +225,10 @@ def test_gradescope_visibility_is_the_instructors_choice(tmp_path, graded_exampl
         hidden = [t for t, e in zip(results["tests"], partial["tests"]) if e["visibility"] != "visible"]
         assert hidden and {t["visibility"] for t in hidden} == {choice}
         assert ("two_layer_net: " in results["output"]) == (choice == "visible")
+        assert "are shown hidden" not in results["output"] and "shown after_" not in results["output"]
+        if choice != "visible":
+            assert f"your score are {visibility.when_shown(choice)}." in results["output"]
+    assert "not shown to students" in gradescope.gradescope_results(partial, "hidden", 1)["output"]
     with pytest.raises(ValueError):
         gradescope.build(tmp_path / "x.zip", hidden_visibility="sometimes", quiet=True)
 
@@ -302,3 +308,75 @@ def test_otter_zip_on_gradescope_takes_every_layout(tmp_path, layouts):
         assert files == sorted(["submission.py", *[f"assignment/{p}.py" for p in taken]]), kind
         assert set(problems) == set(PARTS) - set(taken)
         assert [p for p in (root / "submission").glob("*.py")] == [root / "submission" / "submission.py"]
+
+
+# -- no sandbox in Gradescope's container -------------------------------------------------------------
+HOSTSIM = ROOT / "tests" / "hostsim.py"
+
+
+def test_allow_unsandboxed_is_a_build_option_written_into_the_config(tmp_path):
+    """`make gradescope ALLOW_UNSANDBOXED=1` runs `gradescope build --allow-unsandboxed` (its expansion is
+    tests/test_documented_commands.py's): config.json says so; without it, false."""
+    from grader.__main__ import main
+    for extra, want in (([], False), (["--allow-unsandboxed"], True)):
+        out = tmp_path / f"gradescope-{want}.zip"
+        assert main(["gradescope", "build", "--out", str(out), *extra]) == 0
+        with zipfile.ZipFile(out) as zf:
+            assert json.loads(zf.read("config.json"))["allow_unsandboxed"] is want
+
+
+def autograder_on(host, gradescope_root, base, config, upload):
+    """run_autograder in a copy of the fake /autograder whose config.json is `config`, on `host`
+    (tests/hostsim.py: "bare" is a container as root without CAP_SYS_ADMIN and without Landlock)."""
+    root = base / "root"
+    shutil.copytree(gradescope_root / "source", root / "source", symlinks=True, ignore=shutil.ignore_patterns("kit"))
+    (root / "source" / "kit").symlink_to(gradescope_root / "source" / "kit")
+    (root / "source" / "config.json").write_text(json.dumps(config))
+    (root / "venv").symlink_to(gradescope_root / "venv")
+    shutil.copytree(upload, root / "submission")
+    (root / "results").mkdir()
+    cmd = [str(gradescope_root / "run_autograder")]
+    if host != "native":
+        cmd = [sys.executable, str(HOSTSIM), host, "--"] + cmd
+    env = gradescope_env(root)
+    env.pop("GRADER_SANDBOX", None)
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    path = root / "results" / "results.json"
+    return proc, (json.loads(path.read_text(encoding="utf-8")) if path.exists() else None)
+
+
+def test_no_sandbox_on_gradescope_is_the_instructors_recorded_choice(gradescope_root, tmp_path):
+    """In a container where no sandbox works (root without CAP_SYS_ADMIN, no Landlock): built as usual, an
+    autograder error whose output names this container's causes and the two ways out, never "run as
+    root" (it is root) nor make grade's option alone; built with --allow-unsandboxed, graded with backend
+    "none" and the choice in results.json. Where a sandbox works, the option changes nothing but the
+    record. One part uploaded (activations), so that each run grades one part."""
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "activations.py").write_bytes(modules("reference", ["activations"])["activations"])
+    config = {"hidden_visibility": "after_published", "limits": {}, "jobs": 2}
+
+    proc, results = autograder_on("bare", gradescope_root, tmp_path / "refused", config, upload)
+    assert proc.returncode == 1 and results is None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert "no sandbox works in this container" in out and "Traceback" not in out, out[-3000:]
+    assert "root, but without CAP_SYS_ADMIN" in out and "answer ENOSYS" in out           # this host's causes
+    assert "make gradescope ALLOW_UNSANDBOXED=1" in out and "gradescope build --allow-unsandboxed" in out
+    assert "run the grader as root" not in out and "make grade ALLOW_UNSANDBOXED" not in out
+
+    allowed = dict(config, allow_unsandboxed=True)
+    proc, results = autograder_on("bare", gradescope_root, tmp_path / "allowed", allowed, upload)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    check_schema(results)
+    assert results["extra_data"]["sandbox"] == {"backend": "none", "allow_unsandboxed": True}
+    assert results["extra_data"]["parts"]["activations"]["score"] == 20
+    assert "Isolation of your code while it was graded: none (no sandbox works on this host; your instructor " \
+        "chose to grade without one)." in results["output"]
+    assert "graded WITHOUT a sandbox" in proc.stdout
+
+    proc, results = autograder_on("native", gradescope_root, tmp_path / "native", allowed, upload)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert results["extra_data"]["sandbox"]["backend"] not in ("none", "unknown")
+    assert results["extra_data"]["sandbox"]["allow_unsandboxed"] is True
+    assert results["extra_data"]["parts"]["activations"]["score"] == 20
+

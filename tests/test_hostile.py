@@ -644,7 +644,10 @@ def test_a_host_without_any_sandbox_refuses_to_grade(copier_batch, tmp_path):
     proc = grade_on("bare", copier_batch, tmp_path / "out", "activations")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "refusing to grade: no sandbox works on this host" in proc.stderr
-    assert "--allow-unsandboxed" in proc.stderr and "apparmor_restrict_unprivileged_userns=0" in proc.stderr
+    assert "--allow-unsandboxed" in proc.stderr
+    # This host's causes and fixes (root without CAP_SYS_ADMIN, no Landlock), not a list for every host.
+    assert "without CAP_SYS_ADMIN" in proc.stderr and "landlock_* system calls" in proc.stderr
+    assert "run the grader as root" not in proc.stderr and "apparmor" not in proc.stderr
     assert not (tmp_path / "out" / "gradebook.csv").exists()
 
 

@@ -30,7 +30,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from .. import ROOT
-from ..parts import GRADED, part as part_named
+from ..parts import GRADED, PointsMismatch, check_points, part as part_named
 from ..sandbox.client import Limits, orphan_guard
 from . import forkserver, preflight
 from .submission import Submission, read_submission
@@ -367,6 +367,18 @@ def calibrate_host(cache, limits: Limits = None, jobs: int = 1, parts=GRADED, al
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def check_suite_points(parts=GRADED, limits: Limits = None, jobs: int = 4) -> None:
+    """Collect each part's hidden suite (a judge process per part, about 2 s each, `jobs` at once) and
+    check that its tests add up to the part's points (grader.parts.check_points): what an autograder's
+    build checks before it writes a zip. Raises PointsMismatch (a ValueError), or RuntimeError when a
+    suite cannot be collected."""
+    limits = limits or Limits()
+    with tempfile.TemporaryDirectory(prefix="points-") as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:
+        collected = dict(zip(parts, pool.map(lambda p: collected_tests(p, limits, tmp), parts)))
+    for part in parts:
+        check_points(part, sum(t["max_score"] for t in collected[part]))
+
+
 def _read_cache(path, key):
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -571,14 +583,45 @@ class _NoBar:
         pass
 
 
+class _LineProgress(_NoBar):
+    """Progress as plain lines, one per graded submission, where no bar can be drawn: stderr is not a
+    terminal (a CI log, a file) or a terminal that reports no size (under `script`, where tqdm's
+    dynamic width is 0 columns and it draws nothing)."""
+
+    def __init__(self, total, quiet=False, stream=None, clock=time.monotonic):
+        super().__init__(quiet)
+        self.total, self.done, self.stream, self.clock = total, 0, stream, clock
+        self.started = clock()
+
+    def update(self, n=1):
+        self.done += n
+        elapsed = self.clock() - self.started
+        line = f"graded {self.done} of {self.total} submission(s)"
+        if self.done and elapsed > 0:
+            left = (self.total - self.done) * elapsed / self.done
+            line += f" in {elapsed:.0f} s" + (f", about {left:.0f} s left" if self.done < self.total else "")
+        print(line, file=self.stream or sys.stderr, flush=True)
+
+
+def terminal_columns(stream) -> int:
+    """The width of the terminal `stream` writes to; 0 when it is not a terminal or reports no size."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns if stream.isatty() else 0
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
 def _progress(total, quiet):
-    """A progress bar with the rate and the time left (tqdm), on stderr."""
+    """A progress bar with the rate and the time left (tqdm), on stderr; plain lines where stderr is no
+    terminal with a size (_LineProgress)."""
     if quiet or total == 0:
         return _NoBar(quiet)
+    if not terminal_columns(sys.stderr):
+        return _LineProgress(total)
     try:
         from tqdm import tqdm
     except ImportError:
-        return _NoBar(quiet)
+        return _LineProgress(total)
     return tqdm(total=total, unit="submission", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
@@ -651,15 +694,16 @@ def grade(paths, out_dir, jobs: int = 1, limits: Limits = None, parts=GRADED, na
         if todo:
             sandbox = preflight.check(allow_unsandboxed, out_dir, limits)
             _SANDBOX["backend"] = sandbox["backend"]
-            calibration = calibrate(limits, parts, jobs, workdir, log_dir,
-                                    cache=calibration_file or out_dir / CALIBRATION_NAME, reuse=not force)
             # Every part's list of tests, before any student code runs: a part whose judge cannot start
             # later (the machine out of processes) is then "not graded" test by test, never a crash.
-            for part in parts:
-                try:
-                    collected_tests(part, limits, workdir)
-                except RuntimeError as exc:
-                    raise preflight.GradingRefused(f"refusing to grade: {exc}") from None
+            # One source for points: a part's tests must add up to its points in grader/parts.py (checked
+            # before the calibration, which may take a minute on a fresh host).
+            try:
+                check_suite_points(parts, limits, jobs=max(1, jobs))
+            except (RuntimeError, PointsMismatch) as exc:
+                raise preflight.GradingRefused(f"refusing to grade: {exc}") from None
+            calibration = calibrate(limits, parts, jobs, workdir, log_dir,
+                                    cache=calibration_file or out_dir / CALIBRATION_NAME, reuse=not force)
         # Longest parts first (the reference's time here), so that parallel jobs finish together.
         order = sorted(parts, key=lambda p: -sum(calibration.get(p, {}).values()))
         pending = {s.name: len(order) for s in todo}

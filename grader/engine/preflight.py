@@ -35,6 +35,27 @@ class GradingRefused(Exception):
     """Grading must not start; str() is the message for the instructor."""
 
 
+class NoSandbox(GradingRefused):
+    """No sandbox works on this host and grading without one was not allowed. `reasons`: why each
+    backend is unavailable here (backends.Unavailable); `failed`: ["backend: problem"] for the backends
+    that were available but failed their verification. str() is the message for `make grade`; a platform
+    that sets the allowance elsewhere (the Gradescope zip) words its own from these."""
+
+    def __init__(self, message, reasons, failed):
+        super().__init__(message)
+        self.reasons, self.failed = list(reasons), list(failed)
+
+    def causes(self) -> str:
+        """Why each backend does not work here, in one phrase."""
+        return causes(self.reasons, self.failed)
+
+
+def causes(reasons, failed) -> str:
+    """"backend: cause; ..." for the backends unavailable here and those that failed their verification."""
+    return "; ".join([f"{r.backend}: {r.cause}" for r in reasons] + list(failed)) or \
+        "neither user namespaces (unshare) nor Landlock is available to this process"
+
+
 _DONE = {}
 
 
@@ -92,12 +113,16 @@ def check(allow_unsandboxed: bool = False, out_dir=None, limits=None) -> dict:
             f"refusing to grade: GRADER_SANDBOX={asked} asks for the {asked} sandbox, and it does not work on "
             f"this host ({'; '.join(notes)}). Unset GRADER_SANDBOX to use the best sandbox this host offers.")
     if backend is None:
-        tried = "; ".join(notes) or "neither user namespaces (unshare) nor Landlock is available to this process"
-        raise GradingRefused(
-            f"refusing to grade: no sandbox works on this host ({tried}). Student code would run with "
-            f"the grader's rights and could read other submissions, the reference and the outputs. Fix: "
-            f"{backends.FIXES}. To grade a batch you trust anyway, pass --allow-unsandboxed "
-            f"(make grade ALLOW_UNSANDBOXED=1); every result then says sandbox \"none\".")
+        reasons = [r for r in map(backends.why_unavailable, backends.ORDER) if r is not None]
+        fixes = [r.fix for r in reasons]
+        if notes:
+            fixes.append("repair the backend whose verification failed (its problem is above)")
+        raise NoSandbox(
+            f"refusing to grade: no sandbox works on this host ({causes(reasons, notes)}). Student code would "
+            f"run with the grader's rights and could read other submissions, the reference and the outputs. "
+            f"Fix: {'; or '.join(dict.fromkeys(fixes))}. To grade a batch you trust anyway, pass "
+            f"--allow-unsandboxed (make grade ALLOW_UNSANDBOXED=1); every result then says sandbox \"none\".",
+            reasons, notes)
     problem = env_problem.get(backend)
     if problem:
         raise GradingRefused(

@@ -35,3 +35,16 @@ def test_visibility(record: dict, hidden_visibility: str = DEFAULT_HIDDEN) -> st
 def summary_visible(hidden_visibility: str = DEFAULT_HIDDEN) -> bool:
     """May per-part scores and totals appear where students always see them?"""
     return check(hidden_visibility) == "visible"
+
+
+# When students see the hidden tests' results, as words that follow "... are" in their summary.
+WHEN_SHOWN = {"hidden": "not shown to students (your instructor sees them)",
+              "after_due_date": "shown after the due date",
+              "after_published": "shown once your instructor publishes the grades",
+              "visible": "shown now"}
+
+
+def when_shown(hidden_visibility: str = DEFAULT_HIDDEN) -> str:
+    """When the hidden tests' results are shown under `hidden_visibility`, for a sentence students read:
+    "their results and your score are " + when_shown(...)."""
+    return WHEN_SHOWN[check(hidden_visibility)]

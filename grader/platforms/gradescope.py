@@ -6,7 +6,9 @@ dist/gradescope.zip, which runs the kit's own engine on the submission, no otter
                         installs the engine's pinned packages (numpy, pytest, hypothesis)
       run_autograder    grades /autograder/submission: `python -m grader gradescope run`
       requirements.txt  the engine's pins, from the kit's requirements.txt
-      config.json       the instructor's choices: when hidden tests are shown, the limits
+      config.json       the instructor's choices: when hidden tests are shown, the limits, and
+                        whether to grade where no sandbox works (allow_unsandboxed: false unless
+                        built with --allow-unsandboxed; recorded in every results.json)
       kit/              grader/, solutions/, data/mnist5k/: the engine, the suites, the reference
 
 Gradescope's contract (https://gradescope-autograders.readthedocs.io/en/latest/specs/): the zip
@@ -29,6 +31,11 @@ entry per hidden test with its points, its message as plain text in a <pre> (out
 (grader.engine.visibility: public tests visible, hidden ones after_published by default), the
 execution time, the isolation backend in the output, and a leaderboard entry for the MNIST test
 accuracy of fit (when the MLP part ran far enough to measure it).
+
+No sandbox in the container (grader.sandbox.backends: neither namespaces nor Landlock): unless the
+zip was built with --allow-unsandboxed (make gradescope ALLOW_UNSANDBOXED=1), run_autograder
+writes no results.json (an autograder error) and prints, for the instructor, why each sandbox fails
+in this container and the two ways out: rebuild with that option, or grade elsewhere with make grade.
 """
 import json
 import os
@@ -107,14 +114,20 @@ exec "$ROOT/venv/bin/python" -m grader gradescope run --root "$ROOT"
 
 
 # -- the zip ---------------------------------------------------------------------------------
-def build(out=DEFAULT_OUT, hidden_visibility=visibility.DEFAULT_HIDDEN, limits=None, jobs=JOBS, quiet=False):
-    """Write the autograder zip; returns its path."""
+def build(out=DEFAULT_OUT, hidden_visibility=visibility.DEFAULT_HIDDEN, limits=None, jobs=JOBS, quiet=False,
+          allow_unsandboxed=False):
+    """Write the autograder zip; returns its path. `allow_unsandboxed`: grade even where no sandbox works
+    in Gradescope's container (the instructor's choice, written into config.json and every results.json).
+    Raises ValueError (a misspelt limit or visibility, PointsMismatch) before anything is written."""
+    from ..engine.grade import check_suite_points
     from ..sandbox.client import limits_from
     visibility.check(hidden_visibility)
     limits_from(limits or {})                 # a misspelt limit fails here, not in every student's grading
+    check_suite_points()                      # so does a part whose tests do not add up to its points
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    config = {"hidden_visibility": hidden_visibility, "limits": limits or {}, "jobs": jobs}
+    config = {"hidden_visibility": hidden_visibility, "limits": limits or {}, "jobs": jobs,
+              "allow_unsandboxed": bool(allow_unsandboxed)}
     tmp = out.with_name(f".{out.name}.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         _add(zf, "setup.sh", SETUP_SH, executable=True)
@@ -127,12 +140,17 @@ def build(out=DEFAULT_OUT, hidden_visibility=visibility.DEFAULT_HIDDEN, limits=N
     if not quiet:
         print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): upload it as the autograder of a Gradescope "
               f"programming assignment; hidden tests shown {hidden_visibility}")
+        if allow_unsandboxed:
+            print("warning: built with --allow-unsandboxed: where no sandbox works in Gradescope's container, "
+                  "student code runs with the grader's rights (it can read the hidden tests and the reference); "
+                  "every results.json says so (extra_data.sandbox)", file=sys.stderr)
     return out
 
 
 # -- grading, inside Gradescope ----------------------------------------------------------------
-def gradescope_results(engine, hidden_visibility, seconds):
-    """Gradescope's results.json from the engine's (grader.engine.grade.results_json) for one submission."""
+def gradescope_results(engine, hidden_visibility, seconds, allow_unsandboxed=False):
+    """Gradescope's results.json from the engine's (grader.engine.grade.results_json) for one submission.
+    `allow_unsandboxed`: the zip's choice (config.json), recorded in extra_data.sandbox."""
     from ..engine.grade import sandbox_backend
     tests, numbers = [], {}
     leaderboard_value = None
@@ -153,7 +171,9 @@ def gradescope_results(engine, hidden_visibility, seconds):
     parts = engine["extra_data"]["parts"]
     backend = sandbox_backend(engine)
     public = [t for t in engine["tests"] if t.get("visibility") == "visible"]
-    lines = [f"Isolation of your code while it was graded: {backend}.",
+    lines = [f"Isolation of your code while it was graded: {backend}"
+             + (" (no sandbox works on this host; your instructor chose to grade without one)."
+                if backend == "none" else "."),
              f"Public tests: {sum(t['status'] == 'passed' for t in public)} of {len(public)} passed "
              f"(their results are below)."]
     hidden = len(engine["tests"]) - len(public)
@@ -161,8 +181,8 @@ def gradescope_results(engine, hidden_visibility, seconds):
         lines += [f"{p}: {info['score']:g} / {info['max_score']:g}"
                   + ("" if info["status"] == "ok" else f" ({info['status']})") for p, info in parts.items()]
     else:
-        lines.append(f"Hidden tests: {hidden}, graded now; their results and your score are shown "
-                     f"{hidden_visibility.replace('_', ' ')}.")
+        lines.append(f"Hidden tests: {hidden}, graded now; their results and your score are "
+                     f"{visibility.when_shown(hidden_visibility)}.")
     problems = [f"{p}: {info['status']}" for p, info in parts.items() if info["status"] not in ("ok",)]
     if problems:
         lines.append("Parts that did not run normally: " + "; ".join(problems)
@@ -177,7 +197,8 @@ def gradescope_results(engine, hidden_visibility, seconds):
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"engine": "mlp-kit", "sandbox": {"backend": backend},
+        "extra_data": {"engine": "mlp-kit", "sandbox": {"backend": backend,
+                                                        "allow_unsandboxed": bool(allow_unsandboxed)},
                        "parts": parts, "max_score": engine["max_score"],
                        "fingerprint": engine["extra_data"].get("fingerprint")},
     }
@@ -194,9 +215,11 @@ def run(root):
     student, and the reason is in the autograder output the instructor sees)."""
     from ..engine import container
     from ..engine.grade import CALIBRATION_NAME, BatchInterrupted, grade
+    from ..engine.preflight import NoSandbox
     root = Path(root)
     config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
     hidden_visibility = visibility.check(config.get("hidden_visibility", visibility.DEFAULT_HIDDEN))
+    allow_unsandboxed = config.get("allow_unsandboxed", False) is True
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     submission = root / "submission"
@@ -211,7 +234,10 @@ def run(root):
         try:
             engine = grade([str(submission)], Path(tmp) / "out", jobs=sizing.jobs, limits=limits,
                            names=["submission"], quiet=True, calibration_file=root / "source" / CALIBRATION_NAME,
-                           container=sizing.as_dict())["submission"]
+                           container=sizing.as_dict(), allow_unsandboxed=allow_unsandboxed)["submission"]
+        except NoSandbox as exc:
+            print(no_sandbox_message(exc))
+            return 1
         except (Exception, SystemExit, BatchInterrupted) as exc:
             print("the grading engine could not grade this submission; no results were written:")
             traceback.print_exception(exc, file=sys.stdout)
@@ -219,7 +245,7 @@ def run(root):
             for log in sorted(logs.glob("*.log")) if logs.is_dir() else []:
                 print(f"--- {log.name}\n{log.read_text(encoding='utf-8', errors='replace')[-2000:]}")
             return 1
-    results = gradescope_results(engine, hidden_visibility, time.monotonic() - started)
+    results = gradescope_results(engine, hidden_visibility, time.monotonic() - started, allow_unsandboxed)
     (results_dir / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",
                                               encoding="utf-8")
     # For the instructor (stdout is hidden from students): the summary and the isolation backend.
@@ -227,6 +253,10 @@ def run(root):
           f"isolation {results['extra_data']['sandbox']['backend']}")
     for part, info in engine["extra_data"]["parts"].items():
         print(f"  {part}: {info['score']:g} / {info['max_score']:g} ({info['status']}, {info['seconds']:g} s)")
+    if results["extra_data"]["sandbox"]["backend"] == "none":
+        print("warning: graded WITHOUT a sandbox, as this autograder was built to allow "
+              "(make gradescope ALLOW_UNSANDBOXED=1): the student's code could read the hidden tests and the "
+              "reference; results.json says so (extra_data.sandbox)")
     return 0
 
 
@@ -247,6 +277,23 @@ def sized_limits(config):
     return replace(limits, memory_bytes=sizing.memory_bytes), sizing
 
 
+def no_sandbox_message(refused) -> str:
+    """What the instructor reads in the autograder output when no sandbox works in Gradescope's container and
+    the zip was built without --allow-unsandboxed (refused: grader.engine.preflight.NoSandbox)."""
+    return (
+        "the autograder cannot grade here: no sandbox works in this container, and this autograder was built "
+        "to require one (no results.json was written: Gradescope shows an autograder error).\n"
+        f"Why, in this container: {refused.causes()}.\n"
+        "These are settings of the container and of the kernel it runs on, which no autograder script can "
+        "change. The ways out:\n"
+        "  - rebuild the autograder with `make gradescope ALLOW_UNSANDBOXED=1` (python -m grader gradescope build "
+        "--allow-unsandboxed) and upload it again: student code then runs with the grader's rights, so a "
+        "student's code can read the hidden tests and the reference solutions; every results.json records "
+        "the choice (extra_data.sandbox: backend \"none\", allow_unsandboxed true);\n"
+        "  - or grade on a machine of yours where a sandbox works: download the submissions from Gradescope and "
+        "run `make grade SUBMISSIONS=...` there (where it cannot, its error names that machine's fix).")
+
+
 def configure(parser):
     sub = parser.add_subparsers(dest="gradescope", required=True)
     b = sub.add_parser("build", help="write the autograder zip (make gradescope)")
@@ -254,6 +301,10 @@ def configure(parser):
     b.add_argument("--hidden-visibility", default=visibility.DEFAULT_HIDDEN, choices=visibility.VALUES,
                    help="when students see the hidden tests' results (default: after_published)")
     b.add_argument("--limits", help='JSON overrides of the limits, e.g. {"multiple": 5}')
+    b.add_argument("--allow-unsandboxed", action="store_true",
+                   help="grade even where no sandbox works in Gradescope's container: student code then runs "
+                        "with the grader's rights (recorded in every results.json). Without it, such a "
+                        "container gives an autograder error that says why")
     r = sub.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json (run_autograder)")
     r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     c = sub.add_parser("calibrate", help="measure this machine's calibration into ROOT/source (setup.sh)")
@@ -263,7 +314,12 @@ def configure(parser):
 def command(args):
     """`python -m grader gradescope build|run|calibrate`."""
     if args.gradescope == "build":
-        build(args.out, args.hidden_visibility, json.loads(args.limits) if args.limits else None)
+        try:
+            build(args.out, args.hidden_visibility, json.loads(args.limits) if args.limits else None,
+                  allow_unsandboxed=args.allow_unsandboxed)
+        except (ValueError, RuntimeError) as exc:      # a misspelt limit, points that disagree: nothing written
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.gradescope == "calibrate":
         return calibrate(args.root)
@@ -274,11 +330,16 @@ def calibrate(root):
     """setup.sh: measure the calibration once, into root/source, for run_autograder to reuse on a machine
     like this one (grader.engine.grade.calibrate_host). Exit status 1, with the reason, when it cannot."""
     from ..engine.grade import CALIBRATION_NAME, calibrate_host
+    from ..engine.preflight import NoSandbox
     root = Path(root)
     config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
     try:
         limits, sizing = sized_limits(config)
-        found = calibrate_host(root / "source" / CALIBRATION_NAME, limits, jobs=sizing.jobs)
+        found = calibrate_host(root / "source" / CALIBRATION_NAME, limits, jobs=sizing.jobs,
+                               allow_unsandboxed=config.get("allow_unsandboxed", False) is True)
+    except NoSandbox as exc:      # each submission then refuses with the same message
+        print(f"setup.sh: could not measure the calibration here: {no_sandbox_message(exc)}")
+        return 1
     except Exception as exc:      # noqa: BLE001 -- reported; each submission then measures it itself
         print(f"setup.sh: could not measure the calibration here: {exc}")
         return 1

@@ -18,12 +18,15 @@ a uid and gid of its own (UidSlot), so that RLIMIT_NPROC bounds its
 processes, it cannot signal anyone else's, and its whole tree can be killed
 by uid. Standard library only.
 """
+import errno
 import fcntl
 import os
+import platform
 import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 
 from . import landlock
 
@@ -32,10 +35,7 @@ UID_BASE = int(os.environ.get("GRADER_SANDBOX_UID_BASE", "64000"))   # 64000-642
 UID_SLOTS = 256
 CAP_SETGID, CAP_SETUID, CAP_KILL = 6, 7, 5
 
-FIXES = ("run the grader as root (Gradescope and Docker do), enable unprivileged user namespaces "
-         "(on Ubuntu 24.04 and GitHub's runners: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0), "
-         "or use a Linux kernel with Landlock (5.13 or newer, with landlock in its lsm= list; inside Docker, "
-         "a seccomp profile that allows the landlock_* system calls, as Docker's default does since 2022)")
+CAP_SYS_ADMIN = 21
 
 
 def capabilities():
@@ -115,12 +115,18 @@ def unshare_prefix():
     candidates.append([unshare, "--user", "--map-root-user"] + base[1:])
     for cmd in candidates:
         try:
-            ok = subprocess.run(cmd + ["true"], capture_output=True, timeout=10).returncode == 0
-        except (OSError, subprocess.SubprocessError):
+            proc = subprocess.run(cmd + ["true"], capture_output=True, timeout=10)
+            ok = proc.returncode == 0
+            _UNSHARE_ERROR[:] = [proc.stderr.decode(errors="replace").strip()[-200:] or f"status {proc.returncode}"]
+        except (OSError, subprocess.SubprocessError) as exc:
             ok = False
+            _UNSHARE_ERROR[:] = [str(exc)[:200]]
         if ok:
             return cmd
     return None
+
+
+_UNSHARE_ERROR = []      # what the last unshare probe said when it failed
 
 
 _AVAILABLE = {}
@@ -168,6 +174,89 @@ def candidates():
     if asked:
         return [asked]
     return [b for b in ORDER if available(b)]
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why `backend` cannot isolate student code on this host (`cause`, as this host shows it) and
+    what would make it work here (`fix`)."""
+
+    backend: str
+    cause: str
+    fix: str
+
+
+def _sysctl(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _kernel_older_than(major, minor):
+    try:
+        got = tuple(int(x) for x in platform.release().split("-")[0].split(".")[:2])
+    except ValueError:
+        return False
+    return got < (major, minor)
+
+
+def why_unavailable(backend: str) -> Unavailable | None:
+    """The cause and the fix on this host when `backend` is not available (None when it is).
+
+    Sources of the facts: user namespaces and their sysctls, the kernel's
+    Documentation/admin-guide/sysctl/user.rst (max_user_namespaces) and Debian's and Ubuntu's kernels
+    (kernel.unprivileged_userns_clone, kernel.apparmor_restrict_unprivileged_userns: Ubuntu 23.10 release
+    notes); Landlock's system calls, errno values and first kernel (5.13), the kernel's
+    Documentation/userspace-api/landlock.rst; Docker's default capabilities (no CAP_SYS_ADMIN) and
+    seccomp profile, moby's oci/caps/defaults.go and profiles/seccomp/default.json."""
+    if available(backend) or backend == "none":
+        return None
+    if backend == "namespaces":
+        if not shutil.which("unshare") or sys.platform != "linux":
+            return Unavailable(backend, "unshare (util-linux) is not installed", "install util-linux")
+        said = (_UNSHARE_ERROR or ["refused"])[0]
+        if os.geteuid() == 0 and not capabilities() & (1 << CAP_SYS_ADMIN):
+            return Unavailable(
+                backend, f"the grader runs as root, but without CAP_SYS_ADMIN (as in a container with the default "
+                f"capabilities), and new namespaces are refused ({said})",
+                "a container that keeps CAP_SYS_ADMIN (docker run --privileged)")
+        if os.geteuid() == 0:
+            return Unavailable(backend, f"new namespaces are refused even to root with CAP_SYS_ADMIN ({said}): "
+                               "a seccomp filter or a security module forbids them",
+                               "a seccomp profile and security policy that allow unshare")
+        if _sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1":
+            return Unavailable(backend, "AppArmor refuses unprivileged user namespaces (kernel."
+                               "apparmor_restrict_unprivileged_userns=1, as on Ubuntu 24.04 and GitHub's runners)",
+                               "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or run the grader "
+                               "as root")
+        if _sysctl("/proc/sys/kernel/unprivileged_userns_clone") == "0":
+            return Unavailable(backend, "the kernel refuses unprivileged user namespaces "
+                               "(kernel.unprivileged_userns_clone=0)",
+                               "sudo sysctl -w kernel.unprivileged_userns_clone=1, or run the grader as root")
+        if _sysctl("/proc/sys/user/max_user_namespaces") == "0":
+            return Unavailable(backend, "user namespaces are disabled (user.max_user_namespaces=0)",
+                               "sudo sysctl -w user.max_user_namespaces=10000, or run the grader as root")
+        return Unavailable(backend, f"unprivileged user namespaces are refused ({said})",
+                           "run the grader as root")
+    code = landlock.abi_errno()
+    release = platform.release()
+    if code == errno.EOPNOTSUPP:
+        return Unavailable(backend, f"Linux {release} has Landlock but it was not enabled at boot",
+                           "add landlock to the kernel's lsm= boot parameter")
+    if code == errno.ENOSYS and _kernel_older_than(5, 13):
+        return Unavailable(backend, f"Linux {release} is older than 5.13, which introduced Landlock",
+                           "a Linux kernel 5.13 or newer")
+    if code == errno.ENOSYS:
+        return Unavailable(backend, f"the Landlock system calls answer ENOSYS on Linux {release}: the kernel is "
+                           "built without Landlock, or a seccomp filter (a container's) refuses them",
+                           "a kernel built with Landlock, or a container whose seccomp profile allows the "
+                           "landlock_* system calls (Docker's default does since 2022)")
+    name = errno.errorcode.get(code, str(code))
+    return Unavailable(backend, f"the Landlock system calls fail with {name} on Linux {release} (a seccomp "
+                       "filter or a security module refuses them)",
+                       "a seccomp profile that allows the landlock_* system calls")
 
 
 def describe(backend, uid=None):

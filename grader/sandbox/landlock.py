@@ -78,6 +78,22 @@ def abi():
     return int(version) if version > 0 else 0
 
 
+def abi_errno():
+    """Why abi() is 0: the errno of the version query (ENOSYS: no such system call, a kernel older than
+    5.13 or built without Landlock, or a seccomp filter answering for it; EOPNOTSUPP: built in but
+    not enabled at boot), or 0 when Landlock is available (or this is not Linux)."""
+    if platform.system() != "Linux":
+        return 0
+    try:
+        libc = _libc()
+        ctypes.set_errno(0)
+        version = libc.syscall(ctypes.c_long(SYS_CREATE_RULESET), None, ctypes.c_size_t(0),
+                               ctypes.c_uint32(CREATE_RULESET_VERSION))
+    except (OSError, AttributeError):
+        return 0
+    return ctypes.get_errno() if version <= 0 else 0
+
+
 def mask(names, version):
     """The bit mask of the named rights that ABI `version` knows."""
     return sum(FS[n][0] for n in names if FS[n][1] <= version)

@@ -26,7 +26,7 @@ from pathlib import Path
 from ... import ROOT
 from ...engine import visibility
 from ...engine.grade import collected_tests
-from ...parts import GRADED, number
+from ...parts import GRADED, check_points, number
 from ...sandbox.client import Limits, limits_from
 from ..kit import engine_requirements, kit_files
 from .platform import POLICY_FILE, RUN_OTTER
@@ -125,6 +125,8 @@ def build(out=DEFAULT_OUT, limits=None, quiet=False, hidden_visibility=visibilit
     with tempfile.TemporaryDirectory(prefix="otter-build-") as tmp:
         work = Path(tmp)
         collected = write_tests(work / "tests", limits_from(limits) if limits else None)
+        for part, tests in collected.items():       # one source for points: PointsMismatch, nothing written
+            check_points(part, sum(t["max_score"] for t in tests))
         kit = stage_kit(work)
         if limits:
             (kit / LIMITS_FILE).write_text(json.dumps(limits), encoding="utf-8")

@@ -5,6 +5,7 @@
     gradebook DIR                                        DIR/gradebook.csv from DIR/*/results.json
 """
 import json
+import sys
 
 from ...engine import visibility
 from . import batch
@@ -25,5 +26,9 @@ def command(args):
     if args.otter != "build":
         return batch.command(args)
     from .build import build
-    build(args.out, json.loads(args.limits) if args.limits else None, hidden_visibility=args.hidden_visibility)
+    try:
+        build(args.out, json.loads(args.limits) if args.limits else None, hidden_visibility=args.hidden_visibility)
+    except ValueError as exc:       # a misspelt limit, points that disagree with grader/parts.py: nothing written
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
