@@ -8,6 +8,7 @@ LIMITS ?=
 .PHONY: help install install-system test test-fast assignment check-assignment check grade data bench
 
 help::
+	@echo "make help             this list"
 	@echo "make install          install the pinned Python packages (requirements.txt)"
 	@echo "make install-system   Debian packages used by the full test run (needs root and apt-get)"
 	@echo "make test             the kit's own tests (what CI runs)"

@@ -174,8 +174,8 @@ def test_the_documents_show_the_commands_this_test_checks():
     """The extraction itself: each document is read, and the commands of the issue are among those found."""
     texts = {d.text for d in ALL}
     for must in ("make gradescope", "make gradescope HIDDEN_VISIBILITY=after_due_date", "make gradebook OUT=DIR",
-                 "make canvas ROSTER=roster.csv OUT=grades", "make release-check", "make otter",
-                 "python -m grader export --canvas roster.csv grades", "make grade ALLOW_UNSANDBOXED=1"):
+                 "make canvas ROSTER=export.csv OUT=grades", "make release-check", "make otter",
+                 "python -m grader export --canvas export.csv grades", "make grade ALLOW_UNSANDBOXED=1"):
         assert must in texts, must
     assert {d.where.split(":")[0] for d in ALL} == {str(p.relative_to(ROOT)) for p in DOCS}
     assert any(d.handout and d.text == "make notebook" for d in ALL)          # the student section
