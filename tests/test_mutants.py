@@ -60,6 +60,7 @@ def test_the_command_passes_when_every_selected_bug_is_caught():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "grading 2 logistic_regression bug(s)" in proc.stdout
     assert "generated" not in proc.stdout             # --bug: the catalog only
+    assert "\nmutation scores, caught/total:\n" in proc.stdout
     assert re.search(r"^caught +logistic_regression/forward_forgets_bias ", proc.stdout, re.M)
     assert "mutation score: 2/2 bugs caught (100.0%)" in proc.stdout
     assert proc.stdout.rstrip().endswith("part                 catalog hidden\n"

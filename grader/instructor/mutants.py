@@ -503,7 +503,8 @@ def command(args):
             gen_status, gen_hidden, gen_public = run_generated(mutants, generated, args.jobs, out / "generated",
                                                                public=public)
             status = max(status, gen_status)
-        print("\nmutation scores, caught/total (the generated survivors include the equivalent ones):")
+        print("\nmutation scores, caught/total"
+              + (" (the generated survivors include the equivalent ones):" if gen_hidden else ":"))
         print(format_scores(hidden, checked, gen_hidden, gen_public))
         return status
     finally:
