@@ -2,15 +2,19 @@
 
 The mutation operators are mutmut's (pinned in requirements.txt): its node operators,
 `mutmut.mutation.mutators.mutation_operators`, each a function from a libcst node to the
-mutated nodes it proposes (an arithmetic or comparison operator swapped, a number + 1, an
-argument such as `axis=1` or `keepdims=True` set to None or dropped, True <-> False, an
-assignment's value set to None, `x += y` -> `x = y`, a unary minus dropped, a string changed).
+mutated nodes it proposes (an arithmetic or comparison operator swapped, a number + 1, a
+keyword argument such as `axis=1` or `keepdims=True` set to None or dropped, True <-> False,
+`is` <-> `is not`, `x += y` -> `x = y`, a conditional expression forced down one branch).
 mutmut's own runner is not used: it rewrites the module into "trampolines" that switch
-between mutants at run time in one process, which the grader's sandbox cannot host; here each
-mutant is a whole module of its own, graded like a student's. Two operators of the kit's own
-complete the classic set: a statement deleted (`stmt_deletion`: an expression statement, an
-augmented assignment or an item assignment becomes `pass`) and a return value dropped
-(`return_none`).
+between mutants at run time in one process (and finds its configuration from the project's
+setup files), which the grader's sandbox cannot host; here each mutant is a whole module of
+its own, graded like a student's. cosmic-ray's `mutate_code` would serve too, but it replaces
+each operator by every other one (mostly mutants that raise at once) and brings a database,
+git and HTTP client libraries along. A few of mutmut's operators are left out (LEFT_OUT,
+below: their mutants raise on the first call, and each costs a grading), and three of the
+kit's own complete the classic set: a statement that updates something deleted
+(`stmt_deletion`), a return value dropped (`return_none`) and a `seed` not passed on
+(`seed_dropped`).
 
 Only the code students write is mutated: the lines between `# BEGIN SOLUTION` and
 `# END SOLUTION`. Each mutant is a `catalog.Bug` whose one edit replaces the body of the

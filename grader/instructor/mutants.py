@@ -3,7 +3,7 @@
 Two sets of buggy submissions, each a small edit of one reference module:
 
 - the catalog (catalog/bugs.py): realistic bugs, written by hand;
-- generated mutants (catalog/generated.py): every mutation that mutmut's operators (and two
+- generated mutants (catalog/generated.py): every mutation that mutmut's operators (and three
   of the kit's own) make in the code students write, one mutant per module.
 
 Each is graded with the hidden suite of its part (the grader, one part, `-j` jobs) and run
@@ -21,7 +21,7 @@ fails the run, and so does a listed entry whose mutant is now caught or no longe
 (stale: remove it).
 
     python -m grader mutants [-j 2] [--part mlp ...] [--bug NAME ... | --mutant ID ...]
-                             [--catalog-only | --generated-only] [--no-public] [--out DIR]
+                             [--catalog-only | --generated-only] [--no-public] [--out DIR] [--list]
 """
 import json
 import os
