@@ -24,7 +24,7 @@ COMMANDS = (
     ("release", "grader.authoring.release", "build dist/ (handout and instructor bundle), or check a handout"),
     ("screenshots", "grader.authoring.screenshots", "regenerate the README's screenshots in docs/ (chromium)"),
     ("report", "grader.instructor.report", "DIR/report.html: what a graded class got wrong, and who"),
-    ("mutants", "grader.instructor.mutants", "grade the catalog's bugs with the hidden suites (mutation score)"),
+    ("mutants", "grader.instructor.mutants", "catalog bugs and generated mutants vs. hidden suites and public checks"),
     ("similarity", "grader.instructor.similarity", "OUT/similarity.html: similar pairs, clusters, reference copies"),
     ("export", "grader.instructor.export", "the totals as a Canvas gradebook import (roster: Canvas, Classroom)"),
     ("gradescope", "grader.platforms.gradescope", "build the native Gradescope autograder zip, or run it"),

@@ -2,7 +2,12 @@
 tests/test_catalog.py already grades all of it.
 
 One run grades a real catalog bug and a harmless edit that no test can
-catch (the failure path); one runs the command line on two catalog bugs.
+catch (the failure path); one runs the command line on two catalog bugs;
+one on a fixed sample of four generated mutants of one part (two that the
+survivors file lists as equivalent, two that the suites catch), hidden suite
+and public checks. The generator and the survivors file's logic are tested
+without grading in tests/test_generated_mutants.py; the full sweep is
+`make mutants` (README: "Instructor notes").
 """
 import io
 import re
@@ -49,13 +54,58 @@ def test_a_caught_bug_lists_its_part_and_failing_tests(survivor_run):
 
 
 def test_the_command_passes_when_every_selected_bug_is_caught():
-    proc = subprocess.run([sys.executable, "-m", "grader", "mutants", "--part", "logistic_regression",
+    proc = subprocess.run([sys.executable, "-m", "grader", "mutants", "--part", "logistic_regression", "--no-public",
                            "--bug", "forward_forgets_bias", "--bug", "gradient_sign_flipped"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "grading 2 logistic_regression bug(s)" in proc.stdout
+    assert "generated" not in proc.stdout             # --bug: the catalog only
+    assert "\nmutation scores, caught/total:\n" in proc.stdout
     assert re.search(r"^caught +logistic_regression/forward_forgets_bias ", proc.stdout, re.M)
-    assert proc.stdout.rstrip().endswith("mutation score: 2/2 bugs caught (100.0%)")
+    assert "mutation score: 2/2 bugs caught (100.0%)" in proc.stdout
+    assert proc.stdout.rstrip().endswith("part                 catalog hidden\n"
+                                         "logistic_regression  2/2 (100%)\n"
+                                         "all                  2/2 (100%)")
+
+
+# A fixed sample of generated mutants of activations: two survivors that catalog/mutants_survivors.toml
+# lists as equivalent, and two mutants that both the hidden suite and the public checks catch.
+SAMPLE_EQUIVALENT = ("activations/sigmoid/swap_op/d8f8cc81",        # x > 0 for x >= 0: both branches give 0.5
+                     "activations/relu_backward/swap_op/581e3686")   # relu'(0) = 1, which the docstring allows
+SAMPLE_CAUGHT = ("activations/relu/number/f4eee8eb",                 # np.maximum(x, 1.0)
+                 "activations/sigmoid/swap_op/839c26b8")             # ... * (1.0 + e)
+
+
+@pytest.fixture(scope="module")
+def sample_run():
+    args = [arg for ident in SAMPLE_EQUIVALENT + SAMPLE_CAUGHT for arg in ("--mutant", ident)]
+    return subprocess.run([sys.executable, "-m", "grader", "mutants", "--part", "activations", "-j", "2", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+def test_a_sample_of_generated_mutants_is_graded_hidden_and_public(sample_run):
+    out = sample_run.stdout
+    assert sample_run.returncode == 0, out + sample_run.stderr
+    assert "catalog (" not in out                     # --mutant: the generated mutants only
+    assert "generated mutants (catalog/generated.py): 4 of " in out
+    assert "grading 4 activations generated mutant(s) ..." in out
+    assert "running the public checks of activations on 4 generated mutant(s) ..." in out
+    assert re.search(r"^generated mutants: 4 graded in \d+ s \(hidden\) and \d+ s \(public\), "
+                     r"2 survived the hidden suite$", out, re.M)
+    assert "2 survivor(s) listed as equivalent in catalog/mutants_survivors.toml" in out
+    assert "SURVIVED" not in out and "STALE" not in out
+    assert out.rstrip().endswith("part                 generated hidden   generated public\n"
+                                 "activations          2/4 (50%)          2/4 (50%)\n"
+                                 "all                  2/4 (50%)          2/4 (50%)")
+
+
+def test_the_command_rejects_unknown_mutants():
+    proc = subprocess.run([sys.executable, "-m", "grader", "mutants", "--part", "activations",
+                           "--mutant", "activations/relu/number/00000000"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2
+    assert "no generated mutant activations/relu/number/00000000 for activations" in proc.stderr
+    assert "--list" in proc.stderr
 
 
 def test_the_command_rejects_unknown_bugs():
