@@ -12,7 +12,7 @@ help::
 	@echo "make install          install the pinned Python packages (requirements.txt)"
 	@echo "make install-system   Debian packages used by the full test run (needs root and apt-get)"
 	@echo "make test             the kit's own tests (what CI runs)"
-	@echo "make test-fast        the unit-level tests alone: no gradings, under a minute (the edit-test loop)"
+	@echo "make test-fast        the unit-level tests alone (the files in TEST_FAST): no gradings, under a minute"
 	@echo "make assignment       regenerate assignment/ from solutions/"
 	@echo "make check [ARGS='mlp -v'] [STRICT=1]"
 	@echo "                      run the public tests on your assignment/ (students; STRICT=1: a failure fails make)"

@@ -8,7 +8,7 @@ SUBS ?= subs
 .PHONY: classroom
 
 help::
-	@echo "make classroom REPOS=grades.csv [DEADLINE=2026-12-01T23:59:00+01:00] [SUBS=subs]"
+	@echo "make classroom REPOS=grades.csv [DEADLINE=2026-12-01T23:59:00+01:00] [SUBS=subs] [URL_TEMPLATE=...]"
 	@echo "                      clone or update the students' GitHub Classroom repositories into SUBS/"
 	@echo "                      (the commit before DEADLINE), then: make grade SUBMISSIONS='subs/*'"
 
