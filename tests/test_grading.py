@@ -6,6 +6,7 @@ the right tests.
 """
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -98,15 +99,20 @@ def test_feedback_never_repeats_hidden_code(graded_examples):
 
 
 def test_command_line_grades_the_bundled_examples(tmp_path):
-    """`python -m grader grade --out DIR` with no submissions works on a fresh clone."""
+    """`python -m grader grade --out DIR` with no submissions works on a fresh clone, and pytest options or
+    plugins in the grader's environment (an instructor's shell) have no say in the hidden suites: with them
+    leaking in, no test would run (--collect-only) or the judge would not start (an unknown plugin)."""
+    env = dict(os.environ, PYTEST_ADDOPTS="--collect-only", PYTEST_PLUGINS="no_such_plugin_of_an_instructor")
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--out", str(tmp_path), "-j", "2",
                            "--parts", "logistic_regression"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+                          cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "reference" in proc.stdout and "starter" in proc.stdout and "partial" in proc.stdout
     assert (tmp_path / "gradebook.csv").exists()
     for name in ("reference", "starter", "partial"):
         assert (tmp_path / name / "results.json").exists()
+    reference = json.loads((tmp_path / "reference" / "results.json").read_text(encoding="utf-8"))
+    assert reference["tests"] and reference["score"] == reference["max_score"] == 20, reference["output"]
 
 
 def test_names_in_any_script_stay_apart(tmp_path):

@@ -188,6 +188,10 @@ def run(part: str, student_file, results_path, limits: Limits = None, collect_on
         # Only the plugins grading needs: third-party pytest plugins installed on
         # the machine neither load (faster) nor get a say in the results.
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        # ... nor options or plugins from the grader's environment (an instructor's PYTEST_ADDOPTS="-x" or
+        # "-p some_plugin" would change what the hidden suites run, and so the scores).
+        for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+            os.environ.pop(name, None)
         args = [str(suite_file(part)), "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES),
                 "-q", "--no-header", "--assert=plain", "--tb=no", "-p", "no:cacheprovider",
                 "-p", "hypothesis.extra.pytestplugin", "-W", "ignore::DeprecationWarning"]
