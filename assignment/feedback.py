@@ -66,6 +66,13 @@ HINTS = {
     "history_per_epoch": "start a new list of batch losses every epoch",
     "backward_first": "your backward does not match finite differences, and fit follows it: fix backward first",
     "sgd_step_first": "your sgd_step does not return p − lr·dp, and fit uses it: fix sgd_step first",
+    "loss_after_step": "record the loss before the update (each epoch: forward, record the loss, backward, update)",
+    "integer_inputs": ("integer inputs must work too: create the weights as floats (np.zeros(D), not "
+                       "np.zeros_like(X[0])) and never update an integer array in place"),
+    "cache_modified": ("backward must leave the cache as forward returned it: compute new arrays "
+                       "(d = 2 * (yhat - y) / n, not yhat -= y)"),
+    "not_reproducible": ("the same seed must give the same result: draw every random number (the shuffling too) "
+                         "from np.random.default_rng(seed), never from np.random's global generator"),
     "fit_step_first": ("fit's step on one full batch is not the step of your own backward and sgd_step: "
                        "shuffle X and y together with one permutation, and step once per batch"),
 }

@@ -99,6 +99,50 @@ def test_bug_scores_its_calibrated_score(bug, bug_grades):
                                        f"{SCORES[bug.name]:g}:\n{describe(result, bug.part)}")
 
 
+# -- likely causes ---------------------------------------------------------------
+def _causes_named(result):
+    """{hint id: the first failed test whose output names it} (tooling/feedback.py diagnoses)."""
+    from tooling.feedback import diagnoses
+    named = {}
+    for t in result["tests"]:
+        if t["status"] != "passed":
+            for cause in diagnoses(t.get("output") or ""):
+                named.setdefault(cause, t["name"])
+    return named
+
+
+@pytest.mark.parametrize("bug", list(_bug_params()))
+def test_likely_causes_are_right_or_silent(bug, bug_grades):
+    """Issue 19, "hints are right or silent": the likely causes the grader names on a bug are exactly the
+    ones the bug declares (`causes`). A hint that fires on a bug with another cause is a defect of the
+    hint (make it silent there), not of the catalog; a declared cause that is not named is a hint that
+    stopped working. Every hint is so tested against the bugs it is meant for and against all others."""
+    named = _causes_named(bug_grades.part(bug.part)[bug.name])
+    who = f"bug {bug.part}/{bug.name} ({bug.story})"
+    wrong = {cause: test for cause, test in named.items() if cause not in bug.causes}
+    assert not wrong, f"{who}: the grader names likely causes this bug does not have: {wrong}"
+    missing = [cause for cause in bug.causes if cause not in named]
+    assert not missing, f"{who}: no failed test names the likely cause(s) {missing}; named: {sorted(named)}"
+
+
+# Hints that no catalog bug triggers, and why (each a promise to add a bug when one is realistic).
+UNEXERCISED_HINTS = {
+}
+
+
+def test_every_likely_cause_is_meant_for_some_bug():
+    """Each hint of tooling/feedback.py HINTS is declared by some catalog bug (so the test above checks it
+    against the bugs it is meant for and all the others), or listed in UNEXERCISED_HINTS with a reason."""
+    from tooling.feedback import HINTS
+    declared = {cause for bug in BUGS for cause in bug.causes}
+    unknown = sorted(declared - set(HINTS))
+    assert not unknown, f"causes that are not hint ids of tooling/feedback.py HINTS: {unknown}"
+    untested = sorted(set(HINTS) - declared - set(UNEXERCISED_HINTS))
+    assert not untested, f"hints no catalog bug declares (add a bug, or a reason to UNEXERCISED_HINTS): {untested}"
+    stale = sorted(declared & set(UNEXERCISED_HINTS))
+    assert not stale, f"UNEXERCISED_HINTS lists hints that catalog bugs declare: {stale}"
+
+
 # -- alternatives ----------------------------------------------------------------
 def _known_gap_of(path):
     """The top-level KNOWN_GAP = "..." string of an alternative, if any (no import)."""
@@ -155,6 +199,7 @@ def test_bug_entries_are_complete():
         assert bug.edits and all(isinstance(e, tuple) and len(e) == 2 for e in bug.edits), \
             f"{bug.name}: edits should be ((old, new), ...)"
         assert set(bug.extra) <= {"known_gap"}, f"{bug.name}: unknown extra keys {set(bug.extra)}"
+        assert isinstance(bug.causes, tuple), f"{bug.name}: causes should be a tuple of hint ids"
 
 
 @pytest.mark.parametrize("bug", BUGS, ids=[f"{b.part}-{b.name}" for b in BUGS])

@@ -216,8 +216,16 @@ def test_backward_dw(logreg, rng):
 @pytest.mark.points(1)
 def test_backward_db(logreg, rng):
     """backward matches finite differences (b)"""
-    X, (_, db), _, gb = _backward(logreg, rng)
+    X, (dw, db), _, gb = _backward(logreg, rng)
     value = feedback.scalar(db, "backward(X, a, y): db")
+    if feedback.broadcast_shape(dw, (X.shape[1],), X.shape[0]):
+        # dw of shape (D, N): a − y was (N, N), and db its sum, N times the mean's by coincidence; the
+        # batch-size hint would name the wrong cause.
+        error = relative_error(np.array([value]), np.array([gb]))
+        feedback.that(error <= GRAD_LIMIT, f"db from backward(X, a, y) does not match finite differences: relative "
+                                           f"error {error:.2g} (limit {GRAD_LIMIT:g}); dw has shape {dw.shape}: "
+                                           f"{feedback.hint('broadcast_column')}")
+        return
     feedback.gradient("b", np.array(value), np.array(gb), "backward(X, a, y)", GRAD_LIMIT, batch=X.shape[0])
 
 
@@ -276,12 +284,12 @@ def follows_own_backward(logreg, X, y, w, b, step_w, step_b):
             and not np.allclose(dw, 0.0))
 
 
-def check_step(logreg, X, y, w, b, step_w, step_b, labels):
+def check_step(logreg, X, y, w, b, step_w, step_b, labels, lr):
     """fit's step must be the gradient at (w, b): the true one, or the one of the student's own backward."""
     gw, gb = numeric_grads(X, y, w, b)
     try:
-        feedback.gradient("w", step_w, gw, labels[0], 1e-5, batch=X.shape[0])
-        feedback.gradient("b", np.array(step_b), np.array(gb), labels[1], 1e-5, batch=X.shape[0])
+        feedback.gradient("w", step_w, gw, labels[0], 1e-5, batch=X.shape[0], lr=lr)
+        feedback.gradient("b", np.array(step_b), np.array(gb), labels[1], 1e-5, batch=X.shape[0], lr=lr)
     except feedback.Failure:
         if not follows_own_backward(logreg, X, y, w, b, step_w, step_b):
             raise
@@ -300,19 +308,31 @@ def public_fit_second_step(logreg):
 
 
 @covered_by(public_fit_first_step)
-@pytest.mark.points(1.5)
+@pytest.mark.points(1)
 def test_fit_first_step(logreg, rng):
     """fit takes one gradient-descent step per epoch, starting from w = 0, b = 0"""
     X, y = fit_problem(rng)
     lr = 0.5
-    w1, b1, losses = _fit(logreg, X, y, lr, 1)
+    w1, b1, _ = _fit(logreg, X, y, lr, 1)
     check_step(logreg, X, y, np.zeros(3), 0.0, -w1 / lr, -b1 / lr,
-               ("fit(X, y, lr=0.5, epochs=1), read as -w / lr,", "fit(X, y, lr=0.5, epochs=1), read as -b / lr,"))
+               ("fit(X, y, lr=0.5, epochs=1), read as -w / lr,", "fit(X, y, lr=0.5, epochs=1), read as -b / lr,"), lr)
+
+
+@pytest.mark.visible
+@pytest.mark.points(0.5)
+def test_fit_records_loss_before_step(logreg, rng):
+    """fit records each epoch's loss before its update (losses[0] is the loss at w = 0, b = 0)"""
+    # The docstring's order: forward, record the loss, backward, then update. Only losses[0] is
+    # checked, at w = 0, b = 0, whatever fit's step: a wrong step is charged by the step tests.
+    X, y = fit_problem(rng)
+    w1, b1, losses = _fit(logreg, X, y, 0.5, 1)
     start, after = np.log(2.0), oracle.logreg_loss(X, y, w1, b1)
-    feedback.that(recorded(losses[0], start, after) or recorded(losses[0], own_loss(logreg, X, y, np.zeros(3), 0.0),
-                                                              own_loss(logreg, X, y, w1, b1)),
-                f"fit(X, y, epochs=1): losses[0] = {losses[0]:.6g}, but the loss is {start:.6g} at w = 0, "
-                f"b = 0 and {after:.6g} after the step")
+    if recorded(losses[0], start, own_loss(logreg, X, y, np.zeros(3), 0.0)):
+        return
+    late = recorded(losses[0], after, own_loss(logreg, X, y, w1, b1))
+    raise feedback.Failure(f"fit(X, y, lr=0.5, epochs=1): losses[0] = {losses[0]:.6g}, but the loss at w = 0, b = 0 "
+                           f"is {start:.6g}" + (f" ({losses[0]:.6g} is the loss after the step: "
+                                                f"{feedback.hint('loss_after_step')})" if late else ""))
 
 
 @covered_by(public_fit_second_step)
@@ -324,11 +344,32 @@ def test_fit_second_step(logreg, rng):
     w1, b1, _ = _fit(logreg, X, y, lr, 1)
     w2, b2, _ = _fit(logreg, X, y, lr, 2)
     check_step(logreg, X, y, w1, b1, (w1 - w2) / lr, (b1 - b2) / lr,
-               ("fit(..., epochs=2) compared with epochs=1",) * 2)
+               ("fit(..., epochs=2) compared with epochs=1",) * 2, lr)
 
 
 @pytest.mark.visible
-@pytest.mark.points(1)
+@pytest.mark.points(0.5)
+def test_fit_accepts_integer_inputs(logreg, rng):
+    """fit accepts integer X and y, and trains on them as on their float copies"""
+    X = rng.integers(0, 3, size=(8, 3))
+    y = np.array([1, 1, 1, 1, 1, 0, 0, 0])
+    rng.shuffle(y)
+    w, b, losses = _fit(logreg, X.astype(np.float64), y.astype(np.float64), 0.5, 3)
+    call = "fit(X, y, lr=0.5, epochs=3) with integer X and y (dtype int64)"
+    try:
+        wi, bi, li = _fit(logreg, X, y, 0.5, 3)
+    except feedback.Failure:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- the student's error, told with its cause
+        raise feedback.Failure(f"{call}: {exc}; {feedback.hint('integer_inputs')}") from None
+    same = np.allclose(wi, w, rtol=1e-9, atol=1e-12) and np.isclose(bi, b, rtol=1e-9, atol=1e-12) \
+        and np.allclose(li, losses, rtol=1e-9, atol=1e-12)
+    feedback.that(same, f"{call} returned w = {feedback.fmt(wi)}, b = {bi:.6g}, but on the same values as floats "
+                        f"w = {feedback.fmt(w)}, b = {b:.6g}; {feedback.hint('integer_inputs')}")
+
+
+@pytest.mark.visible
+@pytest.mark.points(0.5)
 def test_fit_loss_decreases(logreg, rng):
     """fit records one loss per epoch, and the training loss goes down"""
     X, _, _, y = problem(rng, n=10, d=3)

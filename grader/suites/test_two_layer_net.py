@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suites import oracle, strategies
+from grader.suites import mistakes, oracle, strategies
 from grader.suites.calls import Calls, timed
 from grader.suites.params import same_params, starts_from_init_params, varies_with_seed
 from grader.suites.public import covered_by, rng_for
@@ -180,7 +180,8 @@ def test_mse_laws(net, pair):
 def public_backward(net):
     """backward matches finite differences (every parameter)"""
     d = public_problem()
-    probes.backward(net, args=(d["params"], d["X"], d["y"]), expected=d["grads"], batch=4, square=True)
+    probes.backward(net, args=(d["params"], d["X"], d["y"]), expected=d["grads"], batch=4, square=True,
+                    mistakes=mistakes.two_layer_backward_mistakes(d["params"], d["X"], d["y"]))
 
 
 @pytest.mark.points(2)
@@ -193,8 +194,13 @@ def test_backward_gradient(net, rng, key):
     with feedback.prerequisite("backward is checked with the cache your forward returns"):
         _, cache = forward_pair(net, params, X)
     got = gradient_of(net.backward(params, cache, y), key)
-    feedback.gradient(key, got, param_gradient(partial(oracle.two_layer_loss, X=X, y=y), params, key),
-                      "backward(params, cache, y)", GRAD_LIMIT, batch=X.shape[0], square=True)
+    try:
+        feedback.gradient(key, got, param_gradient(partial(oracle.two_layer_loss, X=X, y=y), params, key),
+                          "backward(params, cache, y)", GRAD_LIMIT, batch=X.shape[0], square=True)
+    except feedback.Failure as failure:
+        raise feedback.Failure(str(failure) + feedback.likely_cause(
+            got, [(wrong[key], hint, values) for hint, values, wrong in
+                  mistakes.two_layer_backward_mistakes(params, X, y)])) from None
 
 
 @covered_by(public_backward)
@@ -288,7 +294,7 @@ def public_fit_seed(net):
 
 @covered_by(public_fit_step,
                         public_fit_seed)
-@pytest.mark.points(2)
+@pytest.mark.points(1.5)
 def test_fit_gradient_step(net, rng):
     """fit takes a gradient step per epoch from an initialisation that depends on the seed"""
     X, y = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
@@ -308,20 +314,35 @@ def test_fit_gradient_step(net, rng):
         for key in KEYS:
             feedback.gradient(key, step[key], param_gradient(partial(oracle.two_layer_loss, X=X, y=y), p0, key),
                               "fit(X, y, lr=0.5, epochs=1, seed=11), read as (p0 - p1) / lr,", 1e-5, batch=6,
-                              square=True)
+                              square=True, lr=lr)
     except feedback.Failure:
         if not follows_own_backward(net, p0, X, y, step):
             raise
-    before, after = oracle.two_layer_loss(p0, X, y), oracle.two_layer_loss(p1, X, y)
-    feedback.that(recorded(losses[0], before, after)
-                or recorded(losses[0], own_loss(net, p0, X, y), own_loss(net, p1, X, y)),
-                f"fit(..., epochs=1): losses[0] = {losses[0]:.6g}, but the loss is {before:.6g} before "
-                f"the step and {after:.6g} after it")
     other, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=12)
     if varies_with_seed(net, (3, 4, 2), 11, 12):      # else init_params's own test charges it
         feedback.that(not all(np.array_equal(p0[k], other[k]) for k in KEYS),
                     f"fit(..., seed=11) and fit(..., seed=12) start from the same parameters: "
                     f"{feedback.hint('seed_not_passed')}")
+
+
+@pytest.mark.visible
+@pytest.mark.points(0.5)
+def test_fit_records_loss_before_step(net, rng):
+    """fit records each epoch's loss before its update (losses[0] is the loss of the initial parameters)"""
+    # The docstring's order: forward, record the loss, backward, then update. Only losses[0] is
+    # checked, at fit's own starting point (lr = 0 returns it), whatever fit's step: a wrong step or
+    # initialisation is charged by their own tests.
+    X, y = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
+    p0, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
+    p1, losses = _fit(net, X, y, n_hidden=4, lr=0.5, epochs=1, seed=11)
+    before, after = oracle.two_layer_loss(p0, X, y), oracle.two_layer_loss(p1, X, y)
+    if recorded(losses[0], before, own_loss(net, p0, X, y)):
+        return
+    late = recorded(losses[0], after, own_loss(net, p1, X, y))
+    raise feedback.Failure(f"fit(X, y, n_hidden=4, lr=0.5, epochs=1, seed=11): losses[0] = {losses[0]:.6g}, but the "
+                           f"loss of the parameters it starts from is {before:.6g}"
+                           + (f" ({losses[0]:.6g} is the loss after the step: {feedback.hint('loss_after_step')})"
+                              if late else ""))
 
 
 @pytest.mark.visible
@@ -404,4 +425,5 @@ def test_no_input_mutation(net, rng):
         after = calls.after(net, "backward", {k: v.copy() for k, v in params.items()}, cache, y.copy())
         if after is not None:
             feedback.unchanged("backward(params, cache, y)", ("params", "cache", "y"), (params, None, y), after)
+            calls.same_again(net, "backward", {k: v.copy() for k, v in params.items()}, cache, y.copy())
     calls.finish()
