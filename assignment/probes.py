@@ -223,14 +223,19 @@ def _diagnosis(student, fn, label, got, kwargs, mistakes, example):
 
 
 @probe
-def backward(student, fn="backward", args=(), expected=None, batch=None, square=False):
+def backward(student, fn="backward", args=(), expected=None, batch=None, square=False, mistakes=()):
     """backward(params, cache, y), with the cache of the student's own forward(params, X), gives the
-    finite differences `expected` for every parameter."""
+    finite differences `expected` for every parameter. mistakes: [[hint id, hint values, {key: what the
+    mistake returns}]] on these inputs (the likely causes)."""
     params, X, y = args
     _, cache = feedback.pair(student.call("forward", params, X), "forward(params, X)", ("output", "cache"))
     grads = feedback.mapping(student.call(fn, params, cache, y), "backward(params, cache, y)", list(params))
     for k in params:
-        feedback.gradient(k, grads[k], expected[k], "backward(params, cache, y)", batch=batch, square=square)
+        try:
+            feedback.gradient(k, grads[k], expected[k], "backward(params, cache, y)", batch=batch, square=square)
+        except feedback.Failure as failure:
+            raise feedback.Failure(str(failure) + feedback.likely_cause(
+                grads[k], [(np.asarray(wrong[k]), hint, values) for hint, values, wrong in mistakes])) from None
 
 
 # -- training ---------------------------------------------------------------------------
@@ -260,9 +265,9 @@ def fit_logreg(student, fn="fit", args=(), kwargs=None, expected=None, batch=Non
     b = feedback.scalar(out[1], "fit(...): b")
     try:
         feedback.gradient("w", -np.asarray(out[0]) / lr, -expected[0] / lr, f"fit(X, y, lr=0.5, epochs={epochs}), "
-                          f"read as -w / lr,", 1e-5, batch=batch)
+                          f"read as -w / lr,", 1e-5, batch=batch, lr=lr)
         feedback.gradient("b", np.array(-b / lr), np.array(-expected[1] / lr), f"fit(X, y, lr=0.5, "
-                          f"epochs={epochs}), read as -b / lr,", 1e-5, batch=batch)
+                          f"epochs={epochs}), read as -b / lr,", 1e-5, batch=batch, lr=lr)
     except feedback.Failure:
         # As in the grader: fit may be right about a wrong forward or backward, which their own
         # checks flag; fit is then judged by whether it follows them.
@@ -312,7 +317,7 @@ def fit_step(student, fn="fit", args=(), kwargs=None, with_sgd_step=False):
     for k in p0:
         feedback.gradient(k, (np.asarray(p0[k]) - np.asarray(p1[k])) / lr, grads[k],
                           f"fit(..., lr={lr}, epochs=1), read as (p0 - p1) / lr and compared with your backward,",
-                          1e-6, batch=len(y))
+                          1e-6, batch=len(y), lr=lr)
 
 
 @probe
