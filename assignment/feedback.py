@@ -267,11 +267,25 @@ def close(got, expected, call, inputs=None, rtol=1e-6, atol=1e-9, shape_strict=T
     return got
 
 
-def scalar(got, call, inputs=None):
-    """Accept a Python or numpy float (or a 0-d array); return a float."""
+def harmless(got, shape):
+    """`got` reshaped to `shape` when it differs from it only by axes of length 1 ((1, H) or (H, 1) for
+    (H,), (1,) for a scalar), else `got` as it is. A slip costs once: a test that *consumes* a value
+    (fit's tests, reading what fit returns) accepts such a representation when the values are right;
+    the test of the function that should have returned the shape charges it."""
+    if isinstance(got, np.ndarray) and got.shape != tuple(shape) and got.size == int(np.prod(shape, dtype=int)) \
+            and [d for d in got.shape if d != 1] == [d for d in shape if d != 1]:
+        return got.reshape(shape)
+    return got
+
+
+def scalar(got, call, inputs=None, consumed=False):
+    """Accept a Python or numpy float (or a 0-d array); return a float. consumed: a value a test reads
+    downstream (see harmless): an array of one element is accepted too."""
     where = _where(call, inputs or {})
     if got is None:
         raise Failure(f"{where}: returned None. {hint('no_return')}")
+    if consumed:
+        got = harmless(got, ())
     if isinstance(got, np.ndarray):
         if got.shape != ():
             raise Failure(f"{where}: expected a single float, got an array of shape {got.shape}")
@@ -409,8 +423,9 @@ def backprop_not_finite_differences(backward_seconds, forward_seconds, call, n_p
                       f"Apply the chain rule layer by layer, reusing what forward stored in the cache")
 
 
-def mapping(got, call, keys, shapes=None):
-    """A dict with exactly `keys` (and, if given, those shapes)."""
+def mapping(got, call, keys, shapes=None, consumed=False):
+    """A dict with exactly `keys` (and, if given, those shapes); returned as it is or, consumed (a value a
+    test reads downstream), as a new dict whose arrays of harmless shapes are reshaped (see harmless)."""
     if got is None:
         raise Failure(f"{call}: returned None. {hint('no_return')}")
     if not isinstance(got, dict):
@@ -421,6 +436,8 @@ def mapping(got, call, keys, shapes=None):
         shown = [re.sub(r"[^A-Za-z0-9_]", "", str(k))[:20] for k in extra[:6]]
         raise Failure(f"{call}: expected keys {list(keys)}; missing {missing}, unexpected {shown}"
                       + (" ..." if len(extra) > 6 else ""))
+    if consumed and shapes is not None:
+        got = {k: harmless(got[k], shapes[k]) for k in keys}
     for k in keys:
         if shapes is not None:
             array(got[k], f"{call}['{k}']", shape=shapes[k])

@@ -246,14 +246,14 @@ def _fit(logreg, X, y, lr, epochs):
     if not isinstance(out, (tuple, list)) or len(out) != 3:
         raise feedback.Failure(f"fit(X, y, lr, epochs): expected a tuple (w, b, losses), got {feedback.fmt(out)}")
     w, b, losses = out
-    w = feedback.array(w, "fit(...): w", shape=(X.shape[1],))
-    b = feedback.scalar(b, "fit(...): b")
+    w = feedback.array(feedback.harmless(w, (X.shape[1],)), "fit(...): w", shape=(X.shape[1],))
+    b = feedback.scalar(b, "fit(...): b", consumed=True)
     if isinstance(losses, np.ndarray):
         losses = list(losses.reshape(-1))
     feedback.that(isinstance(losses, list) and len(losses) == epochs,
                 f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch ({epochs}), got "
                 f"{feedback.fmt(losses)}")
-    return w, b, [feedback.scalar(v, f"fit(...): losses[{i}]") for i, v in enumerate(losses)]
+    return w, b, [feedback.scalar(v, f"fit(...): losses[{i}]", consumed=True) for i, v in enumerate(losses)]
 
 
 def own_loss(logreg, X, y, w, b):
@@ -282,6 +282,23 @@ def follows_own_backward(logreg, X, y, w, b, step_w, step_b):
         return False
     return (relative_error(step_w, dw) < 1e-5 and relative_error(np.array([step_b]), np.array([db])) < 1e-5
             and not np.allclose(dw, 0.0))
+
+
+def follows_wrong_backward(logreg, X, y, lr):
+    """Does fit's first step on (X, y) follow the student's own forward and backward, where those give
+    another gradient than the true one? fit's loop is then right, and what it learns is their mistake,
+    charged by their tests: the training tests do not charge it again (a slip costs once)."""
+    w0 = np.zeros(X.shape[1])
+    try:
+        w1, b1, _ = _fit(logreg, X, y, lr, 1)
+        a = feedback.array(logreg.forward(X, w0, 0.0), "forward", shape=(X.shape[0],))
+        dw, db = feedback.pair(logreg.backward(X, a, y), "backward", ("dw", "db"))
+        dw, db = feedback.array(dw, "backward: dw", shape=w0.shape), feedback.scalar(db, "backward: db")
+    except Exception:  # noqa: BLE001 -- their own tests say what is wrong
+        return False
+    gw, gb = numeric_grads(X, y, w0, 0.0)
+    wrong = relative_error(np.append(dw, db), np.append(gw, gb)) > 1e-5
+    return wrong and follows_own_backward(logreg, X, y, w0, 0.0, -w1 / lr, -b1 / lr)
 
 
 def check_step(logreg, X, y, w, b, step_w, step_b, labels, lr):
@@ -374,9 +391,10 @@ def test_fit_loss_decreases(logreg, rng):
     """fit records one loss per epoch, and the training loss goes down"""
     X, _, _, y = problem(rng, n=10, d=3)
     w, b, losses = _fit(logreg, X, y, 0.1, 50)
-    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0] - 1e-3,
-                f"fit(X, y, lr=0.1, epochs=50): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
-                f"they should decrease")
+    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0] - 1e-3
+                  or follows_wrong_backward(logreg, X, y, 0.1),
+                  f"fit(X, y, lr=0.1, epochs=50): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
+                  f"they should decrease")
     final = oracle.logreg_loss(X, y, w, b)
     close = lambda v: v is not None and abs(losses[-1] - v) < 0.05 * abs(v) + 1e-9  # noqa: E731
     feedback.that(close(final) or close(own_loss(logreg, X, y, w, b)),
@@ -399,10 +417,10 @@ def test_fit_separable_data_needs_bias(logreg):
     X, y = separable_with_bias(seed=7)
     w, b, _ = _fit(logreg, X, y, 0.1, 1000)
     acc = float(np.mean((oracle.logreg_forward(X, w, b) >= 0.5) == y))
-    feedback.that(acc >= 0.95, f"fit(X, y) with the default lr=0.1 and epochs=1000 on 200 separable points "
-                             f"reaches {acc:.0%} training accuracy; expected at least 95%"
-                             + (f". b is still {b:g} after training: {feedback.hint('bias_not_updated')}"
-                                if b == 0 else ""))
+    feedback.that(acc >= 0.95 or follows_wrong_backward(logreg, X, y, 0.1),
+                  f"fit(X, y) with the default lr=0.1 and epochs=1000 on 200 separable points reaches {acc:.0%} "
+                  f"training accuracy; expected at least 95%"
+                  + (f". b is still {b:g} after training: {feedback.hint('bias_not_updated')}" if b == 0 else ""))
 
 
 # -- predict -------------------------------------------------------------
@@ -422,6 +440,16 @@ def test_predict_threshold(logreg):
     feedback.that(got.dtype.kind in "iu",
                 f"predict(X, w, b): expected an integer array (use .astype(int)), got dtype {got.dtype}")
     expected = np.array([0, 0, 0, 1, 1, 1])
+    if not np.array_equal(got, expected):
+        # A slip costs once: labels that threshold the student's own (wrong) forward are right here;
+        # forward's tests charge forward.
+        try:
+            own = feedback.array(logreg.forward(X, w, b), "forward", shape=(6,))
+            if not np.allclose(own, oracle.logreg_forward(X, w, b), rtol=1e-9) \
+                    and np.array_equal(got, (own >= 0.5).astype(np.int64)):
+                return
+        except Exception:  # noqa: BLE001 -- forward's own tests say what is wrong with it
+            pass
     feedback.that(np.array_equal(got, expected),
                 f"predict(X, w, b) with σ(Xw + b) = [0.08, 0.35, 0.40, 0.92, 0.52, 0.5]: expected "
                 f"{feedback.fmt(expected)}, got {feedback.fmt(got)} (label 1 where σ(Xw + b) >= 0.5, 0.5 included)")

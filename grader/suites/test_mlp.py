@@ -424,14 +424,14 @@ def _fit(mlp, X, y, **kwargs):
     out = feedback.pair(mlp.call("fit", X, y, **kwargs), "fit(X, y, ...)", ("params", "history"))
     params, history = out
     sizes = kwargs.get("layer_sizes", MNIST)
-    feedback.mapping(params, "fit(...): params", keys(len(sizes) - 1), shapes(sizes))
+    params = feedback.mapping(params, "fit(...): params", keys(len(sizes) - 1), shapes(sizes), consumed=True)
     if isinstance(history, np.ndarray):
         history = list(history.reshape(-1))
     epochs = kwargs.get("epochs", 5)
     feedback.that(isinstance(history, list) and len(history) == epochs,
                 f"fit(X, y, epochs={epochs}): history should hold one mean loss per epoch, got "
                 f"{feedback.fmt(history)}")
-    return params, [feedback.scalar(v, f"fit(...): history[{i}]") for i, v in enumerate(history)]
+    return params, [feedback.scalar(v, f"fit(...): history[{i}]", consumed=True) for i, v in enumerate(history)]
 
 
 def own_step(mlp, params, X, y, lr):
@@ -765,8 +765,20 @@ def test_predict(mlp, rng):
     got = feedback.array(mlp.predict(params, X), "predict(params, X)", shape=(6,), inputs={"X": X})
     feedback.that(got.dtype.kind in "iu", f"predict(params, X): expected integer labels, got dtype {got.dtype}")
     expected = np.argmax(oracle.mlp_forward(params, X), axis=1)
+    if not np.array_equal(got, expected) and follows_own_forward(mlp, params, X, got):
+        return              # a slip costs once: forward's tests charge forward
     feedback.that(np.array_equal(got, expected), f"predict(params, X): expected {feedback.fmt(expected)}, "
                                                f"got {feedback.fmt(got)}")
+
+
+def follows_own_forward(mlp, params, X, labels):
+    """Are `labels` the argmax of the student's own forward, where that forward is wrong?"""
+    try:
+        logits = feedback.array(forward_pair(mlp, params, X)[0], "forward", shape=(X.shape[0], params["b3"].shape[0]))
+    except Exception:  # noqa: BLE001 -- forward's own tests say what is wrong with it
+        return False
+    return not np.allclose(logits, oracle.mlp_forward(params, X), rtol=1e-9, atol=1e-12) \
+        and np.array_equal(labels, np.argmax(logits, axis=1))
 
 
 @pytest.mark.last

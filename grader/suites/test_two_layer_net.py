@@ -242,13 +242,13 @@ def _fit(net, X, y, **kwargs):
     params, losses = out
     d, k = X.shape[1], y.shape[1]
     h = kwargs.get("n_hidden", 4)
-    feedback.mapping(params, "fit(...): params", KEYS, shapes(d, h, k))
+    params = feedback.mapping(params, "fit(...): params", KEYS, shapes(d, h, k), consumed=True)
     if isinstance(losses, np.ndarray):
         losses = list(losses.reshape(-1))
     epochs = kwargs.get("epochs", 5000)
     feedback.that(isinstance(losses, list) and len(losses) == epochs,
                 f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, got {feedback.fmt(losses)}")
-    return params, [feedback.scalar(v, f"fit(...): losses[{i}]") for i, v in enumerate(losses)]
+    return params, [feedback.scalar(v, f"fit(...): losses[{i}]", consumed=True) for i, v in enumerate(losses)]
 
 
 def own_loss(net, params, X, y):
@@ -399,8 +399,21 @@ def public_predict(net):
 def test_predict(net, rng):
     """predict returns the network output ŷ"""
     params, X, _ = problem(rng, n=4)
-    feedback.close(net.predict(params, X), oracle.two_layer_forward(params, X), "predict(params, X)",
-                 {"params": params, "X": X}, rtol=1e-9)
+    got = net.predict(params, X)
+    try:
+        feedback.close(got, oracle.two_layer_forward(params, X), "predict(params, X)", {"params": params, "X": X},
+                       rtol=1e-9)
+    except feedback.Failure:
+        # A slip costs once: predict that returns what the student's own (wrong) forward gives is right;
+        # forward's tests charge forward.
+        try:
+            own = feedback.array(forward_pair(net, params, X)[0], "forward", shape=(4, params["W2"].shape[0]))
+        except Exception:  # noqa: BLE001 -- forward's own tests say what is wrong with it
+            own = None
+        if own is None or not (isinstance(got, np.ndarray) and got.shape == own.shape
+                               and np.allclose(got, own, rtol=1e-9)
+                               and not np.allclose(own, oracle.two_layer_forward(params, X), rtol=1e-9)):
+            raise
 
 
 @pytest.mark.last
