@@ -335,7 +335,14 @@ def test_fit_first_step(logreg, rng):
                ("fit(X, y, lr=0.5, epochs=1), read as -w / lr,", "fit(X, y, lr=0.5, epochs=1), read as -b / lr,"), lr)
 
 
-@pytest.mark.visible
+def public_fit_loss_before_step(logreg):
+    """fit records each epoch's loss before its update"""
+    d = public_problem()
+    probes.loss_not_after_step(logreg, args=(d["X"], d["y"]), kwargs={"lr": 0.5, "epochs": 1},
+                               after=oracle.logreg_loss(d["X"], d["y"], *d["step1"]))
+
+
+@covered_by(public_fit_loss_before_step)
 @pytest.mark.points(0.5)
 def test_fit_records_loss_before_step(logreg, rng):
     """fit records each epoch's loss before its update (losses[0] is the loss at w = 0, b = 0)"""
@@ -364,7 +371,14 @@ def test_fit_second_step(logreg, rng):
                ("fit(..., epochs=2) compared with epochs=1",) * 2, lr)
 
 
-@pytest.mark.visible
+def public_fit_integer_inputs(logreg):
+    """fit accepts integer X and y"""
+    r = rng_for("logistic regression: integer inputs")
+    X, y = r.integers(0, 3, size=(6, 3)), np.array([1, 0, 1, 1, 0, 1])
+    probes.integer_inputs(logreg, fn="fit", args=(X, y), kwargs={"lr": 0.5, "epochs": 3}, argnames=("X", "y"))
+
+
+@covered_by(public_fit_integer_inputs)
 @pytest.mark.points(0.5)
 def test_fit_accepts_integer_inputs(logreg, rng):
     """fit accepts integer X and y, and trains on them as on their float copies"""

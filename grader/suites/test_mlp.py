@@ -612,7 +612,13 @@ def test_fit_shuffled_minibatch_epoch(mlp, rng):
     _two_epochs(mlp, X, y, starts, orders, factors)
 
 
-@pytest.mark.visible
+def public_fit_same_seed(mlp):
+    """fit gives the same result for the same seed, twice in one process"""
+    probes.same_seed(mlp, fn="fit", args=(public_problem()["X_epochs"], np.array([0, 1, 2, 1, 0])),
+                     kwargs={"layer_sizes": (4, 5, 3), "epochs": 3, "batch_size": 2, "lr": 0.5, "seed": 7})
+
+
+@covered_by(public_fit_same_seed)
 @pytest.mark.points(0.5)
 def test_fit_same_seed_same_result(mlp, rng):
     """fit gives the same result for the same seed, twice in one process (the seed reaches every random draw)"""
@@ -779,6 +785,12 @@ def follows_own_forward(mlp, params, X, labels):
         return False
     return not np.allclose(logits, oracle.mlp_forward(params, X), rtol=1e-9, atol=1e-12) \
         and np.array_equal(labels, np.argmax(logits, axis=1))
+
+
+def public_backward_cache(mlp):
+    """backward leaves the cache as forward returned it (twice on one cache, the same gradients)"""
+    d = public_problem()
+    probes.backward_twice(mlp, args=(d["params"], d["X"], d["y"]))
 
 
 @pytest.mark.last

@@ -280,6 +280,35 @@ def follows_own_backward(net, params, X, y, step):
         not all(np.allclose(grads[k], 0.0) for k in KEYS)
 
 
+def follows_wrong_backward(net, X, y, seed=0):
+    """Does fit's first step on (X, y) follow the student's own forward and backward, where those give
+    another gradient than the true one? fit's loop is then right, and what it learns is their mistake,
+    charged by their tests: the training tests do not charge it again (a slip costs once)."""
+    try:
+        p0, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=seed)
+        p1, _ = _fit(net, X, y, n_hidden=4, lr=0.5, epochs=1, seed=seed)
+        _, cache = forward_pair(net, p0, X)
+        grads = feedback.mapping(net.backward(p0, cache, y), "backward", KEYS, {k: np.shape(p0[k]) for k in KEYS})
+    except Exception:  # noqa: BLE001 -- their own tests say what is wrong
+        return False
+    true = {k: param_gradient(partial(oracle.two_layer_loss, X=X, y=y), p0, k) for k in KEYS}
+    wrong = any(relative_error(np.asarray(grads[k], dtype=np.float64), true[k]) > 1e-5 for k in KEYS)
+    return wrong and follows_own_backward(net, p0, X, y, {k: (p0[k] - p1[k]) / 0.5 for k in KEYS})
+
+
+def backward_is_wrong(net, rng):
+    """Does the student's backward (with their forward's cache) differ from finite differences?"""
+    params, X, y = problem(rng)
+    try:
+        _, cache = forward_pair(net, params, X)
+        grads = gradient_dict(net.backward(params, cache, y))
+        return any(relative_error(np.asarray(grads[k], dtype=np.float64),
+                                  param_gradient(partial(oracle.two_layer_loss, X=X, y=y), params, k)) > 1e-5
+                   for k in KEYS)
+    except Exception:  # noqa: BLE001 -- a backward that raises is wrong too
+        return True
+
+
 def public_fit_step(net):
     """fit's first epoch is one gradient step of your backward"""
     d = public_problem()
@@ -351,9 +380,9 @@ def test_fit_loss_decreases(net, rng):
     """fit records one loss per epoch, and the loss goes down"""
     X, y = rng.normal(size=(8, 2)), rng.uniform(size=(8, 1))
     params, losses = _fit(net, X, y, n_hidden=3, lr=0.5, epochs=200, seed=1)
-    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0],
-                f"fit(X, y, lr=0.5, epochs=200): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
-                f"they should decrease")
+    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0] or follows_wrong_backward(net, X, y, seed=1),
+                  f"fit(X, y, lr=0.5, epochs=200): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
+                  f"they should decrease")
     final = oracle.two_layer_loss(params, X, y)
     close = lambda v: v is not None and abs(losses[-1] - v) <= 0.05 * abs(v) + 1e-9  # noqa: E731
     feedback.that(close(final) or close(own_loss(net, params, X, y)),
@@ -380,8 +409,15 @@ def test_fit_learns_xor(net):
         pred = oracle.two_layer_forward(params, XOR_X)
         solved.append(bool(np.all((pred >= 0.5) == (XOR_Y >= 0.5))))
         stuck += bool(np.all(np.abs(pred - 0.5) < 0.05))
-    hint = (f" For {stuck} seed(s) every output stayed within 0.05 of 0.5: {feedback.hint('init_too_small')}."
-            if stuck else "")
+    if sum(solved) >= 3 or follows_wrong_backward(net, XOR_X, XOR_Y):
+        return
+    # The likely cause: backward, when it is wrong (fit learns what it says); else, outputs stuck at 0.5
+    # point to the initialisation's scale.
+    if backward_is_wrong(net, np.random.default_rng(2718)):
+        hint = f" Likely cause: {feedback.hint('backward_first')} (see the tests of backward)."
+    else:
+        hint = (f" For {stuck} seed(s) every output stayed within 0.05 of 0.5: {feedback.hint('init_too_small')}."
+                if stuck else "")
     feedback.that(sum(solved) >= 3, f"fit(XOR) with the default hyperparameters solved XOR for "
                                   f"{sum(solved)} of seeds 0-4 ({solved}); expected at least 3." + hint)
 
@@ -414,6 +450,12 @@ def test_predict(net, rng):
                                and np.allclose(got, own, rtol=1e-9)
                                and not np.allclose(own, oracle.two_layer_forward(params, X), rtol=1e-9)):
             raise
+
+
+def public_backward_cache(net):
+    """backward leaves the cache as forward returned it (twice on one cache, the same gradients)"""
+    d = public_problem()
+    probes.backward_twice(net, args=(d["params"], d["X"], d["y"]))
 
 
 @pytest.mark.last
