@@ -148,6 +148,12 @@ def test_every_likely_cause_is_meant_for_some_bug():
 # name in grader/authoring/clauses.py, the module's own clauses included) plus SLIP_CAP: the rule the
 # README and the handout state. Measured on the catalog at issue 19 (see catalog/scores.py).
 SLIP_CAP = 2.0
+# Bugs that still cost more, and why: each a known gap, strict (an entry that comes within the cap fails,
+# so that it is removed). Their common cause: fit crashes or returns parameters of the wrong shape when a
+# function it calls returns a wrong shape, and a test that cannot run fit cannot grade it; the remedy the
+# issue names, "not graded: depends on <test>, which failed", is not built yet.
+SLIP_EXCEPTIONS = {
+}
 
 
 def _edited_functions(bug):
@@ -199,6 +205,10 @@ def test_a_slip_costs_once(bug, bug_grades):
     function_of = _test_function_of(bug.part)
     beyond = {t["name"]: t["max_score"] - t["score"] for t in result["tests"]
               if t["score"] < t["max_score"] and function_of(t["name"]) not in aimed}
+    if bug.name in SLIP_EXCEPTIONS:
+        assert sum(beyond.values()) > SLIP_CAP, (f"bug {bug.part}/{bug.name} now costs {sum(beyond.values()):g} "
+                                                 f"beyond its function's tests: remove it from SLIP_EXCEPTIONS")
+        return
     assert sum(beyond.values()) <= SLIP_CAP, (
         f"bug {bug.part}/{bug.name} ({bug.story}) loses {sum(beyond.values()):g} points in tests not aimed at "
         f"{sorted(_edited_functions(bug), key=str)} (cap {SLIP_CAP:g}): {beyond}")

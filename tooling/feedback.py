@@ -35,7 +35,7 @@ HINTS = {
     "half": "half the right size",
     "all_zeros": "is a term missing, or is the result never written?",
     "no_step": ("fit returned the parameters it started from: it took no step (is the result of the update "
-                "assigned back to the parameters?)"),
+                "assigned back to the parameters, and is a batch smaller than batch_size still used?)"),
     "lr_twice": "is the learning rate applied twice (once in fit and again in the update)?",
     "broadcast_column": ("a − y broadcast to shape (N, N): a and y must both have shape (N,) (is one of them a "
                          "column vector?)"),
@@ -72,6 +72,7 @@ HINTS = {
     "epoch_mean_loss": "history should hold each epoch's mean loss",
     "history_per_epoch": "start a new list of batch losses every epoch",
     "backward_first": "your backward does not match finite differences, and fit follows it: fix backward first",
+    "softmax_first": "your softmax is wrong, and backward and fit use it: fix softmax first",
     "sgd_step_first": "your sgd_step does not return p − lr·dp, and fit uses it: fix sgd_step first",
     "loss_after_step": "record the loss before the update (each epoch: forward, record the loss, backward, update)",
     "integer_inputs": ("integer inputs must work too: create the weights as floats (np.zeros(D), not "
