@@ -127,6 +127,23 @@ def test_likely_causes_are_right_or_silent(bug, bug_grades):
 
 # Hints that no catalog bug triggers, and why (each a promise to add a bug when one is realistic).
 UNEXERCISED_HINTS = {
+    "all_zeros": "no catalog bug returns an all-zero gradient; a fit that takes no step names no_step instead",
+    "backward_first": "named when fit does not learn and does not follow a wrong backward; every catalog bug with "
+                      "a wrong backward has a fit that follows it (and the XOR hint is silent on a wrong forward)",
+    "sgd_step_first": "as backward_first, for sgd_step: the catalog's sgd_step bugs have a fit that follows them",
+    "factor_two": "a factor 2 counted twice: no catalog bug has it",
+    "half": "half the gradient without a square in the loss: no catalog bug has it",
+    "finite_differences": "a backward by finite differences has right values; no catalog bug is one",
+    "init_symmetric": "the catalog's init_all_ones fails the other-seed check first, before the symmetry check",
+    "leaky_ignores_alpha": "a mistake of the activations' backward table (grader/suites/mistakes.py) no bug has yet",
+    "relu_times_x": "a mistake of the activations' backward table (grader/suites/mistakes.py) no bug has yet",
+    "sigmoid_only": "a mistake of the activations' backward table (grader/suites/mistakes.py) no bug has yet",
+    "tanh_not_squared": "a mistake of the activations' backward table (grader/suites/mistakes.py) no bug has yet",
+    "no_return": "the untouched starter and the partial example name it (tests/test_public_checks.py), not the "
+                 "catalog of finished submissions",
+    "not_implemented": "the untouched starter names it (tests/test_public_checks.py), not the catalog",
+    "shuffle_X_and_y": "its text is part of fit_step_first's, which is what the catalog's fit_shuffles_X_not_y names",
+    "transposed": "named for square matrices only; the catalog's dW2_transposed is (H, K) for (K, H): its shape fails",
 }
 
 
@@ -153,6 +170,17 @@ SLIP_CAP = 2.0
 # function it calls returns a wrong shape, and a test that cannot run fit cannot grade it; the remedy the
 # issue names, "not graded: depends on <test>, which failed", is not built yet.
 SLIP_EXCEPTIONS = {
+    "backward_y_as_column": "backward's dw of shape (D, N) makes fit's w (D, N): fit's tests cannot read it",
+    "dW2_transposed": "backward's dW2 of shape (H, K) breaks fit's update: fit raises",
+    "backward_omits_biases": "backward's dict without b1, b2: fit's update raises",
+    "db2_not_reduced": "backward's db2 of shape (N, K) makes fit's b2 (N, K): fit's tests cannot read it",
+    "forward_without_biases": "fit starts from zero biases, where the student's forward agrees with the true one, "
+                              "so fit cannot be shown to follow it; without biases XOR cannot be learnt",
+    "softmax_normalises_axis0": "backward calls the student's softmax, and backward's tests check the true gradient",
+    "backward_relu_of_wrong_layer": "relu' of the wrong layer has the wrong shape in fit's small nets: fit raises",
+    "forward_missing_relu": "backward's tests and fit's epoch test use the cache and steps of the student's forward",
+    "init_fixed_depth_three": "fit's two-layer nets get three layers' parameters: fit's tests cannot read them",
+    "init_all_ones": "the accuracy test is what judges init_params's scale (the docstring's He advice is a note)",
 }
 
 

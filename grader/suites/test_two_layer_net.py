@@ -296,6 +296,16 @@ def follows_wrong_backward(net, X, y, seed=0):
     return wrong and follows_own_backward(net, p0, X, y, {k: (p0[k] - p1[k]) / 0.5 for k in KEYS})
 
 
+def forward_is_wrong(net, rng):
+    """Does the student's forward differ from the network's output (or fail)?"""
+    params, X, _ = problem(rng)
+    try:
+        yhat = feedback.array(forward_pair(net, params, X)[0], "forward", shape=(X.shape[0], params["W2"].shape[0]))
+        return not np.allclose(yhat, oracle.two_layer_forward(params, X), rtol=1e-9, atol=1e-12)
+    except Exception:  # noqa: BLE001
+        return True
+
+
 def backward_is_wrong(net, rng):
     """Does the student's backward (with their forward's cache) differ from finite differences?"""
     params, X, y = problem(rng)
@@ -411,9 +421,12 @@ def test_fit_learns_xor(net):
         stuck += bool(np.all(np.abs(pred - 0.5) < 0.05))
     if sum(solved) >= 3 or follows_wrong_backward(net, XOR_X, XOR_Y):
         return
-    # The likely cause: backward, when it is wrong (fit learns what it says); else, outputs stuck at 0.5
-    # point to the initialisation's scale.
-    if backward_is_wrong(net, np.random.default_rng(2718)):
+    # The likely cause: none named when forward is wrong (its tests say how); backward, when it is wrong
+    # (fit learns what it says); else, outputs stuck at 0.5 point to the initialisation's scale.
+    check = np.random.default_rng(2718)
+    if forward_is_wrong(net, check):
+        hint = ""
+    elif backward_is_wrong(net, check):
         hint = f" Likely cause: {feedback.hint('backward_first')} (see the tests of backward)."
     else:
         hint = (f" For {stuck} seed(s) every output stayed within 0.05 of 0.5: {feedback.hint('init_too_small')}."
