@@ -333,7 +333,7 @@ def fit_logreg(student, fn="fit", args=(), kwargs=None, expected=None, batch=Non
     losses = out[2]
     feedback.that(len(losses) == epochs, f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, "
                                          f"got {feedback.fmt(losses)}")
-    b = feedback.scalar(out[1], "fit(...): b")
+    b = feedback.scalar(out[1], "fit(...): b", consumed=True)
     try:
         feedback.gradient("w", -np.asarray(out[0]) / lr, -expected[0] / lr, f"fit(X, y, lr=0.5, epochs={epochs}), "
                           f"read as -w / lr,", 1e-5, batch=batch, lr=lr)
@@ -386,7 +386,8 @@ def fit_step(student, fn="fit", args=(), kwargs=None, with_sgd_step=False):
         except Exception:  # noqa: BLE001 -- sgd_step's own check says what is wrong with it
             pass
     for k in p0:
-        feedback.gradient(k, (np.asarray(p0[k]) - np.asarray(p1[k])) / lr, grads[k],
+        step = feedback.harmless((np.asarray(p0[k]) - np.asarray(p1[k])) / lr, np.shape(grads[k]))
+        feedback.gradient(k, step, grads[k],
                           f"fit(..., lr={lr}, epochs=1), read as (p0 - p1) / lr and compared with your backward,",
                           1e-6, batch=len(y), lr=lr)
 
