@@ -131,6 +131,7 @@ UNEXERCISED_HINTS = {
     "backward_first": "named when fit does not learn and does not follow a wrong backward; every catalog bug with "
                       "a wrong backward has a fit that follows it (and the XOR hint is silent on a wrong forward)",
     "sgd_step_first": "as backward_first, for sgd_step: the catalog's sgd_step bugs have a fit that follows them",
+    "softmax_first": "as backward_first, for softmax: the catalog's softmax bug has a fit that follows it",
     "factor_two": "a factor 2 counted twice: no catalog bug has it",
     "half": "half the gradient without a square in the loss: no catalog bug has it",
     "finite_differences": "a backward by finite differences has right values; no catalog bug is one",
