@@ -34,6 +34,11 @@ HINTS = {
     "factor_two": "is a factor of 2 counted twice?",
     "half": "half the right size",
     "all_zeros": "is a term missing, or is the result never written?",
+    "no_step": ("fit returned the parameters it started from: it took no step (is the result of the update "
+                "assigned back to the parameters, and is a batch smaller than batch_size still used?)"),
+    "lr_twice": "is the learning rate applied twice (once in fit and again in the update)?",
+    "broadcast_column": ("a − y broadcast to shape (N, N): a and y must both have shape (N,) (is one of them a "
+                         "column vector?)"),
     "transposed": "It matches the transpose: dW must line up with W, shape (out, in)",
     "no_return": "Did you forget a return statement?",
     "finite_differences": "that looks like finite differences, not backpropagation",
@@ -44,6 +49,8 @@ HINTS = {
     "sigmoid_only": "it multiplies by σ(x) only; σ'(x) = σ(x)(1 − σ(x))",
     "tanh_squares_x": "1 − tanh²(x) squares tanh(x), not x",
     "tanh_not_squared": "1 − tanh²(x) squares tanh(x)",
+    "sigma_prime_at_activation": ("σ' is evaluated at the activation σ(z), not at the pre-activation z: "
+                                  "sigmoid_backward(dout, x) takes the x that was given to sigmoid"),
     "relu_mask_reversed": "the mask is reversed: the gradient flows where x > 0",
     "relu_mask_on_dout": "the mask must come from the input x, not from dout",
     "relu_times_x": "it multiplies by x; relu'(x) is 1 where x > 0",
@@ -67,7 +74,15 @@ HINTS = {
     "epoch_mean_loss": "history should hold each epoch's mean loss",
     "history_per_epoch": "start a new list of batch losses every epoch",
     "backward_first": "your backward does not match finite differences, and fit follows it: fix backward first",
+    "softmax_first": "your softmax is wrong, and backward and fit use it: fix softmax first",
     "sgd_step_first": "your sgd_step does not return p − lr·dp, and fit uses it: fix sgd_step first",
+    "loss_after_step": "record the loss before the update (each epoch: forward, record the loss, backward, update)",
+    "integer_inputs": ("integer inputs must work too: create the weights as floats (np.zeros(D), not "
+                       "np.zeros_like(X[0])) and never update an integer array in place"),
+    "cache_modified": ("backward must leave the cache as forward returned it: compute new arrays "
+                       "(d = 2 * (yhat - y) / n, not yhat -= y)"),
+    "not_reproducible": ("the same seed must give the same result: draw every random number (the shuffling too) "
+                         "from np.random.default_rng(seed), never from np.random's global generator"),
     "fit_step_first": ("fit's step on one full batch is not the step of your own backward and sgd_step: "
                        "shuffle X and y together with one permutation, and step once per batch"),
 }
@@ -258,11 +273,25 @@ def close(got, expected, call, inputs=None, rtol=1e-6, atol=1e-9, shape_strict=T
     return got
 
 
-def scalar(got, call, inputs=None):
-    """Accept a Python or numpy float (or a 0-d array); return a float."""
+def harmless(got, shape):
+    """`got` reshaped to `shape` when it differs from it only by axes of length 1 ((1, H) or (H, 1) for
+    (H,), (1,) for a scalar), else `got` as it is. A slip costs once: a test that *consumes* a value
+    (fit's tests, reading what fit returns) accepts such a representation when the values are right;
+    the test of the function that should have returned the shape charges it."""
+    if isinstance(got, np.ndarray) and got.shape != tuple(shape) and got.size == int(np.prod(shape, dtype=int)) \
+            and [d for d in got.shape if d != 1] == [d for d in shape if d != 1]:
+        return got.reshape(shape)
+    return got
+
+
+def scalar(got, call, inputs=None, consumed=False):
+    """Accept a Python or numpy float (or a 0-d array); return a float. consumed: a value a test reads
+    downstream (see harmless): an array of one element is accepted too."""
     where = _where(call, inputs or {})
     if got is None:
         raise Failure(f"{where}: returned None. {hint('no_return')}")
+    if consumed:
+        got = harmless(got, ())
     if isinstance(got, np.ndarray):
         if got.shape != ():
             raise Failure(f"{where}: expected a single float, got an array of shape {got.shape}")
@@ -283,12 +312,15 @@ def scalar_close(got, expected, call, inputs=None, rtol=1e-6, atol=1e-9, batch=N
     return value
 
 
-def ratio_hint(got, expected, batch=None, outputs=None, kind="gradient", square=False):
+def ratio_hint(got, expected, batch=None, outputs=None, kind="gradient", square=False, lr=None):
     """A targeted hint when `got` is a simple multiple of `expected`.
 
     kind: "gradient" or "loss". batch: N of the batch. outputs: K, the number of
     outputs summed over (MSE). square: the loss is a square, so a missing 2 in
-    its derivative is a likely cause of a factor 1/2.
+    its derivative is a likely cause of a factor 1/2. lr: `got` is a gradient read
+    off a training step, (p0 - p1) / lr: all zeros is then a step never taken, and a
+    factor lr a learning rate applied twice (unless lr is also another candidate's
+    factor: a hint that could name either cause names none).
     """
     g = np.ravel(np.asarray(got, dtype=np.float64))
     e = np.ravel(np.asarray(expected, dtype=np.float64))
@@ -298,7 +330,7 @@ def ratio_hint(got, expected, batch=None, outputs=None, kind="gradient", square=
     if ne < 1e-300:
         return ""
     if float(g @ g) < 1e-24 * ne:
-        return f". It is all zeros: {hint('all_zeros')}"
+        return f". It is all zeros: {hint('no_step' if lr else 'all_zeros')}"
     c = float(g @ e) / ne
     residual = np.linalg.norm(g - c * e) / (np.linalg.norm(g) + 1e-300)
     if residual > 1e-3:
@@ -327,6 +359,11 @@ def ratio_hint(got, expected, batch=None, outputs=None, kind="gradient", square=
         candidates.append((2.0, f"twice too large: {hint('factor_two')}"))
         if not any(abs(0.5 - f) < 1e-9 for f, _ in candidates):
             candidates.append((0.5, hint("half")))
+    if lr:
+        others = len(candidates)
+        candidates = [(f, t) for f, t in candidates if abs(f - lr) > 1e-3 * abs(lr)]
+        if len(candidates) == others:
+            candidates.append((lr, f"{lr:g} times the gradient, and {lr:g} is the learning rate: {hint('lr_twice')}"))
     for factor, text in candidates:
         if abs(c - factor) <= 1e-3 * abs(factor):
             return f". It looks {text}"
@@ -342,17 +379,23 @@ def step_hint(p, g, new, lr):
     return ratio_hint(step, g, kind="step").replace(". It looks", ". The step p − new looks", 1)
 
 
-def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None, square=False):
+def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None, square=False, lr=None):
     """Compare an analytic gradient with the grader's finite differences.
 
-    The relative error is ‖a − n‖ / (‖a‖ + ‖n‖) over the whole tensor.
+    The relative error is ‖a − n‖ / (‖a‖ + ‖n‖) over the whole tensor. lr: the gradient was read off a
+    training step with this learning rate (see ratio_hint).
     """
     numeric = np.asarray(numeric, dtype=np.float64)
-    got = array(analytic, f"{call}['{param}']" if param else call, shape=numeric.shape, inputs=inputs)
+    try:
+        got = array(analytic, f"{call}['{param}']" if param else call, shape=numeric.shape, inputs=inputs)
+    except Failure as failure:
+        if batch and batch > 1 and broadcast_shape(analytic, numeric.shape, batch):
+            raise Failure(f"{failure}: {hint('broadcast_column')}") from None
+        raise
     finite(got, f"{call}['{param}']" if param else call, inputs)
     err = relative_error(got, numeric)
     if err > limit:
-        extra = ratio_hint(got, numeric, batch, square=square)
+        extra = ratio_hint(got, numeric, batch, square=square, lr=lr)
         if not extra and got.ndim == 2 and got.shape[0] == got.shape[1] \
                 and relative_error(got.T, numeric) < limit:
             extra = f". {HINTS['transposed']}"
@@ -360,6 +403,12 @@ def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None
         raise Failure(f"{label} from {call} does not match finite differences: relative error "
                       f"{err:.2g} (limit {limit:g}){extra}")
     return err
+
+
+def broadcast_shape(got, shape, batch):
+    """Is `got` shaped like a value of `shape` with an extra axis of the batch size (dw of shape (D, N) for
+    (D,)): what a − y of shape (N, N), from a column vector, gives?"""
+    return isinstance(got, np.ndarray) and len(shape) == 1 and shape[0] != batch and got.shape == (shape[0], batch)
 
 
 BACKPROP_RATIO = 50
@@ -380,8 +429,9 @@ def backprop_not_finite_differences(backward_seconds, forward_seconds, call, n_p
                       f"Apply the chain rule layer by layer, reusing what forward stored in the cache")
 
 
-def mapping(got, call, keys, shapes=None):
-    """A dict with exactly `keys` (and, if given, those shapes)."""
+def mapping(got, call, keys, shapes=None, consumed=False):
+    """A dict with exactly `keys` (and, if given, those shapes); returned as it is or, consumed (a value a
+    test reads downstream), as a new dict whose arrays of harmless shapes are reshaped (see harmless)."""
     if got is None:
         raise Failure(f"{call}: returned None. {hint('no_return')}")
     if not isinstance(got, dict):
@@ -392,6 +442,8 @@ def mapping(got, call, keys, shapes=None):
         shown = [re.sub(r"[^A-Za-z0-9_]", "", str(k))[:20] for k in extra[:6]]
         raise Failure(f"{call}: expected keys {list(keys)}; missing {missing}, unexpected {shown}"
                       + (" ..." if len(extra) > 6 else ""))
+    if consumed and shapes is not None:
+        got = {k: harmless(got[k], shapes[k]) for k in keys}
     for k in keys:
         if shapes is not None:
             array(got[k], f"{call}['{k}']", shape=shapes[k])

@@ -95,6 +95,9 @@ def backward(params, cache, y):
         dL/dWˡ = (dL/dzˡ)ᵀ hˡ⁻¹      dL/dbˡ = Σ_rows dL/dzˡ
         dL/dhˡ⁻¹ = dL/dzˡ Wˡ         dL/dzˡ⁻¹ = relu'(zˡ⁻¹) · dL/dhˡ⁻¹
 
+    It must not modify params, y or anything in cache: called twice on the
+    same cache, it returns the same gradients.
+
     Args:
         params: dict with 'W1', 'b1', ..., 'WL', 'bL'.
         cache: what forward(params, X) returned as its cache.
@@ -138,7 +141,8 @@ def fit(X, y, layer_sizes=(784, 128, 256, 10), epochs=5, batch_size=64, lr=0.1, 
         epochs: int, passes over the data.
         batch_size: int, rows per minibatch (the last one may be smaller).
         lr: float, the learning rate.
-        seed: int, seeds both the initialisation and the shuffling.
+        seed: int, seeds both the initialisation and the shuffling: the same
+            seed gives the same result, every time.
         verbose: progress output (not graded). True prints one line per
             epoch, e.g. `epoch 3/20: loss 0.2718 (4.1 s)` (the epoch's mean
             loss, seconds since the start); False prints nothing; None prints

@@ -190,6 +190,77 @@ def _copy(value):
     return np.copy(value) if isinstance(value, np.ndarray) else value
 
 
+def _same_numbers(a, b):
+    """Are a and b the same numbers (nested tuples, lists and dicts of arrays and floats), to 1e-9?"""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b) and all(
+            _same_numbers(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b) and all(
+            _same_numbers(x, y) for x, y in zip(a, b))
+    try:
+        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True))
+
+
+# -- promises of issue 19 (the hidden tests that check them give the same messages) --------
+@probe
+def backward_twice(student, fn="backward", args=()):
+    """backward(params, cache, y), called twice on one cache from the student's forward(params, X), gives
+    the same gradients twice: it leaves the cache as forward returned it."""
+    params, X, y = args
+    _, cache = feedback.pair(student.call("forward", params, X), "forward(params, X)", ("output", "cache"))
+    first = student.call(fn, _copy(params), cache, _copy(y))
+    again = student.call(fn, _copy(params), cache, _copy(y))
+    feedback.that(_same_numbers(first, again),
+                  f"{fn}(params, cache, y) returned other gradients when called a second time with the same "
+                  f"cache (and equal params and y): the first call changed what forward put in the cache; "
+                  f"{feedback.hint('cache_modified')}")
+
+
+@probe
+def same_seed(student, fn="fit", args=(), kwargs=None):
+    """fn(*args, **kwargs) twice in one process gives the same result (the seed reaches every random draw)."""
+    first = student.call(fn, *args, **kwargs)
+    again = student.call(fn, *args, **kwargs)
+    feedback.that(_same_numbers(first, again), f"{_label(fn, ('X', 'y'), kwargs)} gave different results on two "
+                                               f"calls in the same process: {feedback.hint('not_reproducible')}")
+
+
+@probe
+def integer_inputs(student, fn="fit", args=(), kwargs=None, argnames=()):
+    """fn with integer arrays (args) gives what it gives on their float copies."""
+    label = f"{_label(fn, argnames, kwargs)} with integer {' and '.join(argnames)}"
+    expected = student.call(fn, *[a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in args], **kwargs)
+    try:
+        got = student.call(fn, *args, **kwargs)
+    except feedback.Failure:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- the student's error, told with its cause
+        raise feedback.Failure(f"{label}: {exc}; {feedback.hint('integer_inputs')}") from None
+    feedback.that(_same_numbers(got, expected), f"{label} returned other numbers than on the same values as floats; "
+                                                f"{feedback.hint('integer_inputs')}")
+
+
+@probe
+def loss_not_after_step(student, fn="fit", args=(), kwargs=None, at=2, after=None):
+    """fit(..., epochs=1)'s losses (item `at` of what it returns) do not start with `after`, the loss after
+    the step: each epoch records its loss before the update. (A loss of the student's own, right or not,
+    is judged by the checks of their loss function.)"""
+    out = student.call(fn, *args, **kwargs)
+    feedback.that(isinstance(out, (tuple, list)) and len(out) > at, f"{_label(fn, ('X', 'y'), kwargs)}: expected a "
+                                                                    f"tuple, got {feedback.fmt(out)}")
+    losses = out[at]
+    feedback.that(isinstance(losses, (list, tuple, np.ndarray)) and len(losses) >= 1,
+                  f"fit(...): expected a list of losses, got {feedback.fmt(losses)}")
+    first = feedback.scalar(losses[0], "fit(...): losses[0]", consumed=True)
+    feedback.that(not np.isclose(first, after, rtol=1e-6),
+                  f"{_label(fn, ('X', 'y'), kwargs)}: losses[0] = {first:.6g} is the loss after the step; "
+                  f"{feedback.hint('loss_after_step')}")
+
+
 # -- gradients --------------------------------------------------------------------------
 @probe
 def gradient(student, fn, args=(), kwargs=None, expected=None, argnames=(), param="x", batch=None, limit=1e-6,
@@ -233,14 +304,19 @@ def _diagnosis(student, fn, label, got, kwargs, mistakes, example):
 
 
 @probe
-def backward(student, fn="backward", args=(), expected=None, batch=None, square=False):
+def backward(student, fn="backward", args=(), expected=None, batch=None, square=False, mistakes=()):
     """backward(params, cache, y), with the cache of the student's own forward(params, X), gives the
-    finite differences `expected` for every parameter."""
+    finite differences `expected` for every parameter. mistakes: [[hint id, hint values, {key: what the
+    mistake returns}]] on these inputs (the likely causes)."""
     params, X, y = args
     _, cache = feedback.pair(student.call("forward", params, X), "forward(params, X)", ("output", "cache"))
     grads = feedback.mapping(student.call(fn, params, cache, y), "backward(params, cache, y)", list(params))
     for k in params:
-        feedback.gradient(k, grads[k], expected[k], "backward(params, cache, y)", batch=batch, square=square)
+        try:
+            feedback.gradient(k, grads[k], expected[k], "backward(params, cache, y)", batch=batch, square=square)
+        except feedback.Failure as failure:
+            raise feedback.Failure(str(failure) + feedback.likely_cause(
+                grads[k], [(np.asarray(wrong[k]), hint, values) for hint, values, wrong in mistakes])) from None
 
 
 # -- training ---------------------------------------------------------------------------
@@ -267,12 +343,12 @@ def fit_logreg(student, fn="fit", args=(), kwargs=None, expected=None, batch=Non
     losses = out[2]
     feedback.that(len(losses) == epochs, f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, "
                                          f"got {feedback.fmt(losses)}")
-    b = feedback.scalar(out[1], "fit(...): b")
+    b = feedback.scalar(out[1], "fit(...): b", consumed=True)
     try:
         feedback.gradient("w", -np.asarray(out[0]) / lr, -expected[0] / lr, f"fit(X, y, lr=0.5, epochs={epochs}), "
-                          f"read as -w / lr,", 1e-5, batch=batch)
+                          f"read as -w / lr,", 1e-5, batch=batch, lr=lr)
         feedback.gradient("b", np.array(-b / lr), np.array(-expected[1] / lr), f"fit(X, y, lr=0.5, "
-                          f"epochs={epochs}), read as -b / lr,", 1e-5, batch=batch)
+                          f"epochs={epochs}), read as -b / lr,", 1e-5, batch=batch, lr=lr)
     except feedback.Failure:
         # As in the grader: fit may be right about a wrong forward or backward, which their own
         # checks flag; fit is then judged by whether it follows them.
@@ -320,9 +396,10 @@ def fit_step(student, fn="fit", args=(), kwargs=None, with_sgd_step=False):
         except Exception:  # noqa: BLE001 -- sgd_step's own check says what is wrong with it
             pass
     for k in p0:
-        feedback.gradient(k, (np.asarray(p0[k]) - np.asarray(p1[k])) / lr, grads[k],
+        step = feedback.harmless((np.asarray(p0[k]) - np.asarray(p1[k])) / lr, np.shape(grads[k]))
+        feedback.gradient(k, step, grads[k],
                           f"fit(..., lr={lr}, epochs=1), read as (p0 - p1) / lr and compared with your backward,",
-                          1e-6, batch=len(y))
+                          1e-6, batch=len(y), lr=lr)
 
 
 @probe

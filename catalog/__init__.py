@@ -40,6 +40,7 @@ class Bug:
     edits: tuple              # ((old, new), ...) applied to solutions/<part>.py; each old occurs once
     caught_by: tuple = ()     # substrings of test names that must fail
     hint: str = ""            # substring expected in the output of a failing test
+    causes: tuple = ()        # the likely causes (ids of tooling/feedback.py HINTS) its failures name, exactly
     extra: dict = field(default_factory=dict, compare=False)
 
 

@@ -95,6 +95,9 @@ def backward(params, cache, y):
         dL/dh  = dL/dz2 W2
         dL/dz1 = dL/dh · σ'(z1)         dL/dW1 = (dL/dz1)ᵀ X    dL/db1 = Σ_rows dL/dz1
 
+    It must not modify params, y or anything in cache: called twice on the
+    same cache, it returns the same gradients.
+
     Args:
         params: dict with 'W1', 'b1', 'W2', 'b2'.
         cache: what forward(params, X) returned as its cache.

@@ -1,6 +1,6 @@
 """The same submission gets the same score, the same tests and the same
 messages every time: seeded data per test, a derandomized hypothesis profile,
-single-threaded BLAS, np.random reseeded before every call into student code."""
+single-threaded BLAS, np.random seeded before every call into student code (by the call's position in its test)."""
 from grader.__main__ import EXAMPLES
 from grader.engine.grade import grade
 

@@ -37,7 +37,7 @@ def test_reference_passes_every_public_test(tmp_path):
     pkg = package(tmp_path, sources={m: ROOT / "solutions" / f"{m}.py" for m in MODULES})
     proc = check(pkg)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "All 49 public tests passed. Only the public tests ran here" in proc.stdout
+    assert "All 54 public tests passed. Only the public tests ran here" in proc.stdout
     assert "all tests passed" not in proc.stdout.lower()
 
 
@@ -58,10 +58,10 @@ def test_partial_example_names_what_to_fix(tmp_path):
     proc = check(pkg, "activations", "logistic_regression", "two_layer_net")
     table = {line.split()[0]: line for line in proc.stdout.split("\n\n")[0].splitlines()}
     assert "14/15" in table["activations"] and "tanh_backward matches finite differences" in table["activations"]
-    assert "9/9" in table["logistic_regression"] and table["logistic_regression"].rstrip().endswith("-")
+    assert "11/11" in table["logistic_regression"] and table["logistic_regression"].rstrip().endswith("-")
     assert "two_layer_net: backward matches finite differences" in proc.stdout
     assert "dx from tanh_backward(dout, x) does not match finite differences: relative error" in proc.stdout
-    assert "of 32 public tests passed" in proc.stdout and "run when you submit" in proc.stdout
+    assert "of 35 public tests passed" in proc.stdout and "run when you submit" in proc.stdout
 
 
 def test_a_hanging_part_costs_only_that_part(tmp_path):
@@ -90,7 +90,7 @@ def test_a_function_that_hangs_costs_its_case_and_keeps_what_was_checked(tmp_pat
 def test_a_missing_data_folder_costs_only_the_training_check(tmp_path):
     pkg = package(tmp_path, sources={m: ROOT / "solutions" / f"{m}.py" for m in ("activations", "mlp")})
     proc = check(pkg, "mlp", env=dict(ENV, MLP_KIT_DATA=str(tmp_path / "no-data")))
-    assert "13/14" in proc.stdout, proc.stdout + proc.stderr
+    assert "15/16" in proc.stdout, proc.stdout + proc.stderr
     assert "the check could not run: FileNotFoundError: no train images file in" in proc.stdout
 
 

@@ -1,8 +1,10 @@
-"""Correct alternative: einsum, log1p, loss recorded after the update, z-threshold.
+"""Correct alternative: einsum, log1p, one forward per epoch, z-threshold.
 
 The forward pass uses np.einsum; the BCE clips with eps = 1e-15 and uses
-log1p(−a); fit records the loss of the parameters it has just updated (the
-loss after each step); predict thresholds the logit at 0, which is the same
+log1p(−a); fit records the loss with bce_loss on the one forward pass of the
+epoch, before the update (the docstring's order; until issue 19 this
+alternative recorded the loss after the step, which the docstring does not
+allow: losses[0] must be the loss at w = 0, b = 0); predict thresholds the logit at 0, which is the same
 as σ(z) >= 0.5, and returns int32 labels.
 """
 import numpy as np
@@ -37,9 +39,10 @@ def fit(X, y, lr=0.1, epochs=1000):
     w, b = np.zeros(X.shape[1]), 0.0
     losses = []
     for _ in range(epochs):
-        dw, db = backward(X, forward(X, w, b), y)
+        a = forward(X, w, b)
+        losses.append(bce_loss(a, y))
+        dw, db = backward(X, a, y)
         w, b = w - lr * dw, b - lr * db
-        losses.append(bce_loss(forward(X, w, b), y))   # the loss after the step
     return w, b, losses
 
 

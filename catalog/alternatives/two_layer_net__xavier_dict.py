@@ -1,9 +1,11 @@
-"""Correct alternative: Xavier-uniform init, a dict cache, loss after the update.
+"""Correct alternative: Xavier-uniform init, a dict cache, the loss from the cache.
 
 Weights are drawn from U(−r, r) with r = sqrt(6 / (fan_in + fan_out)) by the
 legacy np.random.RandomState(seed); biases start at a small constant rather
 than 0. The cache is a dict; σ' is written as ŷ (1 − ŷ) from the cached
-activations; fit records the loss after each step.
+activations; fit records the loss of each epoch from the ŷ its forward pass
+cached, before the update (until issue 19 it recorded the loss after the
+step, which the docstring's order does not allow).
 """
 import numpy as np
 
@@ -51,9 +53,9 @@ def fit(X, y, n_hidden=4, lr=2.0, epochs=5000, seed=0):
     losses = []
     for _ in range(epochs):
         _, cache = forward(params, X)
+        losses.append(mse_loss(cache["yhat"], y))
         grads = backward(params, cache, y)
         params = {k: v - lr * grads[k] for k, v in params.items()}
-        losses.append(mse_loss(forward(params, X)[0], y))     # after the update
     return params, losses
 
 

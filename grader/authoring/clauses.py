@@ -141,7 +141,10 @@ CLAUSES = {
         "fit": [
             ("Train by full-batch gradient descent, starting from w = 0, b = 0.", ("test_fit_first_step",)),
             ("Each epoch: forward, record the loss, backward, then w ← w − lr·dL/dw and b ← b − lr·dL/db.",
-             ("test_fit_first_step", "test_fit_second_step", "test_fit_separable_data_needs_bias")),
+             ("test_fit_first_step", "test_fit_second_step", "test_fit_separable_data_needs_bias",
+              "test_fit_records_loss_before_step")),
+            ("Integer X and y (0/1 features, integer labels) must train exactly as their float copies do.",
+             ("test_fit_accepts_integer_inputs",)),
             ("Args: X: np.ndarray of shape (N, D). y: np.ndarray of shape (N,), labels in {0, 1}. lr: float, "
              "the learning rate.", ARG),
             ("epochs: int, the number of gradient steps.", ("test_fit_second_step",)),
@@ -197,6 +200,8 @@ CLAUSES = {
             ("Chain rule, from the output back: dL/dŷ = 2 (ŷ − y) / N dL/dz2 = dL/dŷ · σ'(z2) dL/dW2 = "
              "(dL/dz2)ᵀ h dL/db2 = Σ_rows dL/dz2 dL/dh = dL/dz2 W2 dL/dz1 = dL/dh · σ'(z1) dL/dW1 = (dL/dz1)ᵀ "
              "X dL/db1 = Σ_rows dL/dz1", ("test_backward_gradient", "test_backward_is_backpropagation")),
+            ("It must not modify params, y or anything in cache: called twice on the same cache, it returns the "
+             "same gradients.", ("test_no_input_mutation",)),
             ("Args: params: dict with 'W1', 'b1', 'W2', 'b2'. cache: what forward(params, X) returned as its "
              "cache. y: np.ndarray of shape (N, K), targets.", ARG),
             ("Returns: dict with keys 'W1', 'b1', 'W2', 'b2',", ("test_backward_gradient",)),
@@ -206,7 +211,7 @@ CLAUSES = {
             ("Train by full-batch gradient descent from init_params(D, n_hidden, K, seed).",
              ("test_fit_gradient_step",)),
             ("Each epoch: forward, record the loss, backward, then p ← p − lr·dL/dp for every parameter p.",
-             ("test_fit_gradient_step", "test_fit_loss_decreases")),
+             ("test_fit_gradient_step", "test_fit_loss_decreases", "test_fit_records_loss_before_step")),
             ("Args: X: np.ndarray of shape (N, D). y: np.ndarray of shape (N, K), targets in [0, 1]. "
              "n_hidden: int, H. lr: float, the learning rate.", ARG),
             ("epochs: int, the number of gradient steps.", ("test_fit_loss_decreases",)),
@@ -277,6 +282,8 @@ CLAUSES = {
             ("Start from dL/dz^L = (softmax(z^L) − onehot(y)) / N, then for l = L … 1: dL/dWˡ = (dL/dzˡ)ᵀ hˡ⁻¹ "
              "dL/dbˡ = Σ_rows dL/dzˡ dL/dhˡ⁻¹ = dL/dzˡ Wˡ dL/dzˡ⁻¹ = relu'(zˡ⁻¹) · dL/dhˡ⁻¹",
              ("test_backward_gradient", "test_backward_is_backpropagation")),
+            ("It must not modify params, y or anything in cache: called twice on the same cache, it returns the "
+             "same gradients.", ("test_no_input_mutation",)),
             ("Args: params: dict with 'W1', 'b1', ..., 'WL', 'bL'. cache: what forward(params, X) returned as "
              "its cache. y: np.ndarray of shape (N,), integer labels.", ARG),
             ("Returns: dict with the keys of params, each gradient shaped like its parameter.",
@@ -301,7 +308,8 @@ CLAUSES = {
             ("batch_size: int, rows per minibatch", ("test_fit_shuffled_minibatch_epoch",)),
             ("(the last one may be smaller).", ("test_fit_shuffled_minibatch_epoch",)),
             ("lr: float, the learning rate.", ("test_fit_full_batch_step",)),
-            ("seed: int, seeds both the initialisation and the shuffling.", ("test_fit_shuffled_minibatch_epoch",)),
+            ("seed: int, seeds both the initialisation and the shuffling:", ("test_fit_shuffled_minibatch_epoch",)),
+            ("the same seed gives the same result, every time.", ("test_fit_same_seed_same_result",)),
             ("verbose: progress output (not graded). True prints one line per epoch, e.g. `epoch 3/20: loss "
              "0.2718 (4.1 s)` (the epoch's mean loss, seconds since the start); False prints nothing; None "
              "prints an epoch's line only when a second or more has passed since the last line (or the "

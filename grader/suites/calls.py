@@ -11,6 +11,8 @@ that function charge the error, and a mutation test that failed on it would char
 mistake twice (a fit that crashes on a backward without 'b1'). At least one call must run, or
 nothing was checked.
 """
+import numpy as np
+
 from tooling import feedback
 
 
@@ -20,6 +22,7 @@ class Calls:
         self.ran = 0
         self.names = []
         self.student = None
+        self.value = None                # what the last call that ran returned
 
     def after(self, student, name, *args, **kwargs):
         """The arguments as `name`(*args, **kwargs) left them, or None if the call raised."""
@@ -27,14 +30,28 @@ class Calls:
         if name not in self.names:
             self.names.append(name)
         try:
-            _, after, _ = student.call(name, *args, _return_args=True, **kwargs)
+            value, after, _ = student.call(name, *args, _return_args=True, **kwargs)
         except feedback.Failure:
             raise
         except Exception as exc:  # noqa: BLE001 -- the student's error: charged by that function's tests
             self.errors.append(exc)
             return None
         self.ran += 1
+        self.value = value
         return after
+
+    def same_again(self, student, name, *args, **kwargs):
+        """Call `name` again, with arguments equal to the last call's (the same cache), and fail if it
+        returns other numbers: the first call changed something that reached it, though not as an
+        argument the grader could compare (a cache kept in the student's process, e.g. a namedtuple or
+        an object, whose arrays backward overwrote in place). A call that raises is skipped, as above."""
+        first = self.value
+        if self.after(student, name, *args, **kwargs) is None:
+            return
+        if not _same_numbers(first, self.value):
+            raise feedback.Failure(f"{name}(params, cache, y) returned other gradients when called a second time "
+                                   f"with the same cache (and equal params and y): the first call changed what "
+                                   f"forward put in the cache; {feedback.hint('cache_modified')}")
 
     def finish(self):
         if not self.ran and self.errors:
@@ -46,6 +63,18 @@ class Calls:
             what = what if "[" in what or what.startswith(("an ", "argument")) else f"its input {what}"
             raise feedback.Failure(f"{name}(...) modified {what} in place, in another test of this part; "
                                    f"{feedback.hint('in_place')}")
+
+
+def _same_numbers(a, b):
+    """Are a and b the same numbers: dicts with the same keys, or arrays, close to 1e-9? Anything else
+    (a backward that returned None) is left to that function's own tests."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return set(a) == set(b) and all(_same_numbers(a[k], b[k]) for k in a)
+    try:
+        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return True
+    return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True))
 
 
 def timed(student, name, *args):

@@ -41,6 +41,26 @@ def backward_mistakes(name, dout, x, alpha=None):
     return [(hint, values, np.asarray(w, dtype=np.float64)) for w, hint, values in table]
 
 
+def two_layer_backward_mistakes(params, X, y):
+    """[(hint id, values, {key: what the mistake returns})] for the two-layer net's backward(params, cache, y)
+    on the batch (X, y): σ' evaluated at the activation (σ'(h) for σ'(z1), σ'(ŷ) for σ'(z2), or both)."""
+    s = oracle.sigmoid
+    z1 = X @ params["W1"].T + params["b1"]
+    h = s(z1)
+    z2 = h @ params["W2"].T + params["b2"]
+    yhat = s(z2)
+    dyhat = 2.0 * (yhat - y) / X.shape[0]
+    out = []
+    for hidden, output in ((True, False), (False, True), (True, True)):
+        s2 = s(yhat if output else z2)
+        dz2 = dyhat * s2 * (1.0 - s2)
+        s1 = s(h if hidden else z1)
+        dz1 = (dz2 @ params["W2"]) * s1 * (1.0 - s1)
+        out.append(("sigma_prime_at_activation", {},
+                    {"W1": dz1.T @ X, "b1": dz1.sum(axis=0), "W2": dz2.T @ h, "b2": dz2.sum(axis=0)}))
+    return out
+
+
 def backward_example(name, alpha=None, public=False):
     """{"x", "dout", "expected"}: the small example shown with a wrong backward."""
     x, dout = (PUBLIC_TINY_X, PUBLIC_TINY_DOUT) if public else (TINY_X, TINY_DOUT)

@@ -7,7 +7,8 @@ from tooling import feedback
 def same_params(a, b):
     """Are a and b the same parameters: the same keys, shapes and values?"""
     return isinstance(a, dict) and set(a) == set(b) and all(
-        np.shape(a[k]) == np.shape(b[k]) and np.array_equal(a[k], b[k]) for k in b)
+        np.shape(feedback.harmless(a[k], np.shape(b[k]))) == np.shape(b[k])
+        and np.array_equal(feedback.harmless(a[k], np.shape(b[k])), b[k]) for k in b)
 
 
 def starts_from_init_params(student, p0, args, seed, call, init_call):

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suites import oracle, strategies
+from grader.suites import mistakes, oracle, strategies
 from grader.suites.calls import Calls, timed
 from grader.suites.params import same_params, starts_from_init_params, varies_with_seed
 from grader.suites.public import covered_by, rng_for
@@ -180,7 +180,8 @@ def test_mse_laws(net, pair):
 def public_backward(net):
     """backward matches finite differences (every parameter)"""
     d = public_problem()
-    probes.backward(net, args=(d["params"], d["X"], d["y"]), expected=d["grads"], batch=4, square=True)
+    probes.backward(net, args=(d["params"], d["X"], d["y"]), expected=d["grads"], batch=4, square=True,
+                    mistakes=mistakes.two_layer_backward_mistakes(d["params"], d["X"], d["y"]))
 
 
 @pytest.mark.points(2)
@@ -193,8 +194,13 @@ def test_backward_gradient(net, rng, key):
     with feedback.prerequisite("backward is checked with the cache your forward returns"):
         _, cache = forward_pair(net, params, X)
     got = gradient_of(net.backward(params, cache, y), key)
-    feedback.gradient(key, got, param_gradient(partial(oracle.two_layer_loss, X=X, y=y), params, key),
-                      "backward(params, cache, y)", GRAD_LIMIT, batch=X.shape[0], square=True)
+    try:
+        feedback.gradient(key, got, param_gradient(partial(oracle.two_layer_loss, X=X, y=y), params, key),
+                          "backward(params, cache, y)", GRAD_LIMIT, batch=X.shape[0], square=True)
+    except feedback.Failure as failure:
+        raise feedback.Failure(str(failure) + feedback.likely_cause(
+            got, [(wrong[key], hint, values) for hint, values, wrong in
+                  mistakes.two_layer_backward_mistakes(params, X, y)])) from None
 
 
 @covered_by(public_backward)
@@ -236,13 +242,13 @@ def _fit(net, X, y, **kwargs):
     params, losses = out
     d, k = X.shape[1], y.shape[1]
     h = kwargs.get("n_hidden", 4)
-    feedback.mapping(params, "fit(...): params", KEYS, shapes(d, h, k))
+    params = feedback.mapping(params, "fit(...): params", KEYS, shapes(d, h, k), consumed=True)
     if isinstance(losses, np.ndarray):
         losses = list(losses.reshape(-1))
     epochs = kwargs.get("epochs", 5000)
     feedback.that(isinstance(losses, list) and len(losses) == epochs,
                 f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, got {feedback.fmt(losses)}")
-    return params, [feedback.scalar(v, f"fit(...): losses[{i}]") for i, v in enumerate(losses)]
+    return params, [feedback.scalar(v, f"fit(...): losses[{i}]", consumed=True) for i, v in enumerate(losses)]
 
 
 def own_loss(net, params, X, y):
@@ -274,6 +280,45 @@ def follows_own_backward(net, params, X, y, step):
         not all(np.allclose(grads[k], 0.0) for k in KEYS)
 
 
+def follows_wrong_backward(net, X, y, seed=0):
+    """Does fit's first step on (X, y) follow the student's own forward and backward, where those give
+    another gradient than the true one? fit's loop is then right, and what it learns is their mistake,
+    charged by their tests: the training tests do not charge it again (a slip costs once)."""
+    try:
+        p0, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=seed)
+        p1, _ = _fit(net, X, y, n_hidden=4, lr=0.5, epochs=1, seed=seed)
+        _, cache = forward_pair(net, p0, X)
+        grads = feedback.mapping(net.backward(p0, cache, y), "backward", KEYS, {k: np.shape(p0[k]) for k in KEYS})
+    except Exception:  # noqa: BLE001 -- their own tests say what is wrong
+        return False
+    true = {k: param_gradient(partial(oracle.two_layer_loss, X=X, y=y), p0, k) for k in KEYS}
+    wrong = any(relative_error(np.asarray(grads[k], dtype=np.float64), true[k]) > 1e-5 for k in KEYS)
+    return wrong and follows_own_backward(net, p0, X, y, {k: (p0[k] - p1[k]) / 0.5 for k in KEYS})
+
+
+def forward_is_wrong(net, rng):
+    """Does the student's forward differ from the network's output (or fail)?"""
+    params, X, _ = problem(rng)
+    try:
+        yhat = feedback.array(forward_pair(net, params, X)[0], "forward", shape=(X.shape[0], params["W2"].shape[0]))
+        return not np.allclose(yhat, oracle.two_layer_forward(params, X), rtol=1e-9, atol=1e-12)
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def backward_is_wrong(net, rng):
+    """Does the student's backward (with their forward's cache) differ from finite differences?"""
+    params, X, y = problem(rng)
+    try:
+        _, cache = forward_pair(net, params, X)
+        grads = gradient_dict(net.backward(params, cache, y))
+        return any(relative_error(np.asarray(grads[k], dtype=np.float64),
+                                  param_gradient(partial(oracle.two_layer_loss, X=X, y=y), params, k)) > 1e-5
+                   for k in KEYS)
+    except Exception:  # noqa: BLE001 -- a backward that raises is wrong too
+        return True
+
+
 def public_fit_step(net):
     """fit's first epoch is one gradient step of your backward"""
     d = public_problem()
@@ -288,7 +333,7 @@ def public_fit_seed(net):
 
 @covered_by(public_fit_step,
                         public_fit_seed)
-@pytest.mark.points(2)
+@pytest.mark.points(1.5)
 def test_fit_gradient_step(net, rng):
     """fit takes a gradient step per epoch from an initialisation that depends on the seed"""
     X, y = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
@@ -308,15 +353,10 @@ def test_fit_gradient_step(net, rng):
         for key in KEYS:
             feedback.gradient(key, step[key], param_gradient(partial(oracle.two_layer_loss, X=X, y=y), p0, key),
                               "fit(X, y, lr=0.5, epochs=1, seed=11), read as (p0 - p1) / lr,", 1e-5, batch=6,
-                              square=True)
+                              square=True, lr=lr)
     except feedback.Failure:
         if not follows_own_backward(net, p0, X, y, step):
             raise
-    before, after = oracle.two_layer_loss(p0, X, y), oracle.two_layer_loss(p1, X, y)
-    feedback.that(recorded(losses[0], before, after)
-                or recorded(losses[0], own_loss(net, p0, X, y), own_loss(net, p1, X, y)),
-                f"fit(..., epochs=1): losses[0] = {losses[0]:.6g}, but the loss is {before:.6g} before "
-                f"the step and {after:.6g} after it")
     other, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=12)
     if varies_with_seed(net, (3, 4, 2), 11, 12):      # else init_params's own test charges it
         feedback.that(not all(np.array_equal(p0[k], other[k]) for k in KEYS),
@@ -325,14 +365,34 @@ def test_fit_gradient_step(net, rng):
 
 
 @pytest.mark.visible
+@pytest.mark.points(0.5)
+def test_fit_records_loss_before_step(net, rng):
+    """fit records each epoch's loss before its update (losses[0] is the loss of the initial parameters)"""
+    # The docstring's order: forward, record the loss, backward, then update. Only losses[0] is
+    # checked, at fit's own starting point (lr = 0 returns it), whatever fit's step: a wrong step or
+    # initialisation is charged by their own tests.
+    X, y = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
+    p0, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
+    p1, losses = _fit(net, X, y, n_hidden=4, lr=0.5, epochs=1, seed=11)
+    before, after = oracle.two_layer_loss(p0, X, y), oracle.two_layer_loss(p1, X, y)
+    if recorded(losses[0], before, own_loss(net, p0, X, y)):
+        return
+    late = recorded(losses[0], after, own_loss(net, p1, X, y))
+    raise feedback.Failure(f"fit(X, y, n_hidden=4, lr=0.5, epochs=1, seed=11): losses[0] = {losses[0]:.6g}, but the "
+                           f"loss of the parameters it starts from is {before:.6g}"
+                           + (f" ({losses[0]:.6g} is the loss after the step: {feedback.hint('loss_after_step')})"
+                              if late else ""))
+
+
+@pytest.mark.visible
 @pytest.mark.points(1)
 def test_fit_loss_decreases(net, rng):
     """fit records one loss per epoch, and the loss goes down"""
     X, y = rng.normal(size=(8, 2)), rng.uniform(size=(8, 1))
     params, losses = _fit(net, X, y, n_hidden=3, lr=0.5, epochs=200, seed=1)
-    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0],
-                f"fit(X, y, lr=0.5, epochs=200): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
-                f"they should decrease")
+    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0] or follows_wrong_backward(net, X, y, seed=1),
+                  f"fit(X, y, lr=0.5, epochs=200): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
+                  f"they should decrease")
     final = oracle.two_layer_loss(params, X, y)
     close = lambda v: v is not None and abs(losses[-1] - v) <= 0.05 * abs(v) + 1e-9  # noqa: E731
     feedback.that(close(final) or close(own_loss(net, params, X, y)),
@@ -359,8 +419,18 @@ def test_fit_learns_xor(net):
         pred = oracle.two_layer_forward(params, XOR_X)
         solved.append(bool(np.all((pred >= 0.5) == (XOR_Y >= 0.5))))
         stuck += bool(np.all(np.abs(pred - 0.5) < 0.05))
-    hint = (f" For {stuck} seed(s) every output stayed within 0.05 of 0.5: {feedback.hint('init_too_small')}."
-            if stuck else "")
+    if sum(solved) >= 3 or follows_wrong_backward(net, XOR_X, XOR_Y):
+        return
+    # The likely cause: none named when forward is wrong (its tests say how); backward, when it is wrong
+    # (fit learns what it says); else, outputs stuck at 0.5 point to the initialisation's scale.
+    check = np.random.default_rng(2718)
+    if forward_is_wrong(net, check):
+        hint = ""
+    elif backward_is_wrong(net, check):
+        hint = f" Likely cause: {feedback.hint('backward_first')} (see the tests of backward)."
+    else:
+        hint = (f" For {stuck} seed(s) every output stayed within 0.05 of 0.5: {feedback.hint('init_too_small')}."
+                if stuck else "")
     feedback.that(sum(solved) >= 3, f"fit(XOR) with the default hyperparameters solved XOR for "
                                   f"{sum(solved)} of seeds 0-4 ({solved}); expected at least 3." + hint)
 
@@ -378,8 +448,27 @@ def public_predict(net):
 def test_predict(net, rng):
     """predict returns the network output ŷ"""
     params, X, _ = problem(rng, n=4)
-    feedback.close(net.predict(params, X), oracle.two_layer_forward(params, X), "predict(params, X)",
-                 {"params": params, "X": X}, rtol=1e-9)
+    got = net.predict(params, X)
+    try:
+        feedback.close(got, oracle.two_layer_forward(params, X), "predict(params, X)", {"params": params, "X": X},
+                       rtol=1e-9)
+    except feedback.Failure:
+        # A slip costs once: predict that returns what the student's own (wrong) forward gives is right;
+        # forward's tests charge forward.
+        try:
+            own = feedback.array(forward_pair(net, params, X)[0], "forward", shape=(4, params["W2"].shape[0]))
+        except Exception:  # noqa: BLE001 -- forward's own tests say what is wrong with it
+            own = None
+        if own is None or not (isinstance(got, np.ndarray) and got.shape == own.shape
+                               and np.allclose(got, own, rtol=1e-9)
+                               and not np.allclose(own, oracle.two_layer_forward(params, X), rtol=1e-9)):
+            raise
+
+
+def public_backward_cache(net):
+    """backward leaves the cache as forward returned it (twice on one cache, the same gradients)"""
+    d = public_problem()
+    probes.backward_twice(net, args=(d["params"], d["X"], d["y"]))
 
 
 @pytest.mark.last
@@ -404,4 +493,5 @@ def test_no_input_mutation(net, rng):
         after = calls.after(net, "backward", {k: v.copy() for k, v in params.items()}, cache, y.copy())
         if after is not None:
             feedback.unchanged("backward(params, cache, y)", ("params", "cache", "y"), (params, None, y), after)
+            calls.same_again(net, "backward", {k: v.copy() for k, v in params.items()}, cache, y.copy())
     calls.finish()

@@ -70,7 +70,8 @@ def fit(X, y, lr=0.1, epochs=1000):
     """Train by full-batch gradient descent, starting from w = 0, b = 0.
 
     Each epoch: forward, record the loss, backward, then
-    w ← w − lr·dL/dw and b ← b − lr·dL/db.
+    w ← w − lr·dL/dw and b ← b − lr·dL/db. Integer X and y (0/1 features,
+    integer labels) must train exactly as their float copies do.
 
     Args:
         X: np.ndarray of shape (N, D).
