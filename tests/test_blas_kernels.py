@@ -8,7 +8,7 @@ machine: an OpenBLAS kernel (OPENBLAS_CORETYPE), a thread count
 
 - the drift check (`make check-assignment`), which must be clean: the
   committed public tests count as up to date on every machine;
-- the public checks' verdict on every case, for the reference, the 71 catalog
+- the public checks' verdict on every case, for the reference, the 80 catalog
   bugs and the 10 correct alternatives, which must be the same everywhere: a
   public test that passes on one machine passes on every other, and the reverse;
 - the same for the reference and the alternatives with every tolerance of the

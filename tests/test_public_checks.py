@@ -111,7 +111,7 @@ def public_verdicts(public_outcomes):
 
 
 def test_public_tests_predict_the_hidden_verdict(public_verdicts):
-    """Every catalog bug fails the hidden suite, and a public test flags every one of the 71.
+    """Every catalog bug fails the hidden suite, and a public test flags every one of the 80.
 
     The last ones to join (issue 12) were those that once needed the hidden
     suites' heavier machinery: extreme inputs (sigmoid's backward and tanh at
