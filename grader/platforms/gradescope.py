@@ -229,6 +229,9 @@ def run(root):
     except container.TooSmall as exc:
         print(f"the grading engine cannot grade in this container; no results were written: {exc}")
         return 1
+    except (ValueError, TypeError) as exc:          # the zip's config.json: its limits
+        print(f"the grading engine could not grade this submission; no results were written: {exc}")
+        return 1
     print(sizing.summary())
     with tempfile.TemporaryDirectory(prefix="mlp-kit-gradescope-") as tmp:
         try:
