@@ -398,6 +398,7 @@ class Worker:
         self.memory_killed = False
         self.threads_killed = False
         self.scratch_killed = False
+        self.scratch_unmeasured = 0    # readings in a row that could not measure the scratch folder
         self.scratch = None                      # a scratch folder of its own, watched for its size
         self._killed = False
         self.arena = Arena()
@@ -508,7 +509,10 @@ class Worker:
             if self.scratch is not None and now - last_scratch >= SCRATCH_SECONDS:
                 last_scratch = now
                 used = scratch.tree_bytes(self.scratch)
-                if used is not None and used > SCRATCH_BYTES:
+                # Unmeasurable three readings in a row (a folder of mode 000, which a grader that is not
+                # root may not read, or too many entries): as over the limit, else a folder hides its files.
+                self.scratch_unmeasured = self.scratch_unmeasured + 1 if used is None else 0
+                if (used is not None and used > SCRATCH_BYTES) or self.scratch_unmeasured >= 3:
                     self.scratch_killed = True
                     kill_tree(self.proc.pid, self.uid)
                     return
@@ -610,6 +614,9 @@ class Worker:
                     f"{self.limits.memory_bytes / 2**30:g} GiB of memory")
         if self.threads_killed:
             return f"it was killed because it ran more than {THREADS_LIMIT} processes and threads at once"
+        if self.scratch_killed and self.scratch_unmeasured >= 3:
+            return (f"it was killed because its files could not be measured (a folder the grader may not read, "
+                    f"or too many entries): they may not take more than {SCRATCH_BYTES >> 20} MiB")
         if self.scratch_killed:
             return f"it was killed because its files together took more than {SCRATCH_BYTES >> 20} MiB"
         if code == 1 and self.backend == "namespaces":
