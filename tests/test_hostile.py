@@ -13,6 +13,10 @@ that the endless loops cost seconds, not minutes, on three hosts:
 - user: the same filter, with the grader run by a user without privileges (as
   on GitHub's runner): Landlock again, and every worker shares the grader's uid,
   so its process limit is the grader's too.
+
+The attacks whose defence is the judge's alone (tests/hostile JUDGE_SIDE) and the
+broken inputs, the same code on every host, are graded on the native host only:
+grading them three times cost about 200 CPU-seconds and could show nothing new.
 """
 import json
 import os
@@ -35,7 +39,7 @@ from grader.engine.redact import Redactor
 from grader.sandbox import backends
 from grader.sandbox.client import Limits
 from tests import hostsim
-from tests.hostile import ATTACKS, Attack, build
+from tests.hostile import ATTACKS, JUDGE_SIDE, Attack, build
 
 HOSTS = {"native": "namespaces", "docker": "landlock", "user": "landlock"}
 HOSTSIM = Path(__file__).resolve().parent / "hostsim.py"
@@ -50,7 +54,10 @@ LIMITS = Limits(multiple=5.0, floor_seconds=1.0, start_seconds=30.0)
 # close to 5x the reference's test time, and past it on a machine busy enough to slow its caches (seen
 # once, at a load average of 28 on 2 cores). They are graded with the course's rule (Limits()), as
 # tests/test_sandbox.py's own finite-difference case is.
-COURSE_LIMITS = {"finite_difference_backward", "watch_wrappers", "forge_instrumentation"}
+COURSE_LIMITS = {"finite_difference_backward", "watch_wrappers", "forge_instrumentation",
+                 # moves about 270 MiB through the channel in one call (about 0.5 CPU-seconds here): it proves
+                 # a refusal, not a limit, and came past 5x the reference on CI's machine (2 December 2026)
+                 "served_amplification"}
 PART_MAX = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
 PROTECTED = [ROOT / "results.json", ROOT / "grades" / "results.json", ROOT / "SURVIVOR", Path("/tmp/SURVIVOR"),
              Path("/autograder/results/results.json")]
@@ -205,6 +212,8 @@ def all_hosts(submissions, tmp_path_factory, request):
     tasks = []
     for host in HOSTS:
         for part, items in submissions.items():
+            if host != "native":
+                items = [(name, path) for name, path in items if on_every_host(name)]
             if host == "user":
                 items = [(name, user_root / "submissions" / path.name) for name, path in items]
             course = [(name, path) for name, path in items if name.split("-", 1)[1] in COURSE_LIMITS]
@@ -243,9 +252,27 @@ def all_hosts(submissions, tmp_path_factory, request):
     return graded
 
 
+def on_every_host(name):
+    """Is the submission `name` ("reference-snoop", "broken-nans") graded on every host, not only natively?"""
+    base, attack = name.split("-", 1)
+    return base != "broken" and attack not in JUDGE_SIDE
+
+
 @pytest.fixture(params=list(HOSTS))
 def graded(request, all_hosts):
     return all_hosts[request.param]
+
+
+@pytest.fixture
+def native(all_hosts):
+    """The native host's gradings: for the attacks graded there only."""
+    return all_hosts["native"]
+
+
+def hosts_of(attack):
+    """(host, attack) parameters: every host, or the native one for a judge-side attack."""
+    return [pytest.param(host, attack, id=f"{host}-{attack.name}") for host in HOSTS
+            if host == "native" or attack.name not in JUDGE_SIDE]
 
 
 def test_each_host_used_its_backend(graded):
@@ -262,8 +289,9 @@ def failures(result):
     return {t["name"]: t["output"] for t in result["tests"] if t["status"] != "passed"}
 
 
-@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
-def test_attack_earns_nothing(graded, attack):
+@pytest.mark.parametrize("host, attack", [p for a in ATTACKS for p in hosts_of(a)])
+def test_attack_earns_nothing(all_hosts, host, attack):
+    graded = all_hosts[host]
     starter = graded["results"].get(f"starter-{attack.name}")
     reference = graded["results"][f"reference-{attack.name}"]
     if starter is not None:
@@ -274,8 +302,9 @@ def test_attack_earns_nothing(graded, attack):
     assert all(t["status"] in ("passed", "failed") for t in reference["tests"] + (starter or {"tests": []})["tests"])
 
 
-@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
-def test_feedback_never_leaks_hidden_or_reference_code(graded, attack):
+@pytest.mark.parametrize("host, attack", [p for a in ATTACKS for p in hosts_of(a)])
+def test_feedback_never_leaks_hidden_or_reference_code(all_hosts, host, attack):
+    graded = all_hosts[host]
     redactor = Redactor.default()
     for base in attack.bases:
         text = json.dumps(graded["results"][f"{base}-{attack.name}"], ensure_ascii=False)
@@ -298,6 +327,8 @@ def test_every_judge_finished_on_its_own(graded):
 
 def test_harmless_attacks_leave_the_reference_at_full_marks(graded):
     for name in ("fake_results", "patch_numpy", "patch_pytest", "forked_survivor"):
+        if graded["host"] != "native" and name in JUDGE_SIDE:
+            continue
         result = graded["results"][f"reference-{name}"]
         assert result["score"] == PART_MAX[part_of(result)[0]], (name, failures(result))
 
@@ -344,7 +375,8 @@ def test_huge_allocation_fails_cleanly(graded):
     assert "activations: tanh matches tanh(x)" not in fails
 
 
-def test_finite_difference_backward_is_named(graded):
+def test_finite_difference_backward_is_named(native):
+    graded = native
     result = graded["results"]["reference-finite_difference_backward"]
     fails = failures(result)
     flagged = "two_layer_net: backward computes gradients by backpropagation, not by finite differences"
@@ -426,7 +458,8 @@ def test_forked_children_share_one_memory_limit(graded):
     assert all("together used more than 4 GiB" in t["output"] for t in result["tests"]), result["tests"][0]
 
 
-def test_amplifying_replies_cost_only_their_tests(graded):
+def test_amplifying_replies_cost_only_their_tests(native):
+    graded = native
     result = graded["results"]["reference-amplify_reply"]
     fails = failures(result)
     assert "cannot be checked" in fails["activations: sigmoid matches σ(x) = 1 / (1 + e^(-x))"]
@@ -435,13 +468,15 @@ def test_amplifying_replies_cost_only_their_tests(graded):
     assert not any("internal grader error" in out for out in fails.values()), fails
 
 
-def test_a_huge_integer_loss_is_the_students_failure(graded):
+def test_a_huge_integer_loss_is_the_students_failure(native):
+    graded = native
     fails = failures(graded["results"]["reference-big_int_loss"])
     assert fails and not any("internal grader error" in out for out in fails.values()), fails
     assert any("integer beyond 64 bits" in out for out in fails.values()), fails
 
 
-def test_forged_instrumentation_is_still_caught(graded):
+def test_forged_instrumentation_is_still_caught(native):
+    graded = native
     fails = failures(graded["results"]["reference-forge_instrumentation"])
     flagged = "two_layer_net: backward computes gradients by backpropagation, not by finite differences"
     assert "looks like finite differences" in fails.get(flagged, ""), sorted(fails)
@@ -470,20 +505,22 @@ def test_a_thread_bomb_costs_only_its_tests(graded):
     assert "activations: tanh matches tanh(x)" not in fails and result["score"] >= 10, sorted(fails)
 
 
-def test_served_calls_cannot_grow_the_judge(graded):
-    """Arguments to a judge-served function that would grow when converted (128 MiB of int8, 255 MiB of
-    float64) are refused before the judge computes anything: the judge stays under 2 GiB. (It stayed under
-    1 GiB, 845 MB at most, until the merges of 2 December 2026; that day's full run measured 1,344, 1,344 and
-    1,473 MB on the three hosts, a regression whose cause is not found yet: docs/threat-model.md, issue 17.)"""
+def test_served_calls_cannot_grow_the_judge(native):
+    graded = native
+    """Arguments to a judge-served function that would grow when converted (48 MiB of int8, 40 MiB of
+    float64) are refused before the judge reads them: their frames are read and dropped, and the judge stays
+    under 256 MB. (Measured: 70 MB with 128 MiB and 255 MiB payloads; 1,344-1,473 MB on 2 December 2026,
+    when the judge read such frames whole, and 6.4 GiB when it converted them.)"""
     result = graded["results"]["reference-served_amplification"]
     _, data = part_of(result)
-    assert data["judge_memory_mb"] < 2048, data
+    assert data["judge_memory_mb"] < 256, data
     fails = failures(result)
     assert any("served calls refused: ['ValueError', 'ValueError', 'ValueError', 'ValueError', 'ValueError', "
                "'ValueError']" in out for out in fails.values()), fails
 
 
-def test_the_own_activations_check_runs_once(graded):
+def test_the_own_activations_check_runs_once(native):
+    graded = native
     """An activations.py whose relu returns 10**400 next to the reference: the check of the student's own
     module runs once, the judge serves relu, and the reference part keeps full marks."""
     result = graded["results"]["reference-own_check_recursion"]
@@ -518,11 +555,15 @@ def test_stat_reveals_no_other_submission(graded):
         assert seen["listed"] == [], seen
 
 
-def test_last_rounds_detectors_gain_nothing(graded):
+def test_the_shared_memory_detector_gains_nothing(graded):
     # Copying only inputs in shared memory: every graded call's arguments are there, so this relu never
     # modifies an input while it is graded, in any call; it scores what correct code scores.
     assert graded["results"]["reference-watch_shared_memory"]["score"] == PART_MAX["activations"], \
         failures(graded["results"]["reference-watch_shared_memory"])
+
+
+def test_last_rounds_detectors_gain_nothing(native):
+    graded = native
     # Copying only when a call looks unlike the first: none does, so sgd_step always updates in place and
     # loses the point of the test that checks it, as the plain bug does.
     fails = failures(graded["results"]["reference-watch_differences"])
@@ -536,7 +577,8 @@ def test_last_rounds_detectors_gain_nothing(graded):
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=lambda c: c[0])
-def test_broken_input_gets_a_clear_message_and_costs_only_itself(graded, case):
+def test_broken_input_gets_a_clear_message_and_costs_only_itself(native, case):
+    graded = native
     name, part, _, test, message = case
     result = graded["results"][f"broken-{name}"]
     fails = failures(result)

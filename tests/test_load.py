@@ -3,8 +3,8 @@
 The reference, every correct alternative of the catalog and a sample of bugs (a wrong
 sigmoid_backward next to a correct two-layer net, which the judge then serves call by call; an
 endless loop and a sleep; a bug in two other parts) are graded on this machine as the test
-session finds it (the catalog's own gradings, tests/conftest.py), then again beside CPU hogs on
-twice its cores, with eight times more jobs than cores: every score, status and message must be the
+session finds it (the catalog's own gradings, tests/conftest.py), then again beside a CPU hog on
+each of its cores, with eight times more jobs than cores: every score, status and message must be the
 same. The loaded run measures its own calibration (the reference's time per test on the machine
 as it is then), as a course's batch does.
 
@@ -23,10 +23,11 @@ from grader.engine.grade import CALIBRATION_CACHE_ENV, grade
 from grader.parts import GRADED
 
 CORES = os.cpu_count() or 1
-# Twice the cores: the machine is oversubscribed from outside the batch as well as from inside it (-j 16 on
-# 2 cores). Four times (8 hogs) made this test the most expensive of make test: 625 CPU-seconds of 2,100, the
-# hogs' share of the CPU while the batch ran, measured with a cpuacct cgroup per pytest worker.
-HOGS = 2 * CORES
+# One per core: the machine is oversubscribed from outside the batch as well as from inside it (-j 16 on
+# 2 cores). Eight hogs made this test the most expensive of make test (625 CPU-seconds of 2,100, the hogs'
+# share of the CPU while the batch ran, measured with a cpuacct cgroup per pytest worker), and four still
+# cost 485 CPU-seconds on 2 December 2026; a hog per core keeps every core contended from outside.
+HOGS = CORES
 # More jobs than cores, and four times as many as the hogs: every session gets an equal share of the CPU
 # (autogroup), so the batch gets about four fifths of it and the hogs burn less of the test session's time.
 LOADED_JOBS = 8 * CORES

@@ -593,3 +593,38 @@ def test_a_worker_that_forges_compact_frames_fails_its_own_call_only(tmp_path, c
         assert m.fine(2.5) == 2.5                     # a fresh worker; the judge lived on
     finally:
         m.close()
+
+
+@pytest.mark.parametrize("frame", ["compact", "general"])
+def test_an_oversized_callback_is_read_and_dropped_without_holding_it(pipe, frame):
+    """A callback larger than `callback_bytes` (the judge's cap on a served call: 64 MiB of int8 here) comes
+    back as {"oversize": its size} with its names, its bytes never held in memory, and the frame after it
+    arrives intact."""
+    worker, judge = pipe
+    big = np.ones(64 << 20, dtype=np.int8)
+    follow = np.arange(3.0)
+    # (the general frame is packed here, before memory is traced: packing it copies the array)
+    packed = None if frame == "compact" else memoryview(protocol.pack(
+        {"kind": "callback", "module": "activations", "fn": "sigmoid", "args": [big], "kwargs": {}}))
+
+    def send():
+        if packed is None:
+            assert worker.send_callback("activations", "sigmoid", (big,), {})
+        else:
+            worker._write(packed, None)
+        assert worker.send_callback("activations", "relu", (follow,), {})
+
+    writer = threading.Thread(target=send)
+    writer.start()
+    tracemalloc.start()
+    try:
+        got = judge.recv(deadline=deadline(60), callback_bytes=1 << 20)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    after = judge.recv(deadline=deadline(60), callback_bytes=1 << 20)
+    writer.join(timeout=60)
+    assert got["module"] == "activations" and got["fn"] == "sigmoid" and got["oversize"] >= big.nbytes, got
+    assert "args" not in got
+    assert peak < 4 << 20, peak                     # 64 MiB went by; at most a few buffers' worth was held
+    assert after["fn"] == "relu" and after["args"][0].tolist() == [0.0, 1.0, 2.0]

@@ -2,7 +2,9 @@
 
 The suites read it through the fixtures in grader/suites/conftest.py.
 """
-from ..sandbox.client import StudentModule
+from ..sandbox.client import OverBudget, StudentModule
+
+__all__ = ["OverBudget", "STUDENT", "student"]     # OverBudget: a call's own budget ran out (the suites catch it)
 
 STUDENT: StudentModule | None = None
 

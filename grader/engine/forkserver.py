@@ -15,6 +15,7 @@ runs no test itself, so every judge starts from the same state.
 The server's protocol: one JSON line per judge on stdin ({"id", "argv", "env", "log", "cwd"}); on
 stdout, "started <id> <pid>", "failed <id> <why>" and "exited <pid> <exit code>".
 """
+import gc
 import json
 import os
 import select
@@ -34,6 +35,14 @@ def serve() -> int:
     import pytest  # noqa: F401
 
     from . import judge
+    from .redact import LAST_RESORT, Redactor
+    # The filters every judge builds from the solutions' and suites' text (about 0.6 CPU-seconds a judge),
+    # built once here: the kit's files do not change while a batch grades.
+    Redactor.default()
+    Redactor.default(LAST_RESORT)
+    # What is imported and built so far never changes: out of the collector's sight, so that no forked judge's
+    # collections walk it (or write to its pages, which the fork shares).
+    gc.freeze()
     libc = ctypes.CDLL(None, use_errno=True)
     children, buf = set(), b""
 

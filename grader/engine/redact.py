@@ -48,8 +48,10 @@ NAME = re.compile(r"[A-Za-z_]")
 
 def windows(seq: list[str], n: int = WINDOW) -> set[tuple[str, ...]]:
     """Runs of n tokens with at least 3 names in them: a list of numbers is not code."""
-    return {tuple(seq[i:i + n]) for i in range(len(seq) - n + 1)
-            if sum(1 for t in seq[i:i + n] if NAME.match(t)) >= 3}
+    names = [0]                      # names[i]: how many of seq[:i] are names
+    for t in seq:
+        names.append(names[-1] + (1 if NAME.match(t) else 0))
+    return {tuple(seq[i:i + n]) for i in range(len(seq) - n + 1) if names[i + n] - names[i] >= 3}
 
 
 class Redactor:

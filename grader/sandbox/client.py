@@ -158,6 +158,11 @@ class BadReturn(StudentError):
     pass
 
 
+class OverBudget(StudentError):
+    """A call given a budget of its own (StudentModule.call's `_budget`) used it up and was stopped; the
+    test goes on (a new worker serves its next call). What that means is the test's to say."""
+
+
 def identifier(value, default="object"):
     """A student-supplied name (exception type, class, function), reduced to a Python name."""
     name = re.sub(r"[^A-Za-z0-9_.]", "", str(value))[:60]
@@ -926,7 +931,7 @@ class StudentModule:
             value["scratch"] = bool((scratch_ok.get("value") or {}).get("writable"))
         return value
 
-    def call(self, name, *args, _errstate=None, _return_args=False, _module=None, **kwargs):
+    def call(self, name, *args, _errstate=None, _return_args=False, _module=None, _budget=None, **kwargs):
         """Run <part>.<name>(*args, **kwargs) in the worker and return its value.
 
         Every call looks the same to the student's code, whatever the test checks with it: its
@@ -938,6 +943,9 @@ class StudentModule:
         _return_args: return (value, args, kwargs) as they are after the call. Arrays are read back
             from the shared memory here, so an in-place change is seen whatever the worker reports;
             other changes (a dict entry replaced) come from the worker's report.
+        _budget: seconds of the student's time this call may use (within what is left of the test's own
+            limit); past them it is stopped and OverBudget raised, and the test goes on. A check that
+            compares a call's time with another's (backprop, not finite differences) needs no more.
         Every call's in-place changes to its arrays are also recorded in self.mutations.
         """
         label = f"{self.part}.{name}"
@@ -950,7 +958,7 @@ class StudentModule:
             label = f"{_module}.{name}"
         arena = self.worker.arena
         start = len(arena.placed)
-        reply = self._request(message, label, arena_start=start, charge=_module is None)
+        reply = self._request(message, label, arena_start=start, charge=_module is None, budget=_budget)
         kind = reply.get("kind")
         if kind == "ok":
             changed = arena.changed(start)
@@ -1265,10 +1273,11 @@ class StudentModule:
                 if waiting else " An endless loop, or much slower than needed?")
         return f"{label} went past this test's time limit and was stopped ({rule}).{what}"
 
-    def _request(self, message, label, arena_start=None, charge=True, limit=None):
+    def _request(self, message, label, arena_start=None, charge=True, limit=None, budget=None):
         """Send `message` to the worker, serve the callbacks it causes, return the reply. The student's
         time (meter.charged) counts against the current test's limit (charge) or, for the kit's own
-        requests, against `limit` alone."""
+        requests, against `limit` alone; a charged call with a `budget` is also stopped past it
+        (OverBudget, the test goes on)."""
         worker = self.worker
         if charge:
             limit = self.test_limit
@@ -1277,8 +1286,10 @@ class StudentModule:
         else:
             limit = KIT_CALL_SECONDS if limit is None else limit
             left, wall_left = limit, self.limits.backstop(limit)
+        capped = charge and budget is not None and budget < left
         try:
-            reply, spent, cpu, wall = self._exchange(worker, message, left, wall_left, arena_start)
+            reply, spent, cpu, wall = self._exchange(worker, message, budget if capped else left, wall_left,
+                                                     arena_start)
         except _Expired as expired:
             worker.kill()
             self.worker = None
@@ -1287,6 +1298,10 @@ class StudentModule:
                 self.test_charged += expired.charged
                 self.test_cpu += expired.cpu
                 self.test_wall += expired.wall
+            if capped and not expired.overloaded:
+                self.last_seconds = expired.charged
+                self.charged += expired.charged
+                raise OverBudget(f"{label} used its {budget:.2f} s and was stopped") from None
             if expired.overloaded:
                 self.overloaded += 1
                 self.poison = HostOverloaded(self._overload_message(label, expired))
@@ -1357,7 +1372,8 @@ class StudentModule:
                 continue
             if not worker.channel.readable(min(check_at, deadline) - now):
                 continue
-            message_in = worker.channel.recv(deadline=deadline, resolve_shared=_shared_index)
+            message_in = worker.channel.recv(deadline=deadline, resolve_shared=_shared_index,
+                                             callback_bytes=MAX_SERVED_BYTES)
             if message_in.get("kind") == "callback":
                 served = time.monotonic()
                 reply = self._serve_remote(message_in)
@@ -1376,6 +1392,11 @@ class StudentModule:
             return {"op": "callback_reply", "kind": "error",
                     "error": {"type": "AttributeError", "message": f"{module} has no function {name[:60]}"}}
         self.remote_calls[f"{module}.{name}"] += 1
+        if "oversize" in message:              # read and dropped by the channel: never in the judge's memory
+            return {"op": "callback_reply", "kind": "error", "error": {"type": "ValueError", "message": (
+                f"the grader computes {module}.{name} for at most {MAX_SERVED_BYTES >> 20} MiB of arguments per "
+                f"call; this call passed {int(message['oversize']) >> 20} MiB (the assignment's arrays are far "
+                f"smaller)")}}
         numbers = sum(int(a.size) for a in [*(message.get("args") or []), *(message.get("kwargs") or {}).values()]
                       if isinstance(a, np.ndarray))
         if numbers > MAX_SERVED_NUMBERS:       # the judge's own memory: what a served call may make it hold
@@ -1400,6 +1421,9 @@ class StudentModule:
 # (4,000 x 784) fits. The reference activations make a few temporaries of that size, so a served call
 # costs the judge at most about 0.2 GB, whatever its dtype (an int8 argument is converted to float64).
 MAX_SERVED_NUMBERS = 4 << 20
+# ... and their bytes, read before anything else: a larger callback is read and dropped by the channel, so
+# that no argument, however it would grow, is ever held by the judge (4M float64 numbers and their frame).
+MAX_SERVED_BYTES = MAX_SERVED_NUMBERS * 8 + (1 << 20)
 
 
 def _exhausted(exc):

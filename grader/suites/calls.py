@@ -13,7 +13,14 @@ nothing was checked.
 """
 import numpy as np
 
+from grader.engine.context import OverBudget
 from tooling import feedback
+
+# The first backward call of a backprop check may use BACKPROP_RATIO forward passes' time, and at least this
+# (an honest backward of these nets takes a few forward passes, well under a millisecond here); past it, it is
+# stopped and reported as finite differences. Without this budget a finite-difference backward ran into the
+# test's own limit on a slower machine (CI, 2 December 2026) and was reported as a timeout, not as what it is.
+BACKWARD_FLOOR_SECONDS = 0.5
 
 
 class Calls:
@@ -85,3 +92,16 @@ def timed(student, name, *args):
     except Exception:  # noqa: BLE001 -- the student's error on a repeated call: not this test's subject
         return float("inf")
     return student.last_seconds
+
+
+def backward_within_budget(student, forward_seconds, n_params, *args):
+    """The first call of `backward`(*args), stopped once it has used BACKPROP_RATIO forward passes' time (at
+    least BACKWARD_FLOOR_SECONDS): what it returned, or the finite-difference failure. Later calls are
+    timed as usual (timed), and the fastest is compared by feedback.backprop_not_finite_differences."""
+    budget = max(feedback.BACKPROP_RATIO * forward_seconds, BACKWARD_FLOOR_SECONDS)
+    try:
+        return student.call("backward", *args, _budget=budget)
+    except OverBudget:
+        feedback.backprop_not_finite_differences(float("inf"), forward_seconds, "backward(params, cache, y)",
+                                                 n_params)
+        raise          # (not reached: the check above fails)

@@ -104,7 +104,7 @@ ATTACKS = (
            "under a 0700 /root, has no RLIMIT_NPROC)",
            load("thread_bomb"), bases=("reference",)),
     Attack("served_amplification", "logistic_regression",
-           "passes the judge-served sigmoid a 128 MiB int8 array (1 GiB once converted to float64) and 255 MiB "
+           "passes the judge-served sigmoid a 48 MiB int8 array (384 MiB once converted to float64) and 40 MiB "
            "float64 arrays, three times each",
            load("served_amplification"), bases=("reference",)),
     Attack("own_check_recursion", "logistic_regression",
@@ -167,3 +167,15 @@ def build(attack, base, dest, told=None):
     for name, companion in attack.companions:
         (dest / name).write_text(companion, encoding="utf-8")
     return dest
+
+# Attacks whose defence is the judge's alone (the protocol, the timing and mutation checks, the check of a
+# student's own module), the same code on every host: tests/test_hostile.py grades them on the native host
+# only. Everything the sandbox does (files, processes, memory, signals, sockets, system calls, what a call
+# can observe) is graded on every host.
+JUDGE_SIDE = frozenset({
+    "patch_pytest",                  # pytest runs in the judge, another process on every host
+    "finite_difference_backward", "forge_instrumentation", "watch_wrappers",   # the backprop check's timing
+    "watch_differences",             # the mutation check: the arena and the worker's code, the same everywhere
+    "amplify_reply", "big_int_loss", "served_amplification",                  # the protocol's bounds
+    "own_check_recursion",           # the check of the student's own activations
+})

@@ -1,11 +1,13 @@
 # --- injected: arguments to the judge-served sigmoid that grow when the judge converts them -------------
-# A 128 MiB int8 array becomes 1 GiB as float64, with temporaries; 255 MiB float64 arrays, again and again.
+# A 48 MiB int8 array would be 384 MiB as float64, with temporaries; 40 MiB float64 arrays (5M numbers),
+# again and again. Both are over the judge's cap on a served call (32 MiB of numbers and its frame): the
+# channel reads their bytes and drops them, so the judge never holds them.
 import numpy as _np
 
 
 def forward(X, w, b):
     caught = []
-    for make in (lambda: _np.ones(128 << 20, dtype=_np.int8), lambda: _np.ones(255 << 17)):
+    for make in (lambda: _np.ones(48 << 20, dtype=_np.int8), lambda: _np.ones(5 << 20)):
         for _ in range(3):
             try:
                 sigmoid(make())
