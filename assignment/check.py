@@ -1,3 +1,4 @@
+# Generated from tooling/check.py by `python -m grader assign`: edit tooling/check.py, not this copy.
 """Run the public tests on your code:  python -m assignment.check [PART ...] [-v]
 
 (or `make check`, from the folder that holds assignment/ or from inside it;

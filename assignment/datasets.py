@@ -1,3 +1,4 @@
+# Generated from tooling/datasets.py by `python -m grader assign`: edit tooling/datasets.py, not this copy.
 """Loading MNIST-style data sets stored in the IDX format.
 
 The IDX format (http://yann.lecun.com/exdb/mnist/) is a magic number -- two

@@ -1,3 +1,4 @@
+# Generated from tooling/feedback.py by `python -m grader assign`: edit tooling/feedback.py, not this copy.
 """Assertions whose messages teach: the harness of both the public tests
 (`python -m assignment.check`) and the hidden grader.
 

@@ -1,3 +1,4 @@
+# Generated from tooling/gradient_check.py by `python -m grader assign`: edit tooling/gradient_check.py, not this copy.
 """Finite-difference gradient checking: test your backward pass yourself.
 
 Backpropagation is easy to get subtly wrong, and a wrong gradient often still

@@ -1,3 +1,4 @@
+# Generated from tooling/manifest.py by `python -m grader assign`: edit tooling/manifest.py, not this copy.
 """The handout's parts: parts.json, which `python -m grader assign` writes next to this file from
 the kit's one list of parts (grader/parts.py), with the Python the grader runs. The student tooling
 reads it here: it cannot import the grader, which the handout does not have."""

@@ -1,3 +1,4 @@
+# Generated from tooling/probes.py by `python -m grader assign`: edit tooling/probes.py, not this copy.
 """The public checks' probes: each checks one behaviour of a student's module against given numbers.
 
 A probe is called as `probe(student, **data)`: `student` is the student's

@@ -1,3 +1,4 @@
+# Generated from tooling/submit.py by `python -m grader assign`: edit tooling/submit.py, not this copy.
 """Build the file you hand in:  python -m assignment.submit   (or `make submission`)
 
 Writes submission.zip next to your assignment/ folder:

@@ -1,3 +1,4 @@
+# Generated from tooling/train.py by `python -m grader assign`: edit tooling/train.py, not this copy.
 """Train your MLP on the bundled MNIST sample and plot how it went.
 
     python -m assignment.train [--epochs 10] [--lr 0.1] [--out train-output]     (or: make train)

@@ -157,3 +157,21 @@ def test_regenerating_leaves_files_that_differ_only_by_rounding(tmp_path):
     _nudge_first_float(path, 1 + 1e-3)
     assign.write(root=target.parent)
     assert path.read_text(encoding="utf-8") == assign.generate()["assignment/public_tests/logistic_regression.json"]
+
+
+def test_every_copy_of_tooling_says_where_its_source_is():
+    """The handout's copies of tooling/ open with a line that names their source and the command that wrote
+    them, and are otherwise the source as it is (the starter modules, which students edit, carry none)."""
+    files = assign.generate(with_public_tests=False)
+    copies = {path: text for path, text in files.items()
+              if path.startswith(f"{assign.PACKAGE}/") and path.split("/", 1)[1] != "__init__.py"
+              and (assign.TOOLING / path.split("/", 1)[1]).exists()}
+    assert len(copies) == len([p for p in assign.TOOLING.glob("*.py") if p.name != "__init__.py"]), sorted(copies)
+    for path, text in copies.items():
+        name = path.split("/", 1)[1]
+        first, rest = text.split("\n", 1)
+        assert first == f"# Generated from tooling/{name} by `python -m grader assign`: edit tooling/{name}, not " \
+                        f"this copy.", (path, first)
+        assert rest == (assign.TOOLING / name).read_text(encoding="utf-8"), path
+    for part in GRADED:
+        assert not files[f"{assign.PACKAGE}/{part}.py"].startswith("# Generated"), part

@@ -109,8 +109,13 @@ def grader_python(pyproject=ROOT / "pyproject.toml"):
     return f"{m.group(1)}.{m.group(2)}"
 
 
+# The first line of every copy of tooling/ in the handout: students and contributors who open one learn
+# where its source is (the copy is overwritten by the next `python -m grader assign`).
+TOOLING_HEADER = "# Generated from tooling/{name} by `python -m grader assign`: edit tooling/{name}, not this copy.\n"
+
+
 def tooling():
-    files = {f"{PACKAGE}/{path.name}": path.read_text(encoding="utf-8")
+    files = {f"{PACKAGE}/{path.name}": TOOLING_HEADER.format(name=path.name) + path.read_text(encoding="utf-8")
              for path in sorted(TOOLING.glob("*.py")) if path.name != "__init__.py"}
     manifest = {"python": grader_python(),
                 "parts": [{"name": p.name, "graded": p.graded, "imports": list(p.imports)} for p in PARTS]}

@@ -168,14 +168,14 @@ def build(attack, base, dest, told=None):
         (dest / name).write_text(companion, encoding="utf-8")
     return dest
 
-# Attacks whose defence is the judge's alone (the protocol, the timing and mutation checks, the check of a
-# student's own module), the same code on every host: tests/test_hostile.py grades them on the native host
-# only. Everything the sandbox does (files, processes, memory, signals, sockets, system calls, what a call
-# can observe) is graded on every host.
+# Attacks whose defence is the judge's alone (the protocol's bounds on a reply, the timing and mutation
+# checks), the same code on every host: tests/test_hostile.py grades them on the native host only.
+# Everything the sandbox does (files, processes, memory, signals, sockets, system calls, what a call can
+# observe) is graded on every host, and so are the classes issue 17 names for all three hosts (served-call
+# amplification and the own-activations check among them, though the judge's alone too).
 JUDGE_SIDE = frozenset({
     "patch_pytest",                  # pytest runs in the judge, another process on every host
     "finite_difference_backward", "forge_instrumentation", "watch_wrappers",   # the backprop check's timing
     "watch_differences",             # the mutation check: the arena and the worker's code, the same everywhere
-    "amplify_reply", "big_int_loss", "served_amplification",                  # the protocol's bounds
-    "own_check_recursion",           # the check of the student's own activations
+    "amplify_reply", "big_int_loss",                                           # the protocol's bounds
 })
