@@ -510,6 +510,23 @@ def accuracy_logreg(student, fn="fit", args=(), expected=None):
 
 
 @probe
+def losses_per_epoch(student, fn="fit", args=(), kwargs=None):
+    """fit(..., epochs=E) returns E finite losses, one per epoch, and the last is below the first (a few epochs
+    of gradient descent on a small batch: every correct fit's loss goes down there)."""
+    label = _label(fn, ("X", "y"), kwargs)
+    _, losses = feedback.pair(student.call(fn, *args, **kwargs), f"{fn}(X, y)", ("params", "losses"))
+    epochs = kwargs["epochs"]
+    if isinstance(losses, np.ndarray):
+        losses = list(losses.reshape(-1))
+    feedback.that(isinstance(losses, (list, tuple)) and len(losses) == epochs,
+                  f"{label}: expected {epochs} losses, one per epoch, got {feedback.fmt(losses)}; each epoch appends "
+                  f"its loss to the list fit returns")
+    values = [feedback.scalar(v, f"{label}: losses[{i}]", consumed=True) for i, v in enumerate(losses)]
+    feedback.that(bool(np.all(np.isfinite(values))) and values[-1] < values[0],
+                  f"{label}: the losses went from {values[0]:.6g} to {values[-1]:.6g}; they should go down")
+
+
+@probe
 def xor(student, fn="fit", args=(), kwargs=None):
     """fit(XOR) with its defaults, then predict, gives XOR on the four corners."""
     X, y = args

@@ -384,7 +384,15 @@ def test_fit_records_loss_before_step(net, rng):
                               if late else ""))
 
 
-@pytest.mark.visible
+def public_fit_losses(net):
+    """fit records one loss per epoch, and they go down"""
+    # Calibrated on the reference and the three correct alternatives, seeds 0-3: the loss falls by 24% at
+    # least in 20 epochs (0.0239 -> 0.0181, the per-example alternative at seed 0); 4.6x for the reference at 0.
+    d = public_problem()
+    probes.losses_per_epoch(net, args=(d["X"], d["y"]), kwargs={"n_hidden": 3, "lr": 0.5, "epochs": 20, "seed": 0})
+
+
+@covered_by(public_fit_losses)
 @pytest.mark.points(1)
 def test_fit_loss_decreases(net, rng):
     """fit records one loss per epoch, and the loss goes down"""
