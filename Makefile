@@ -71,6 +71,7 @@ help:
 	@echo "                      grade submissions with otter run (default: the bundled examples)"
 	@echo "make assignment       regenerate assignment/ from solutions/"
 	@echo "make dist             build dist/handout (students) and dist/instructor, with the release check"
+	@echo "make check-assignment check that assignment/ is what make assignment would write"
 	@echo "make release-check    check dist/handout for solution and hidden-test code"
 	@echo "make screenshots      regenerate the README's screenshots in docs/ (needs chromium)"
 	@echo "make test             the kit's own tests (what CI runs)"
