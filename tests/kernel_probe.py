@@ -1,4 +1,4 @@
-"""One machine of the kernel sweep: `python -m tests.kernel_probe OUT.json [--mnist-unless DIGEST]`.
+"""One machine of the kernel sweep: `python -m tests.kernel_probe OUT.json [--same-unless DIGEST]`.
 
 tests/test_blas_kernels.py runs this module under several OpenBLAS kernels
 (OPENBLAS_CORETYPE), thread counts (OPENBLAS_NUM_THREADS) and numpy SIMD levels
@@ -10,16 +10,17 @@ what it writes to OUT.json:
 - drift: `make check-assignment`'s problems here (should be none);
 - verdicts: {entry: {case title: passed}} for every public case, on the
   reference, every catalog bug and every correct alternative, with the
-  committed public tests (--mnist-unless DIGEST leaves out the MNIST training
-  case when the reference's MNIST training here has that digest: the same
-  arithmetic as on the machine that gave it, hence the same verdicts);
+  committed public tests (--same-unless DIGEST: None, when the reference's MNIST
+  training here has that digest, the one of the same kernel under 1 thread:
+  the products that threads split are then computed as under 1 thread, and
+  smaller ones are not split at all, so every verdict is the 1-thread probe's);
 - margin: the same for the reference and the alternatives with every
   tolerance of the public checks divided by MARGIN (the MNIST case, which has
   no tolerance, left out): correct code must pass even so;
 - mnist_digest: a SHA-256 of the reference's parameters and predictions after
   the public MNIST case's training (fit(X_train, y_train, seed=0)), to tell
   whether a thread count changes the arithmetic at all; mnist_checked: whether
-  the MNIST case ran.
+  the verdicts (the MNIST case among them) were computed here.
 """
 import argparse
 import ctypes
@@ -115,11 +116,11 @@ def mnist_digest():
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.kernel_probe")
     parser.add_argument("out")
-    parser.add_argument("--mnist-unless", metavar="DIGEST",
-                        help="leave out the public MNIST case if the reference's training has this digest")
+    parser.add_argument("--same-unless", metavar="DIGEST",
+                        help="no verdicts (the 1-thread probe's stand) if the reference's training has this digest")
     args = parser.parse_args(argv)
     digest = mnist_digest()
-    skip = digest == args.mnist_unless
+    same = digest == args.same_unless
     with tempfile.TemporaryDirectory() as tmp:
         no_mnist = cases_without("mnist", os.path.join(tmp, "cases"))
         report = {
@@ -127,10 +128,10 @@ def main(argv=None):
             "numpy_level": numpy_level(),
             "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
             "drift": assign.drift(),
-            "verdicts": public.verdicts(os.path.join(tmp, "plain"), no_mnist if skip else None),
+            "verdicts": None if same else public.verdicts(os.path.join(tmp, "plain")),
             "margin": margin_verdicts(os.path.join(tmp, "margin"), no_mnist),
             "mnist_digest": digest,
-            "mnist_checked": not skip,
+            "mnist_checked": not same,
         }
     with open(args.out, "w", encoding="utf-8") as f:      # stdout carries fit's progress lines
         json.dump(report, f)

@@ -15,12 +15,16 @@ machine: an OpenBLAS kernel (OPENBLAS_CORETYPE), a thread count
   public checks divided by 100, which must all pass: no correct submission
   comes within 100x of a limit, on any machine.
 
-Cost, on 2 cores, about 80 s: the public MNIST case trains 27 networks per
-machine, most of a probe's time. It runs under 1 thread for every kernel, and
-under 2 threads wherever the reference's MNIST training is not bit-identical to
-1 thread's (SkylakeX's is not; the others split their products across threads
-by rows and columns only, so their arithmetic, and every verdict, is 1
-thread's). Configurations that OpenBLAS runs with the same kernel and numpy at
+Cost: a 1-thread probe takes about 63 CPU-seconds (the public MNIST case,
+which trains 27 networks, 33 of them; the other cases 24; the margin 5). Each
+kernel runs one under 1 thread. Under 2 threads a probe first trains the
+reference on MNIST: where that is bit-identical to 1 thread's, it checks the
+drift and the margin only (12-15 CPU-seconds, where the verdicts without the
+MNIST case and the margin took 37), and the 1-thread verdicts stand for it.
+The file took 337 CPU-seconds, 207 s, on 2 otherwise idle cores. OpenBLAS splits the larger products across threads by rows and columns
+only, which changes no element's arithmetic, and runs smaller ones on one
+thread; SkylakeX's training differs, and there the whole probe runs again.
+Configurations that OpenBLAS runs with the same kernel and numpy at
 the same level (this numpy's OpenBLAS runs Zen with its Haswell kernels) are
 the same arithmetic and share one probe. A kernel the CPU cannot run is skipped
 with the reason.
@@ -94,10 +98,10 @@ def identity(config):
     return core, level, config[1]
 
 
-def probe(config, out, mnist_unless=None):
+def probe(config, out, same_unless=None):
     kernel, threads = config
-    cmd = [sys.executable, "-m", "tests.kernel_probe", str(out)] + (["--mnist-unless", mnist_unless]
-                                                                   if mnist_unless else [])
+    cmd = [sys.executable, "-m", "tests.kernel_probe", str(out)] + (["--same-unless", same_unless]
+                                                                   if same_unless else [])
     proc = subprocess.run(cmd, cwd=ROOT, env=environment(kernel, threads), capture_output=True, text=True,
                           timeout=PROBE_SECONDS)
     assert proc.returncode == 0, f"the probe failed under {kernel}, {threads} thread(s):\n{proc.stderr[-3000:]}"
@@ -116,7 +120,7 @@ def reports(tmp_path_factory):
             first.setdefault(ident, config)
         single = [c for c in first.values() if c[1] == 1]
         probed = dict(zip(single, pool.map(lambda c: probe(c, tmp / f"{c[0]}-1.json"), single)))
-        # More threads: the MNIST case only where the reference's training differs from 1 thread's.
+        # More threads: the verdicts only where the reference's MNIST training differs from 1 thread's.
         twin = {c: next((s for s in single if s[0] == c[0]), None) for c in first.values() if c[1] > 1}
         probed.update(zip(twin, pool.map(lambda c: probe(c, tmp / f"{c[0]}-{c[1]}.json",
                                                          twin[c] and probed[twin[c]]["mnist_digest"]), twin)))
@@ -146,9 +150,21 @@ def test_the_committed_assignment_is_up_to_date(reports, kernel, threads):
     assert report["drift"] == [], "\n".join(report["drift"])
 
 
+def verdicts_of(reports, kernel, threads):
+    """The public checks' verdicts under (kernel, threads): the probe's own, or, where it found the reference's
+    MNIST training bit-identical to 1 thread's (the products threads split are computed as under 1 thread,
+    smaller ones are not split), the 1-thread probe's."""
+    report = report_for(reports, kernel, threads)
+    if report["verdicts"] is not None:
+        return report["verdicts"]
+    one = report_for(reports, kernel, 1)
+    assert threads > 1 and report["mnist_digest"] == one["mnist_digest"], (kernel, threads)
+    return one["verdicts"]
+
+
 @pytest.mark.parametrize("kernel, threads", CONFIGS, ids=IDS)
 def test_public_checks_give_the_same_verdicts(reports, kernel, threads):
-    report = report_for(reports, kernel, threads)
+    report = dict(report_for(reports, kernel, threads), verdicts=verdicts_of(reports, kernel, threads))
     baseline_config = next(c for c in reports if c[1] == 1)
     baseline = reports[baseline_config]["verdicts"]
     assert set(report["verdicts"]) == set(baseline)
@@ -165,7 +181,7 @@ def test_public_checks_give_the_same_verdicts(reports, kernel, threads):
     assert not wrong, f"correct code fails a public check under {kernel}/{threads}: {wrong}"
     flagged = [name for name, cases in report["verdicts"].items()
                if name.startswith("bug:") and not all(cases.values())]
-    assert len(flagged) == len(BUGS) or not report["mnist_checked"], len(flagged)
+    assert len(flagged) == len(BUGS), len(flagged)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
