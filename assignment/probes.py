@@ -439,7 +439,10 @@ def epochs(student, fn="fit", args=(), kwargs=None):
         return params, losses
 
     def same(a, b):
-        return set(a) == set(b) and all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-10) for k in a)
+        # A fit that trains in float32 is SGD too, to float32's precision (the grader's sgd_close).
+        single = any(np.asarray(v).dtype == np.float32 for v in [*a.values(), *b.values()])
+        rtol, atol = (1e-4, 1e-6) if single else (1e-7, 1e-10)
+        return set(a) == set(b) and all(np.allclose(a[k], b[k], rtol=rtol, atol=atol) for k in a)
 
     def mean_loss(value, losses, start, end):
         values = np.array([l for l, _ in losses])
