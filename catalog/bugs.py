@@ -304,7 +304,7 @@ BUGS = (
         "softmax divides by the column sums (axis 0) instead of the row sums.",
         (("    return e / np.sum(e, axis=-1, keepdims=True)", "    return e / np.sum(e, axis=0, keepdims=True)"),),
         caught_by=("softmax matches e^z", "softmax shift invariance", "backward matches finite differences (W1)"),
-        causes=()),
+        hint="each column sums to 1, not each row", causes=("softmax_axis0",)),
     Bug("mlp", "cross_entropy_log_of_softmax",
         "cross_entropy takes np.log(softmax(logits)), which is log(0) for logits of ±1e3.",
         (("    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))",

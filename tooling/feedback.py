@@ -74,6 +74,8 @@ HINTS = {
     "epoch_mean_loss": "history should hold each epoch's mean loss",
     "history_per_epoch": "start a new list of batch losses every epoch",
     "backward_first": "your backward does not match finite differences, and fit follows it: fix backward first",
+    "softmax_axis0": ("each column sums to 1, not each row: normalise over axis=1 (each row is one example's "
+                      "logits), np.sum(e, axis=1, keepdims=True)"),
     "softmax_first": "your softmax is wrong, and backward and fit use it: fix softmax first",
     "sgd_step_first": "your sgd_step does not return p − lr·dp, and fit uses it: fix sgd_step first",
     "loss_after_step": "record the loss before the update (each epoch: forward, record the loss, backward, update)",

@@ -150,8 +150,12 @@ def public_cross_entropy_stable(mlp):
 def test_softmax_values(mlp, rng):
     """softmax matches e^z / Σ e^z row by row, and rows sum to 1"""
     logits = rng.normal(0.0, 3.0, size=(4, 5))
-    got = feedback.close(mlp.softmax(logits), oracle.softmax(logits), "softmax(logits)", {"logits": logits},
-                       rtol=1e-9)
+    got = feedback.array(mlp.softmax(logits), "softmax(logits)", shape=logits.shape, inputs={"logits": logits})
+    columns = np.isfinite(got).all() and np.allclose(got.sum(axis=0), 1.0, rtol=0, atol=1e-12)
+    feedback.that(not columns or np.allclose(got, oracle.softmax(logits), rtol=1e-9, atol=0),
+                  f"softmax(logits) at logits of shape (4, 5): expected {feedback.fmt(oracle.softmax(logits)[0])} "
+                  f"in row 0, got {feedback.fmt(got[0])}. Likely cause: {feedback.hint('softmax_axis0')}")
+    got = feedback.close(got, oracle.softmax(logits), "softmax(logits)", {"logits": logits}, rtol=1e-9)
     feedback.close(got.sum(axis=1), np.ones(4), "softmax(logits).sum(axis=1)", {"logits": logits},
                  rtol=0, atol=1e-12)
 
