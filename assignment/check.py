@@ -70,7 +70,7 @@ def where(exc, module):
     return f" ({Path(f.filename).name}, line {f.lineno}, in {f.name}: {(f.line or '').strip()[:120]})"
 
 
-class Local:
+class InProcessModule:
     """Your module as the probes see it, called in this process (the grader's judge calls it in a
     sandbox, through the same `call`). What your code raises becomes a Problem that says where."""
 
@@ -126,7 +126,7 @@ def run_part(part, cases_dir, package=PACKAGE, progress=None):
             results.append({"title": case["title"], "passed": False, "message": problem})
             continue
         note({"start": i})
-        results.append(attempt(Local(module, part), case))
+        results.append(attempt(InProcessModule(module, part), case))
         note({"done": i, "result": results[-1]})
     if module is not None:
         explain_training(cases["cases"], results)
@@ -185,7 +185,7 @@ def _blame(module, part, dep_part, package, cases_dir, cases, results):
     for case in dep_cases:
         needed = case["fn"] in used or (case["fn"] and case["fn"] + "_backward" in used)
         if needed:
-            own[case["fn"]] = own.get(case["fn"], True) and attempt(Local(dep, dep_part), case)["passed"]
+            own[case["fn"]] = own.get(case["fn"], True) and attempt(InProcessModule(dep, dep_part), case)["passed"]
     broken = sorted(fn for fn, ok in own.items() if not ok and fn in used)
     if not broken:
         return
@@ -203,7 +203,7 @@ def _blame(module, part, dep_part, package, cases_dir, cases, results):
             try:
                 for (m, fn) in saved:
                     setattr(m, fn, stand_ins[fn])
-                passes = attempt(Local(module, part), case)["passed"]
+                passes = attempt(InProcessModule(module, part), case)["passed"]
             finally:
                 for (m, fn), original in saved.items():
                     setattr(m, fn, original)

@@ -93,8 +93,8 @@ def probed(request, tmp_path_factory, machine_sample):
         candidates = [p for p in machine_sample if not under_any(p, allowed_set)]
         readable = []
         for i in range(0, len(candidates), 20000):
-            readable += module.probe(read=candidates[i:i + 20000])["readable"]
-        inside = module.probe(walk=True, skip=SKIP, read=[str(canary)], write=[str(tmp), str(ROOT), "/"])
+            readable += module.probe_sandbox(read=candidates[i:i + 20000])["readable"]
+        inside = module.probe_sandbox(walk=True, skip=SKIP, read=[str(canary)], write=[str(tmp), str(ROOT), "/"])
         seconds = time.monotonic() - start
     finally:
         module.close()

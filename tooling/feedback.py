@@ -460,7 +460,7 @@ def pair(got, call, what=("first", "second")):
     return got
 
 
-def that(condition, message):
+def require(condition, message):
     if not condition:
         raise Failure(message)
 

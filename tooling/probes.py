@@ -1,9 +1,9 @@
 """The public checks' probes: each checks one behaviour of a student's module against given numbers.
 
 A probe is called as `probe(student, **data)`: `student` is the student's
-module behind its `call(fn, *args, **kwargs)` (check.py's Local in `make
-check`; the judge's sandboxed proxy in the hidden suites, which use the same
-probes where they check the same thing), and `data` holds the inputs and the
+module behind its `call(fn, *args, **kwargs)` (check.py's InProcessModule in
+`make check`; the judge's sandboxed proxy in the hidden suites, which use the
+same probes where they check the same thing), and `data` holds the inputs and the
 expected values, as numbers. A public check is declared next to the hidden
 tests of its part (grader/suites/test_<part>.py) as a call of one probe;
 `python -m grader assign` records that call into
@@ -91,8 +91,8 @@ def tuple_close(student, fn, args=(), kwargs=None, expected=(), argnames=()):
     """fn returns a tuple whose items are `expected`'s (floats or arrays)."""
     label = _label(fn, argnames)
     got = student.call(fn, *args, **(kwargs or {}))
-    feedback.that(isinstance(got, (tuple, list)) and len(got) == len(expected),
-                  f"{label}: expected a tuple of {len(expected)}, got {feedback.fmt(got)}")
+    feedback.require(isinstance(got, (tuple, list)) and len(got) == len(expected),
+                     f"{label}: expected a tuple of {len(expected)}, got {feedback.fmt(got)}")
     for i, (g, e) in enumerate(zip(got, expected)):
         if np.ndim(e) == 0:
             feedback.scalar_close(g, float(e), f"{label}[{i}]")
@@ -105,8 +105,8 @@ def finite_scalar(student, fn, args=(), kwargs=None, argnames=()):
     """fn returns a finite float (a loss at a = 0 or 1)."""
     label, inputs = _label(fn, argnames), _inputs(argnames, args)
     value = feedback.scalar(student.call(fn, *args, **(kwargs or {})), label, inputs)
-    feedback.that(np.isfinite(value), f"{label} {feedback.describe_inputs(**inputs)}: got {value}; it should be "
-                                      f"finite ({feedback.hint('clip_before_log')})")
+    feedback.require(np.isfinite(value), f"{label} {feedback.describe_inputs(**inputs)}: got {value}; it should be "
+                                         f"finite ({feedback.hint('clip_before_log')})")
 
 
 @probe
@@ -114,9 +114,10 @@ def scalar_at_least(student, fn, args=(), kwargs=None, expected=None, argnames=(
     """fn returns at least `expected` (a confidently wrong prediction costs a large loss)."""
     label, inputs = _label(fn, argnames), _inputs(argnames, args)
     value = feedback.scalar(student.call(fn, *args, **(kwargs or {})), label, inputs)
-    feedback.that(value >= expected, f"{label} {feedback.describe_inputs(**inputs)}: got {value:.6g}; a "
-                                     f"prediction that is certain and wrong should cost at least {expected:g} "
-                                     f"(−log(eps) with eps ≤ 1e-7, e.g. 27.6 for eps = 1e-12): is eps too large?")
+    feedback.require(value >= expected, f"{label} {feedback.describe_inputs(**inputs)}: got {value:.6g}; a "
+                                        f"prediction that is certain and wrong should cost at least {expected:g} "
+                                        f"(−log(eps) with eps ≤ 1e-7, e.g. 27.6 for eps = 1e-12): is eps too "
+                                        f"large?")
 
 
 @probe
@@ -125,9 +126,9 @@ def labels(student, fn, args=(), kwargs=None, expected=None, argnames=()):
     label = _label(fn, argnames)
     got = feedback.array(student.call(fn, *args, **(kwargs or {})), label, shape=expected.shape,
                          inputs=_inputs(argnames, args))
-    feedback.that(got.dtype.kind in "iu", f"{label}: expected integer labels, got dtype {got.dtype}")
-    feedback.that(np.array_equal(got, expected), f"{label}: expected {feedback.fmt(expected)}, "
-                                                 f"got {feedback.fmt(got)}")
+    feedback.require(got.dtype.kind in "iu", f"{label}: expected integer labels, got dtype {got.dtype}")
+    feedback.require(np.array_equal(got, expected), f"{label}: expected {feedback.fmt(expected)}, "
+                                                    f"got {feedback.fmt(got)}")
 
 
 @probe
@@ -158,11 +159,11 @@ def zero_biases(student, fn, args=(), kwargs=None, expected=None, argnames=()):
     """fn returns a dict whose entries named in `expected` (with their shapes) are all zeros."""
     label = _label(fn, argnames)
     got = student.call(fn, *args, **(kwargs or {}))
-    feedback.that(isinstance(got, dict), f"{label}: expected a dict, got {feedback.fmt(got)}")
+    feedback.require(isinstance(got, dict), f"{label}: expected a dict, got {feedback.fmt(got)}")
     for k, shape in expected.items():
         b = feedback.array(got.get(k), f"{label}['{k}']", shape=tuple(shape))
-        feedback.that(np.all(b == 0), f"{label}['{k}'] = {feedback.fmt(b)}; the docstring asks for bˡ = 0 "
-                                      f"(biases start at zero; only the weights are random)")
+        feedback.require(np.all(b == 0), f"{label}['{k}'] = {feedback.fmt(b)}; the docstring asks for bˡ = 0 "
+                                         f"(biases start at zero; only the weights are random)")
 
 
 @probe
@@ -214,10 +215,10 @@ def backward_twice(student, fn="backward", args=()):
     _, cache = feedback.pair(student.call("forward", params, X), "forward(params, X)", ("output", "cache"))
     first = student.call(fn, _copy(params), cache, _copy(y))
     again = student.call(fn, _copy(params), cache, _copy(y))
-    feedback.that(_same_numbers(first, again),
-                  f"{fn}(params, cache, y) returned other gradients when called a second time with the same "
-                  f"cache (and equal params and y): the first call changed what forward put in the cache; "
-                  f"{feedback.hint('cache_modified')}")
+    feedback.require(_same_numbers(first, again),
+                     f"{fn}(params, cache, y) returned other gradients when called a second time with the same "
+                     f"cache (and equal params and y): the first call changed what forward put in the cache; "
+                     f"{feedback.hint('cache_modified')}")
 
 
 @probe
@@ -225,8 +226,8 @@ def same_seed(student, fn="fit", args=(), kwargs=None):
     """fn(*args, **kwargs) twice in one process gives the same result (the seed reaches every random draw)."""
     first = student.call(fn, *args, **kwargs)
     again = student.call(fn, *args, **kwargs)
-    feedback.that(_same_numbers(first, again), f"{_label(fn, ('X', 'y'), kwargs)} gave different results on two "
-                                               f"calls in the same process: {feedback.hint('not_reproducible')}")
+    feedback.require(_same_numbers(first, again), f"{_label(fn, ('X', 'y'), kwargs)} gave different results on two "
+                                                  f"calls in the same process: {feedback.hint('not_reproducible')}")
 
 
 @probe
@@ -240,8 +241,8 @@ def integer_inputs(student, fn="fit", args=(), kwargs=None, argnames=()):
         raise
     except Exception as exc:  # noqa: BLE001 -- the student's error, told with its cause
         raise feedback.Failure(f"{label}: {exc}; {feedback.hint('integer_inputs')}") from None
-    feedback.that(_same_numbers(got, expected), f"{label} returned other numbers than on the same values as floats; "
-                                                f"{feedback.hint('integer_inputs')}")
+    feedback.require(_same_numbers(got, expected), f"{label} returned other numbers than on the same values as floats; "
+                                                   f"{feedback.hint('integer_inputs')}")
 
 
 @probe
@@ -250,15 +251,15 @@ def loss_not_after_step(student, fn="fit", args=(), kwargs=None, at=2, after=Non
     the step: each epoch records its loss before the update. (A loss of the student's own, right or not,
     is judged by the checks of their loss function.)"""
     out = student.call(fn, *args, **kwargs)
-    feedback.that(isinstance(out, (tuple, list)) and len(out) > at, f"{_label(fn, ('X', 'y'), kwargs)}: expected a "
-                                                                    f"tuple, got {feedback.fmt(out)}")
+    feedback.require(isinstance(out, (tuple, list)) and len(out) > at, f"{_label(fn, ('X', 'y'), kwargs)}: expected a "
+                                                                       f"tuple, got {feedback.fmt(out)}")
     losses = out[at]
-    feedback.that(isinstance(losses, (list, tuple, np.ndarray)) and len(losses) >= 1,
-                  f"fit(...): expected a list of losses, got {feedback.fmt(losses)}")
+    feedback.require(isinstance(losses, (list, tuple, np.ndarray)) and len(losses) >= 1,
+                     f"fit(...): expected a list of losses, got {feedback.fmt(losses)}")
     first = feedback.scalar(losses[0], "fit(...): losses[0]", consumed=True)
-    feedback.that(not np.isclose(first, after, rtol=1e-6),
-                  f"{_label(fn, ('X', 'y'), kwargs)}: losses[0] = {first:.6g} is the loss after the step; "
-                  f"{feedback.hint('loss_after_step')}")
+    feedback.require(not np.isclose(first, after, rtol=1e-6),
+                     f"{_label(fn, ('X', 'y'), kwargs)}: losses[0] = {first:.6g} is the loss after the step; "
+                     f"{feedback.hint('loss_after_step')}")
 
 
 # -- gradients --------------------------------------------------------------------------
@@ -326,9 +327,9 @@ def seed_matters(student, fn, args=(), kwargs=None):
     label = _label(fn, ())
     firsts = [feedback.pair(student.call(fn, *args, seed=seed, **(kwargs or {})), label, ("params", "losses"))[0]
               for seed in (5, 6)]
-    feedback.that(not all(np.array_equal(firsts[0][k], firsts[1][k]) for k in firsts[0]),
-                  f"fit(..., seed=5) and fit(..., seed=6) start from the same parameters: "
-                  f"{feedback.hint('seed_not_passed')}")
+    feedback.require(not all(np.array_equal(firsts[0][k], firsts[1][k]) for k in firsts[0]),
+                     f"fit(..., seed=5) and fit(..., seed=6) start from the same parameters: "
+                     f"{feedback.hint('seed_not_passed')}")
 
 
 @probe
@@ -337,12 +338,12 @@ def fit_logreg(student, fn="fit", args=(), kwargs=None, expected=None, batch=Non
     student's own forward or backward is wrong (their own checks say so), where those steps lead."""
     X, y = args
     out = student.call(fn, *args, **kwargs)
-    feedback.that(isinstance(out, (tuple, list)) and len(out) == 3,
-                  f"fit(X, y, lr, epochs): expected (w, b, losses), got {feedback.fmt(out)}")
+    feedback.require(isinstance(out, (tuple, list)) and len(out) == 3,
+                     f"fit(X, y, lr, epochs): expected (w, b, losses), got {feedback.fmt(out)}")
     lr, epochs = kwargs["lr"], kwargs["epochs"]
     losses = out[2]
-    feedback.that(len(losses) == epochs, f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, "
-                                         f"got {feedback.fmt(losses)}")
+    feedback.require(len(losses) == epochs, f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, "
+                                            f"got {feedback.fmt(losses)}")
     b = feedback.scalar(out[1], "fit(...): b", consumed=True)
     try:
         feedback.gradient("w", -np.asarray(out[0]) / lr, -expected[0] / lr, f"fit(X, y, lr=0.5, epochs={epochs}), "
@@ -379,10 +380,11 @@ def fit_step(student, fn="fit", args=(), kwargs=None, with_sgd_step=False):
     lr = kwargs["lr"]
     p0, _ = feedback.pair(student.call(fn, X, y, **dict(kwargs, lr=0.0)), "fit(...)", ("params", "losses"))
     again, _ = feedback.pair(student.call(fn, X, y, **dict(kwargs, lr=0.0)), "fit(...)", ("params", "losses"))
-    feedback.that(isinstance(p0, dict) and isinstance(again, dict) and set(p0) == set(again)
-                  and all(np.array_equal(p0[k], again[k]) for k in p0),
-                  f"fit(..., lr=0, seed={kwargs.get('seed')}) gave different parameters on two calls, so its step "
-                  f"cannot be measured: {feedback.hint('init_unseeded')} in init_params, and pass fit's seed on to it")
+    feedback.require(isinstance(p0, dict) and isinstance(again, dict) and set(p0) == set(again)
+                     and all(np.array_equal(p0[k], again[k]) for k in p0),
+                     f"fit(..., lr=0, seed={kwargs.get('seed')}) gave different parameters on two calls, so its step "
+                     f"cannot be measured: {feedback.hint('init_unseeded')} in init_params, and pass fit's seed on "
+                     f"to it")
     p1, _ = feedback.pair(student.call(fn, X, y, **kwargs), "fit(...)", ("params", "losses"))
     _, cache = feedback.pair(student.call("forward", p0, X), "forward(params, X)", ("output", "cache"))
     grads = feedback.mapping(student.call("backward", p0, cache, y), "backward(params, cache, y)", list(p0))
@@ -416,8 +418,8 @@ def epochs(student, fn="fit", args=(), kwargs=None):
     def fit(n_epochs, rate, seed):
         params, history = feedback.pair(student.call(fn, X, y, layer_sizes=sizes, epochs=n_epochs,
                                                      batch_size=size, lr=rate, seed=seed), label, ("params", "history"))
-        feedback.that(len(history) == n_epochs, f"{label}, epochs={n_epochs}: history should hold one mean loss per "
-                                                f"epoch, got {feedback.fmt(history)}")
+        feedback.require(len(history) == n_epochs, f"{label}, epochs={n_epochs}: history should hold one mean loss per "
+                                                   f"epoch, got {feedback.fmt(history)}")
         return params, [float(h) for h in history]
 
     def loss(params, rows):
@@ -468,13 +470,13 @@ def epochs(student, fn="fit", args=(), kwargs=None):
         p1, history = fit(1, lr, seed)
         found = next(((blocks, perm, losses) for blocks, perm in partitions
                       for end, losses in [epoch(p0, perm)] if same(end, p1)), None)
-        feedback.that(found is not None, f"{label}, seed={seed}: one epoch is not a step of your own backward and "
-                      f"sgd_step per minibatch over any order of the rows (batches of 2, 2 and 1: the last batch is "
-                      f"smaller)")
+        feedback.require(found is not None, f"{label}, seed={seed}: one epoch is not a step of your own backward and "
+                         f"sgd_step per minibatch over any order of the rows (batches of 2, 2 and 1: the last batch is "
+                         f"smaller)")
         blocks, perm, losses = found
-        feedback.that(mean_loss(history[0], losses, p0, p1), f"{label}, seed={seed}: history[0] = "
-                      f"{history[0]:.6g}, but the epoch's batch losses were "
-                      f"{feedback.fmt(np.array([l for l, _ in losses]))}; {feedback.hint('epoch_mean_loss')}")
+        feedback.require(mean_loss(history[0], losses, p0, p1), f"{label}, seed={seed}: history[0] = "
+                         f"{history[0]:.6g}, but the epoch's batch losses were "
+                         f"{feedback.fmt(np.array([l for l, _ in losses]))}; {feedback.hint('epoch_mean_loss')}")
         p2, history = fit(2, lr, seed)
         second = None
         for blocks1, perm1 in [(blocks, perm)] + [pb for pb in partitions if pb[0] != blocks]:
@@ -483,19 +485,19 @@ def epochs(student, fn="fit", args=(), kwargs=None):
                            for end, l2 in [epoch(middle, perm2)] if same(end, p2)), None)
             if second:
                 break
-        feedback.that(second is not None, f"{label}, epochs=2, seed={seed}: the result is not two epochs of steps "
-                      f"of your own backward and sgd_step, the second starting where the first ended")
+        feedback.require(second is not None, f"{label}, epochs=2, seed={seed}: the result is not two epochs of steps "
+                         f"of your own backward and sgd_step, the second starting where the first ended")
         blocks1, blocks2, middle, losses = second
         reshuffled |= blocks1 != blocks2
-        feedback.that(mean_loss(history[1], losses, middle, p2), f"{label}, epochs=2, seed={seed}: history[1] = "
-                      f"{history[1]:.6g}, but the second epoch's batch losses were "
-                      f"{feedback.fmt(np.array([l for l, _ in losses]))}: each entry of history should hold its "
-                      f"own epoch's mean loss ({feedback.hint('history_per_epoch')})")
+        feedback.require(mean_loss(history[1], losses, middle, p2), f"{label}, epochs=2, seed={seed}: history[1] = "
+                         f"{history[1]:.6g}, but the second epoch's batch losses were "
+                         f"{feedback.fmt(np.array([l for l, _ in losses]))}: each entry of history should hold its "
+                         f"own epoch's mean loss ({feedback.hint('history_per_epoch')})")
         firsts.append(perm)
-    feedback.that(any(tuple(p) != tuple(range(len(y))) for p in firsts), f"{label}: for seeds 0, 1 and 2 every "
-                  f"epoch visited the rows in their original order; {feedback.hint('never_shuffles')}")
-    feedback.that(reshuffled, f"{label}: for seeds 0, 1 and 2 the second epoch used the same minibatches as the "
-                  f"first; {feedback.hint('shuffles_once')}")
+    feedback.require(any(tuple(p) != tuple(range(len(y))) for p in firsts), f"{label}: for seeds 0, 1 and 2 every "
+                     f"epoch visited the rows in their original order; {feedback.hint('never_shuffles')}")
+    feedback.require(reshuffled, f"{label}: for seeds 0, 1 and 2 the second epoch used the same minibatches as the "
+                     f"first; {feedback.hint('shuffles_once')}")
 
 
 @probe
@@ -503,13 +505,13 @@ def accuracy_logreg(student, fn="fit", args=(), expected=None):
     """fit(X, y) with its defaults, then predict, reaches the training accuracy `expected`."""
     X, y = args
     out = student.call(fn, X, y)
-    feedback.that(isinstance(out, (tuple, list)) and len(out) == 3, "fit(X, y): expected (w, b, losses)")
+    feedback.require(isinstance(out, (tuple, list)) and len(out) == 3, "fit(X, y): expected (w, b, losses)")
     w, b = np.asarray(out[0]), feedback.scalar(out[1], "fit(...): b")
     acc = accuracy(student.call("predict", X, w, b), y, "predict(X, w, b)")
-    feedback.that(acc >= expected, f"fit(X, y) with the defaults reaches {acc:.0%} training accuracy on "
-                                   f"separable data; expected at least {expected:.0%}"
-                                   + (f". b is still {b:g} after training: {feedback.hint('bias_not_updated')}"
-                                      if b == 0 else ""))
+    feedback.require(acc >= expected, f"fit(X, y) with the defaults reaches {acc:.0%} training accuracy on "
+                                      f"separable data; expected at least {expected:.0%}"
+                                      + (f". b is still {b:g} after training: {feedback.hint('bias_not_updated')}"
+                                         if b == 0 else ""))
 
 
 @probe
@@ -521,12 +523,12 @@ def losses_per_epoch(student, fn="fit", args=(), kwargs=None):
     epochs = kwargs["epochs"]
     if isinstance(losses, np.ndarray):
         losses = list(losses.reshape(-1))
-    feedback.that(isinstance(losses, (list, tuple)) and len(losses) == epochs,
-                  f"{label}: expected {epochs} losses, one per epoch, got {feedback.fmt(losses)}; each epoch appends "
-                  f"its loss to the list fit returns")
+    feedback.require(isinstance(losses, (list, tuple)) and len(losses) == epochs,
+                     f"{label}: expected {epochs} losses, one per epoch, got {feedback.fmt(losses)}; each epoch "
+                     f"appends its loss to the list fit returns")
     values = [feedback.scalar(v, f"{label}: losses[{i}]", consumed=True) for i, v in enumerate(losses)]
-    feedback.that(bool(np.all(np.isfinite(values))) and values[-1] < values[0],
-                  f"{label}: the losses went from {values[0]:.6g} to {values[-1]:.6g}; they should go down")
+    feedback.require(bool(np.all(np.isfinite(values))) and values[-1] < values[0],
+                     f"{label}: the losses went from {values[0]:.6g} to {values[-1]:.6g}; they should go down")
 
 
 @probe
@@ -535,10 +537,10 @@ def xor(student, fn="fit", args=(), kwargs=None):
     X, y = args
     params, _ = feedback.pair(student.call(fn, X, y, **kwargs), "fit(X, y)", ("params", "losses"))
     pred = np.asarray(student.call("predict", params, X))
-    feedback.that(np.array_equal(pred.reshape(-1) >= 0.5, y.reshape(-1) >= 0.5),
-                  f"fit(XOR, seed=0) with the defaults predicts {feedback.fmt(pred.reshape(-1))} for XOR's "
-                  f"[0, 1, 1, 0]" + (f". Every output stayed within 0.05 of 0.5: {feedback.hint('init_too_small')}"
-                                     if np.all(np.abs(pred - 0.5) < 0.05) else ""))
+    feedback.require(np.array_equal(pred.reshape(-1) >= 0.5, y.reshape(-1) >= 0.5),
+                     f"fit(XOR, seed=0) with the defaults predicts {feedback.fmt(pred.reshape(-1))} for XOR's "
+                     f"[0, 1, 1, 0]" + (f". Every output stayed within 0.05 of 0.5: {feedback.hint('init_too_small')}"
+                                        if np.all(np.abs(pred - 0.5) < 0.05) else ""))
 
 
 @probe
@@ -549,5 +551,5 @@ def mnist(student, fn="fit", kwargs=None, expected=None):
     Xte, yte = load_mnist(split="test")
     params, _ = feedback.pair(student.call(fn, Xtr, ytr, **kwargs), "fit(X_train, y_train)", ("params", "history"))
     acc = accuracy(student.call("predict", params, Xte), yte)
-    feedback.that(acc >= expected, f"fit(X_train, y_train, seed=0) with the defaults reaches {acc:.1%} test "
-                                   f"accuracy; expected at least {expected:.0%}")
+    feedback.require(acc >= expected, f"fit(X_train, y_train, seed=0) with the defaults reaches {acc:.1%} test "
+                                      f"accuracy; expected at least {expected:.0%}")

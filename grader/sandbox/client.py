@@ -314,7 +314,7 @@ def kill_tree(root, uid=None):
         backends.kill_uid(uid)
 
 
-class Arena:
+class ArgumentArena:
     """Shared memory for the arguments of every call: the judge reads what a call did to them,
     without asking the worker (whose report student code could forge).
 
@@ -406,7 +406,7 @@ class Worker:
         self.scratch_unmeasured = 0    # readings in a row that could not measure the scratch folder
         self.scratch = None                      # a scratch folder of its own, watched for its size
         self._killed = False
-        self.arena = Arena()
+        self.arena = ArgumentArena()
         self._temp = []
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
@@ -731,7 +731,7 @@ def verify(backend, canaries=(), module=None, then=None):
         student = StudentModule(part, root, Limits(start_seconds=30), remote=remote, backend=backend)
         try:
             student._ensure_started()
-            got = student.probe(read=[str(canary), *cwd_canary, *map(str, canaries)], write=[tmp, "/tmp"],
+            got = student.probe_sandbox(read=[str(canary), *cwd_canary, *map(str, canaries)], write=[tmp, "/tmp"],
                                 scratch=True)
             problem = None
             if backend != "none":
@@ -788,7 +788,7 @@ class StudentModule:
         self.functions = None            # name -> signature, once imported
         self.sandbox = {}                # what the worker reported about its isolation
         self.fatal = None                # an import problem: every call fails with it
-        self.poison = None               # a timeout in this test: later calls fail fast
+        self.test_ending_failure = None  # a timeout in this test: later calls fail fast
         self.timeouts = 0
         self.crashes = 0
         self.overloaded = 0              # tests stopped by the wall-clock backstop (not graded)
@@ -862,7 +862,7 @@ class StudentModule:
     # -- test lifecycle --------------------------------------------------
     def begin_test(self, test_id=None):
         """A new test starts: its own time limit (from the calibration), a clean slate of handles."""
-        self.poison = None
+        self.test_ending_failure = None
         self.test_id = test_id
         self.test_reference = self.calibration.get(test_id)
         self.test_limit = self.limits.for_test(self.test_reference)
@@ -919,15 +919,15 @@ class StudentModule:
         self._ensure_started()
         return name in self.functions
 
-    def probe(self, read=(), write=(), walk=False, skip=(), scratch=False):
-        """Ask the worker what it can reach (its own code, not the student's): see worker.probe."""
+    def probe_sandbox(self, read=(), write=(), walk=False, skip=(), scratch=False):
+        """Ask the worker what it can reach (its own code, not the student's): see worker.probe_sandbox."""
         self._ensure_started()
-        reply = self._request({"op": "probe", "value": {"read": list(read), "write": list(write),
-                                                        "walk": walk, "skip": list(skip)}},
+        reply = self._request({"op": "probe_sandbox", "value": {"read": list(read), "write": list(write),
+                                                                "walk": walk, "skip": list(skip)}},
                               f"{self.part}: sandbox probe", charge=False, limit=max(KIT_CALL_SECONDS, 120))
         value = reply.get("value") or {}
         if scratch:
-            scratch_ok = self._request({"op": "probe", "value": {"write": ["."]}}, "probe", charge=False)
+            scratch_ok = self._request({"op": "probe_sandbox", "value": {"write": ["."]}}, "probe", charge=False)
             value["scratch"] = bool((scratch_ok.get("value") or {}).get("writable"))
         return value
 
@@ -949,8 +949,8 @@ class StudentModule:
         Every call's in-place changes to its arrays are also recorded in self.mutations.
         """
         label = f"{self.part}.{name}"
-        if self.poison:
-            raise self.poison
+        if self.test_ending_failure:
+            raise self.test_ending_failure
         self._ensure_started()
         message = {"op": "call", "fn": name, "args": list(args), "kwargs": kwargs}
         if _module is not None:                       # a function of another module of the package
@@ -1134,7 +1134,7 @@ class StudentModule:
                 self._serve_all(module, f"not used: {str(exc)[:200]}")
                 self.own_verified.add(module)
             self.fatal = None
-            self.poison = None
+            self.test_ending_failure = None
             self._restart()
             self._start()
 
@@ -1155,10 +1155,10 @@ class StudentModule:
             what = _exhausted(exc)
             if what:                # the machine, not the sandbox nor the student: this test is graded again
                 self.overloaded += 1
-                self.poison = HostOverloaded(
+                self.test_ending_failure = HostOverloaded(
                     f"not graded: the grading machine ran out of {what} while starting the process that runs your "
                     f"code; this is not your fault, and the test is graded again")
-                raise self.poison from None
+                raise self.test_ending_failure from None
             self.fatal = SandboxFailure(f"the grader could not start a sandboxed worker ({self.backend}): {exc}")
             raise self.fatal from None
         except SandboxFailure as exc:
@@ -1178,15 +1178,15 @@ class StudentModule:
             # Either way the test is not graded (and graded again): counted, so that status() says so.
             if not importing:
                 self.overloaded += 1
-                self.poison = HostOverloaded(
+                self.test_ending_failure = HostOverloaded(
                     f"not graded: the grading machine was too busy to start the process that runs your code within "
                     f"{KIT_CALL_SECONDS:g} s; this is not your fault, and the test is graded again")
-                raise self.poison from None
+                raise self.test_ending_failure from None
             if expired.overloaded:
                 expired.limit = self.limits.start_seconds
                 self.overloaded += 1
-                self.poison = HostOverloaded(self._overload_message(f"importing {self.part}.py", expired))
-                raise self.poison from None
+                self.test_ending_failure = HostOverloaded(self._overload_message(f"importing {self.part}.py", expired))
+                raise self.test_ending_failure from None
             self.fatal = ImportFailed(
                 f"importing {self.part}.py did not finish within {self.limits.start_seconds:g} s: is there a "
                 f"loop or a long computation at module level (outside any function)?")
@@ -1247,7 +1247,7 @@ class StudentModule:
                 self._serve_all(module, "not checked: the grading machine was too busy")
                 raise
             finally:
-                self.poison = None
+                self.test_ending_failure = None
             if bad:
                 self.served[module] = set(bad) & set(self.remote[module]) or set(self.remote[module])
                 self.own_notes[module] = str(note)[:300]
@@ -1304,12 +1304,12 @@ class StudentModule:
                 raise OverBudget(f"{label} used its {budget:.2f} s and was stopped") from None
             if expired.overloaded:
                 self.overloaded += 1
-                self.poison = HostOverloaded(self._overload_message(label, expired))
+                self.test_ending_failure = HostOverloaded(self._overload_message(label, expired))
             else:
                 self.timeouts += 1
                 used, used_cpu = (self.test_charged, self.test_cpu) if charge else (expired.charged, expired.cpu)
-                self.poison = StudentTimeout(self._limit_message(label, used, used_cpu, limit))
-            raise self.poison from None
+                self.test_ending_failure = StudentTimeout(self._limit_message(label, used, used_cpu, limit))
+            raise self.test_ending_failure from None
         except protocol.ProtocolError as exc:
             if worker.proc.poll() is None and "closed" not in str(exc) and not (
                     worker.memory_killed or worker.threads_killed or worker.scratch_killed):
@@ -1331,8 +1331,9 @@ class StudentModule:
             self.test_wall += wall
             if spent > left:       # it returned, but after its time: the same verdict as being stopped
                 self.timeouts += 1
-                self.poison = StudentTimeout(self._limit_message(label, self.test_charged, self.test_cpu, limit))
-                raise self.poison
+                self.test_ending_failure = StudentTimeout(
+                    self._limit_message(label, self.test_charged, self.test_cpu, limit))
+                raise self.test_ending_failure
         return reply
 
     def _exchange(self, worker, message, left, wall_left, arena_start=None):

@@ -288,8 +288,8 @@ class Server:
                 self.channel.send({"kind": "ok", "value": None})
             elif op == "call":
                 self.channel.send(self.call(request), store_handle=self.store, known=self.known_node)
-            elif op == "probe":
-                self.channel.send({"kind": "ok", "value": probe(request.get("value") or {})})
+            elif op == "probe_sandbox":
+                self.channel.send({"kind": "ok", "value": probe_sandbox(request.get("value") or {})})
             elif op == "call_in":
                 self.channel.send(self.call(request, self.package_module(request.get("module"))),
                                   store_handle=self.store, known=self.known_node)
@@ -355,7 +355,7 @@ class Server:
         return out
 
 
-def probe(request):
+def probe_sandbox(request):
     """What this process can reach: which of `read` it can open, which of `write` folders it can
     create a file in, and (walk=True) every regular file it can read, found by walking from /."""
     out = {"readable": [], "writable": [], "walked": 0}

@@ -106,8 +106,8 @@ def test_sigmoid_stable_at_extremes(act):
 def test_sigmoid_range(act, x):
     """sigmoid range: 0 ≤ σ(x) ≤ 1 for x up to ±1e4"""
     got = feedback.array(act.sigmoid(x), "sigmoid(x)", shape=x.shape, inputs={"x": x})
-    feedback.that(np.all((got >= 0) & (got <= 1)),
-                f"sigmoid(x) {feedback.describe_inputs(x=x)}: got {feedback.fmt(got)}, outside [0, 1]")
+    feedback.require(np.all((got >= 0) & (got <= 1)),
+                     f"sigmoid(x) {feedback.describe_inputs(x=x)}: got {feedback.fmt(got)}, outside [0, 1]")
 
 
 @covered_by(public_sigmoid_values)
@@ -135,9 +135,9 @@ def test_sigmoid_derivative_bound(act, x):
     """sigmoid derivative bound: 0 ≤ σ'(x) ≤ 1/4"""
     got = feedback.array(act.sigmoid_backward(np.ones_like(x), x), "sigmoid_backward(ones, x)",
                        shape=x.shape, inputs={"x": x})
-    feedback.that(np.all((got >= 0) & (got <= 0.25 + 1e-15)),
-                f"sigmoid_backward(ones, x) {feedback.describe_inputs(x=x)}: got {feedback.fmt(got)}; "
-                f"σ'(x) = σ(x)(1 − σ(x)) is never negative and never above 1/4")
+    feedback.require(np.all((got >= 0) & (got <= 0.25 + 1e-15)),
+                     f"sigmoid_backward(ones, x) {feedback.describe_inputs(x=x)}: got {feedback.fmt(got)}; "
+                     f"σ'(x) = σ(x)(1 − σ(x)) is never negative and never above 1/4")
 
 
 # -- tanh ----------------------------------------------------------------
@@ -175,8 +175,8 @@ def test_tanh_range(act, x):
     # Values and dtype are the other tests' (a float32 tanh is charged there, not here too).
     got = feedback.array(act.call("tanh", x, _errstate=RAISE), "tanh(x)", shape=x.shape, inputs={"x": x})
     feedback.finite(got, "tanh(x)", {"x": x})
-    feedback.that(np.all((got >= -1) & (got <= 1)),
-                f"tanh(x) {feedback.describe_inputs(x=x)}: got {feedback.fmt(got)}, outside [-1, 1]")
+    feedback.require(np.all((got >= -1) & (got <= 1)),
+                     f"tanh(x) {feedback.describe_inputs(x=x)}: got {feedback.fmt(got)}, outside [-1, 1]")
 
 
 @covered_by(public_tanh_backward)
@@ -226,9 +226,9 @@ def test_relu_backward_at_zero(act):
                        inputs={"x": x, "dout": dout})
     expected_away = np.array([0.0, np.nan, 7.0, np.nan])
     ok = [got[0] == 0.0, got[1] in (0.0, 5.0), got[2] == 7.0, got[3] in (0.0, -2.0)]
-    feedback.that(all(ok), f"relu_backward(dout, x) {feedback.describe_inputs(x=x, dout=dout)}: got "
-                         f"{feedback.fmt(got)}; expected {feedback.fmt(expected_away)} where nan means "
-                         f"0 or dout (either subgradient at x = 0 is accepted)")
+    feedback.require(all(ok), f"relu_backward(dout, x) {feedback.describe_inputs(x=x, dout=dout)}: got "
+                            f"{feedback.fmt(got)}; expected {feedback.fmt(expected_away)} where nan means "
+                            f"0 or dout (either subgradient at x = 0 is accepted)")
 
 
 # -- leaky relu ----------------------------------------------------------
@@ -298,8 +298,8 @@ def test_leaky_relu_backward_at_zero(act):
                        shape=x.shape, inputs={"x": x, "dout": dout})
     ok = np.isclose(got[0], 0.3) and (np.isclose(got[1], 0.5) or np.isclose(got[1], 5.0)) \
         and np.isclose(got[2], 7.0)
-    feedback.that(ok, f"leaky_relu_backward(dout, x, alpha=0.1) {feedback.describe_inputs(x=x, dout=dout)}: "
-                    f"got {feedback.fmt(got)}; expected [0.3, 0.5 or 5, 7]")
+    feedback.require(ok, f"leaky_relu_backward(dout, x, alpha=0.1) {feedback.describe_inputs(x=x, dout=dout)}: "
+                       f"got {feedback.fmt(got)}; expected [0.3, 0.5 or 5, 7]")
 
 
 # -- contract properties ---------------------------------------------------

@@ -142,14 +142,14 @@ def test_bce_finite_at_0_and_1(logreg):
     """bce_loss is finite when a is exactly 0 or 1"""
     a, y = np.array([0.0, 1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])
     got = feedback.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
-    feedback.that(np.isfinite(got) and got > 2.5,
-                f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)}: got {got:.6g}; expected a finite loss "
-                f"({feedback.hint('clip_before_log')}) that is large for the confidently wrong rows")
+    feedback.require(np.isfinite(got) and got > 2.5,
+                     f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)}: got {got:.6g}; expected a finite loss "
+                     f"({feedback.hint('clip_before_log')}) that is large for the confidently wrong rows")
     a, y = np.array([0.0, 1.0]), np.array([0.0, 1.0])
     got = feedback.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
-    feedback.that(np.isfinite(got) and 0 <= got < 1e-2,
-                f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)}: got {got:.6g}; a perfect prediction "
-                f"should give a loss of (about) 0")
+    feedback.require(np.isfinite(got) and 0 <= got < 1e-2,
+                     f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)}: got {got:.6g}; a perfect prediction "
+                     f"should give a loss of (about) 0")
 
 
 @covered_by(public_bce_confidently_wrong)
@@ -171,7 +171,7 @@ def test_bce_nonnegative(logreg, pair):
     a, y = pair
     got = feedback.scalar_close(logreg.bce_loss(a, y), oracle.bce(a, y), "bce_loss(a, y)", {"a": a, "y": y},
                               rtol=1e-7, batch=len(y))
-    feedback.that(got >= 0, f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)}: got {got:.6g} < 0")
+    feedback.require(got >= 0, f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)}: got {got:.6g} < 0")
 
 
 @covered_by(public_bce)
@@ -183,9 +183,9 @@ def test_bce_batch_duplication(logreg, pair):
     once = feedback.scalar(logreg.bce_loss(a, y), "bce_loss(a, y)", {"a": a, "y": y})
     twice = feedback.scalar(logreg.bce_loss(np.concatenate([a, a]), np.concatenate([y, y])),
                           "bce_loss(a, y) on the batch repeated twice")
-    feedback.that(np.isclose(once, twice, rtol=1e-9, atol=1e-12),
-                f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)} gives {once:.6g}, but {twice:.6g} "
-                f"on the same batch repeated twice: {feedback.hint('batch_summed_loss')}")
+    feedback.require(np.isclose(once, twice, rtol=1e-9, atol=1e-12),
+                     f"bce_loss(a, y) {feedback.describe_inputs(a=a, y=y)} gives {once:.6g}, but {twice:.6g} "
+                     f"on the same batch repeated twice: {feedback.hint('batch_summed_loss')}")
 
 
 # -- backward ------------------------------------------------------------
@@ -222,9 +222,9 @@ def test_backward_db(logreg, rng):
         # dw of shape (D, N): a − y was (N, N), and db its sum, N times the mean's by coincidence; the
         # batch-size hint would name the wrong cause.
         error = relative_error(np.array([value]), np.array([gb]))
-        feedback.that(error <= GRAD_LIMIT, f"db from backward(X, a, y) does not match finite differences: relative "
-                                           f"error {error:.2g} (limit {GRAD_LIMIT:g}); dw has shape {dw.shape}: "
-                                           f"{feedback.hint('broadcast_column')}")
+        feedback.require(error <= GRAD_LIMIT, f"db from backward(X, a, y) does not match finite differences: relative "
+                                              f"error {error:.2g} (limit {GRAD_LIMIT:g}); dw has shape {dw.shape}: "
+                                              f"{feedback.hint('broadcast_column')}")
         return
     feedback.gradient("b", np.array(value), np.array(gb), "backward(X, a, y)", GRAD_LIMIT, batch=X.shape[0])
 
@@ -250,9 +250,9 @@ def _fit(logreg, X, y, lr, epochs):
     b = feedback.scalar(b, "fit(...): b", consumed=True)
     if isinstance(losses, np.ndarray):
         losses = list(losses.reshape(-1))
-    feedback.that(isinstance(losses, list) and len(losses) == epochs,
-                f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch ({epochs}), got "
-                f"{feedback.fmt(losses)}")
+    feedback.require(isinstance(losses, list) and len(losses) == epochs,
+                     f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch ({epochs}), got "
+                     f"{feedback.fmt(losses)}")
     return w, b, [feedback.scalar(v, f"fit(...): losses[{i}]", consumed=True) for i, v in enumerate(losses)]
 
 
@@ -395,8 +395,8 @@ def test_fit_accepts_integer_inputs(logreg, rng):
         raise feedback.Failure(f"{call}: {exc}; {feedback.hint('integer_inputs')}") from None
     same = np.allclose(wi, w, rtol=1e-9, atol=1e-12) and np.isclose(bi, b, rtol=1e-9, atol=1e-12) \
         and np.allclose(li, losses, rtol=1e-9, atol=1e-12)
-    feedback.that(same, f"{call} returned w = {feedback.fmt(wi)}, b = {bi:.6g}, but on the same values as floats "
-                        f"w = {feedback.fmt(w)}, b = {b:.6g}; {feedback.hint('integer_inputs')}")
+    feedback.require(same, f"{call} returned w = {feedback.fmt(wi)}, b = {bi:.6g}, but on the same values as floats "
+                           f"w = {feedback.fmt(w)}, b = {b:.6g}; {feedback.hint('integer_inputs')}")
 
 
 @pytest.mark.visible
@@ -405,15 +405,15 @@ def test_fit_loss_decreases(logreg, rng):
     """fit records one loss per epoch, and the training loss goes down"""
     X, _, _, y = problem(rng, n=10, d=3)
     w, b, losses = _fit(logreg, X, y, 0.1, 50)
-    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0] - 1e-3
-                  or follows_wrong_backward(logreg, X, y, 0.1),
-                  f"fit(X, y, lr=0.1, epochs=50): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
-                  f"they should decrease")
+    feedback.require(all(np.isfinite(losses)) and losses[-1] < losses[0] - 1e-3
+                     or follows_wrong_backward(logreg, X, y, 0.1),
+                     f"fit(X, y, lr=0.1, epochs=50): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
+                     f"they should decrease")
     final = oracle.logreg_loss(X, y, w, b)
     close = lambda v: v is not None and abs(losses[-1] - v) < 0.05 * abs(v) + 1e-9  # noqa: E731
-    feedback.that(close(final) or close(own_loss(logreg, X, y, w, b)),
-                f"fit(...): the last recorded loss {losses[-1]:.6g} is far from the loss {final:.6g} of the "
-                f"returned w and b")
+    feedback.require(close(final) or close(own_loss(logreg, X, y, w, b)),
+                     f"fit(...): the last recorded loss {losses[-1]:.6g} is far from the loss {final:.6g} of the "
+                     f"returned w and b")
 
 
 def public_fit_accuracy(logreg):
@@ -431,10 +431,10 @@ def test_fit_separable_data_needs_bias(logreg):
     X, y = separable_with_bias(seed=7)
     w, b, _ = _fit(logreg, X, y, 0.1, 1000)
     acc = float(np.mean((oracle.logreg_forward(X, w, b) >= 0.5) == y))
-    feedback.that(acc >= 0.95 or follows_wrong_backward(logreg, X, y, 0.1),
-                  f"fit(X, y) with the default lr=0.1 and epochs=1000 on 200 separable points reaches {acc:.0%} "
-                  f"training accuracy; expected at least 95%"
-                  + (f". b is still {b:g} after training: {feedback.hint('bias_not_updated')}" if b == 0 else ""))
+    feedback.require(acc >= 0.95 or follows_wrong_backward(logreg, X, y, 0.1),
+                     f"fit(X, y) with the default lr=0.1 and epochs=1000 on 200 separable points reaches {acc:.0%} "
+                     f"training accuracy; expected at least 95%"
+                     + (f". b is still {b:g} after training: {feedback.hint('bias_not_updated')}" if b == 0 else ""))
 
 
 # -- predict -------------------------------------------------------------
@@ -451,8 +451,8 @@ def test_predict_threshold(logreg):
     X = np.array([[-2.0], [-0.1], [0.1], [3.0], [0.6], [0.5]])
     w, b = np.array([1.0]), -0.5     # probabilities 0.08, 0.35, 0.40, 0.92, 0.52, exactly 0.5
     got = feedback.array(logreg.predict(X, w, b), "predict(X, w, b)", shape=(6,), inputs={"X": X})
-    feedback.that(got.dtype.kind in "iu",
-                f"predict(X, w, b): expected an integer array (use .astype(int)), got dtype {got.dtype}")
+    feedback.require(got.dtype.kind in "iu",
+                     f"predict(X, w, b): expected an integer array (use .astype(int)), got dtype {got.dtype}")
     expected = np.array([0, 0, 0, 1, 1, 1])
     if not np.array_equal(got, expected):
         # A slip costs once: labels that threshold the student's own (wrong) forward are right here;
@@ -464,9 +464,10 @@ def test_predict_threshold(logreg):
                 return
         except Exception:  # noqa: BLE001 -- forward's own tests say what is wrong with it
             pass
-    feedback.that(np.array_equal(got, expected),
-                f"predict(X, w, b) with σ(Xw + b) = [0.08, 0.35, 0.40, 0.92, 0.52, 0.5]: expected "
-                f"{feedback.fmt(expected)}, got {feedback.fmt(got)} (label 1 where σ(Xw + b) >= 0.5, 0.5 included)")
+    feedback.require(np.array_equal(got, expected),
+                     f"predict(X, w, b) with σ(Xw + b) = [0.08, 0.35, 0.40, 0.92, 0.52, 0.5]: expected "
+                     f"{feedback.fmt(expected)}, got {feedback.fmt(got)} (label 1 where σ(Xw + b) >= 0.5, "
+                     f"0.5 included)")
 
 
 @pytest.mark.last

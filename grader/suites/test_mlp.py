@@ -90,7 +90,7 @@ def present(grads, params, call="backward(params, cache, y)"):
     """The keys of params that grads has: the others are charged by the per-key tests, but a dict with
     none of them has nothing to check."""
     keys = [key for key in params if key in grads]
-    feedback.that(bool(keys), f"{call}: expected the keys {list(params)}, got {feedback.fmt(grads)}")
+    feedback.require(bool(keys), f"{call}: expected the keys {list(params)}, got {feedback.fmt(grads)}")
     return keys
 
 
@@ -152,9 +152,9 @@ def test_softmax_values(mlp, rng):
     logits = rng.normal(0.0, 3.0, size=(4, 5))
     got = feedback.array(mlp.softmax(logits), "softmax(logits)", shape=logits.shape, inputs={"logits": logits})
     columns = np.isfinite(got).all() and np.allclose(got.sum(axis=0), 1.0, rtol=0, atol=1e-12)
-    feedback.that(not columns or np.allclose(got, oracle.softmax(logits), rtol=1e-9, atol=0),
-                  f"softmax(logits) at logits of shape (4, 5): expected {feedback.fmt(oracle.softmax(logits)[0])} "
-                  f"in row 0, got {feedback.fmt(got[0])}. Likely cause: {feedback.hint('softmax_axis0')}")
+    feedback.require(not columns or np.allclose(got, oracle.softmax(logits), rtol=1e-9, atol=0),
+                     f"softmax(logits) at logits of shape (4, 5): expected {feedback.fmt(oracle.softmax(logits)[0])} "
+                     f"in row 0, got {feedback.fmt(got[0])}. Likely cause: {feedback.hint('softmax_axis0')}")
     got = feedback.close(got, oracle.softmax(logits), "softmax(logits)", {"logits": logits}, rtol=1e-9)
     feedback.close(got.sum(axis=1), np.ones(4), "softmax(logits).sum(axis=1)", {"logits": logits},
                  rtol=0, atol=1e-12)
@@ -201,13 +201,13 @@ def test_cross_entropy_laws(mlp, pair):
     got = feedback.scalar_close(mlp.cross_entropy(logits, y), oracle.cross_entropy(logits, y),
                               "cross_entropy(logits, y)", {"logits": logits, "y": y}, rtol=1e-7, atol=1e-12,
                               batch=len(y))
-    feedback.that(got >= 0, f"cross_entropy(logits, y) {feedback.describe_inputs(logits=logits, y=y)}: "
-                          f"got {got:.6g} < 0")
+    feedback.require(got >= 0, f"cross_entropy(logits, y) {feedback.describe_inputs(logits=logits, y=y)}: "
+                             f"got {got:.6g} < 0")
     twice = feedback.scalar(mlp.cross_entropy(np.vstack([logits, logits]), np.concatenate([y, y])),
                           "cross_entropy on the batch repeated twice")
-    feedback.that(np.isclose(twice, got, rtol=1e-9, atol=1e-12),
-                f"cross_entropy gives {got:.6g} on a batch but {twice:.6g} on the batch repeated twice: "
-                f"{feedback.hint('batch_summed_loss')}")
+    feedback.require(np.isclose(twice, got, rtol=1e-9, atol=1e-12),
+                     f"cross_entropy gives {got:.6g} on a batch but {twice:.6g} on the batch repeated twice: "
+                     f"{feedback.hint('batch_summed_loss')}")
 
 
 @covered_by(public_cross_entropy_stable)
@@ -277,11 +277,11 @@ def test_init_seeded_and_random(mlp):
     a = feedback.mapping(mlp.init_params(sizes, seed=2), call, keys(3), shapes(sizes))
     b = feedback.mapping(mlp.init_params(sizes, seed=2), call, keys(3), shapes(sizes))
     c = feedback.mapping(mlp.init_params(sizes, seed=3), call, keys(3), shapes(sizes))
-    feedback.that(all(np.array_equal(a[k], b[k]) for k in a),
-                f"init_params gave different parameters for the same seed: {feedback.hint('init_unseeded')}")
-    feedback.that(not np.array_equal(a["W1"], c["W1"]), "init_params gave the same W1 for seed=2 and seed=3")
-    feedback.that(all(np.unique(np.round(a[f"W{l}"], 12), axis=0).shape[0] == sizes[l] for l in (1, 2, 3)),
-                f"init_params: some rows of a weight matrix are identical, {feedback.hint('init_symmetric')}")
+    feedback.require(all(np.array_equal(a[k], b[k]) for k in a),
+                     f"init_params gave different parameters for the same seed: {feedback.hint('init_unseeded')}")
+    feedback.require(not np.array_equal(a["W1"], c["W1"]), "init_params gave the same W1 for seed=2 and seed=3")
+    feedback.require(all(np.unique(np.round(a[f"W{l}"], 12), axis=0).shape[0] == sizes[l] for l in (1, 2, 3)),
+                     f"init_params: some rows of a weight matrix are identical, {feedback.hint('init_symmetric')}")
 
 
 @covered_by(public_init_biases_zero)
@@ -292,8 +292,8 @@ def test_init_biases_zero(mlp):
     p = feedback.mapping(mlp.init_params(sizes, seed=4), f"init_params({sizes}, seed=4)", keys(3), shapes(sizes))
     for l in (1, 2, 3):
         b = feedback.array(p[f"b{l}"], f"init_params({sizes}, seed=4)['b{l}']", shape=(sizes[l],))
-        feedback.that(np.all(b == 0), f"init_params({sizes}, seed=4)['b{l}'] = {feedback.fmt(b)}; the docstring "
-                                    f"asks for bˡ = 0 (biases start at zero; only the weights are random)")
+        feedback.require(np.all(b == 0), f"init_params({sizes}, seed=4)['b{l}'] = {feedback.fmt(b)}; the docstring "
+                                       f"asks for bˡ = 0 (biases start at zero; only the weights are random)")
 
 
 @pytest.mark.public
@@ -386,7 +386,7 @@ def test_backward_is_backpropagation(mlp, rng):
         _, cache = forward_pair(mlp, params, X)
     forward_seconds = min([mlp.last_seconds] + [timed(mlp, "forward", params, X) for _ in range(2)])
     grads = backward_within_budget(mlp, forward_seconds, 3221, params, cache, y)
-    feedback.that(isinstance(grads, dict), f"backward(params, cache, y): expected a dict, got {feedback.fmt(grads)}")
+    feedback.require(isinstance(grads, dict), f"backward(params, cache, y): expected a dict, got {feedback.fmt(grads)}")
     backward_seconds = min([mlp.last_seconds] + [timed(mlp, "backward", params, cache, y) for _ in range(2)])
     feedback.backprop_not_finite_differences(backward_seconds, forward_seconds, "backward(params, cache, y)", 3221)
 
@@ -435,9 +435,9 @@ def _fit(mlp, X, y, **kwargs):
     if isinstance(history, np.ndarray):
         history = list(history.reshape(-1))
     epochs = kwargs.get("epochs", 5)
-    feedback.that(isinstance(history, list) and len(history) == epochs,
-                f"fit(X, y, epochs={epochs}): history should hold one mean loss per epoch, got "
-                f"{feedback.fmt(history)}")
+    feedback.require(isinstance(history, list) and len(history) == epochs,
+                     f"fit(X, y, epochs={epochs}): history should hold one mean loss per epoch, got "
+                     f"{feedback.fmt(history)}")
     return params, [feedback.scalar(v, f"fit(...): history[{i}]", consumed=True) for i, v in enumerate(history)]
 
 
@@ -505,11 +505,11 @@ def test_fit_full_batch_step(mlp, rng):
                 or all(np.array_equal(p1[k], p0[k]) for k in p0):
             raise
     before, after = oracle.mlp_loss(p0, X, y), oracle.mlp_loss(p1, X, y)
-    feedback.that(any(np.isclose(history[0], v, rtol=1e-6) for v in (before, after)) or any(
+    feedback.require(any(np.isclose(history[0], v, rtol=1e-6) for v in (before, after)) or any(
         v is not None and np.isclose(history[0], v, rtol=1e-6)
         for v in (own_loss(mlp, p0, X, y), own_loss(mlp, p1, X, y))),
-                f"fit(..., epochs=1, batch_size=64) on 7 rows: history[0] = {history[0]:.6g}, but the loss is "
-                f"{before:.6g} before the step and {after:.6g} after it")
+                     f"fit(..., epochs=1, batch_size=64) on 7 rows: history[0] = {history[0]:.6g}, but the loss is "
+                     f"{before:.6g} before the step and {after:.6g} after it")
 
 
 def sgd_epoch(params, X, y, order, batch_size, lr, factors=None):
@@ -606,23 +606,23 @@ def test_fit_shuffled_minibatch_epoch(mlp, rng):
         starts.append(p0)
         p1, history = _fit(mlp, X, y, lr=0.5, seed=seed, **kw)
         match = find_epoch(p0, p1, X, y, factors)
-        feedback.that(match is not None,
-                    f"{call}, seed={seed}: the result is not minibatch SGD over any order of the rows. Each "
-                    f"epoch should shuffle the rows (X and y together) and visit every row once, in batches "
-                    f"of 2, 2 and 1 (the last batch is smaller), with one step per batch")
+        feedback.require(match is not None,
+                         f"{call}, seed={seed}: the result is not minibatch SGD over any order of the rows. Each "
+                         f"epoch should shuffle the rows (X and y together) and visit every row once, in batches "
+                         f"of 2, 2 and 1 (the last batch is smaller), with one step per batch")
         order, losses, used = match
         orders.append(order)
         values = np.array([l[0] for l in losses])
-        feedback.that(history_matches(history[0], mlp, X, y, losses, p0, p1),
-                    f"{call}, seed={seed}: history[0] = {history[0]:.6g}, but this epoch's batch losses were "
-                    f"{feedback.fmt(values)} (mean {values.mean():.6g}); {feedback.hint('epoch_mean_loss')}")
-    feedback.that(any(tuple(o) != tuple(range(5)) for o in orders),
-                f"{call}: for seeds 0, 1 and 2 every epoch visited the rows in their original order; "
-                f"{feedback.hint('never_shuffles')}")
+        feedback.require(history_matches(history[0], mlp, X, y, losses, p0, p1),
+                         f"{call}, seed={seed}: history[0] = {history[0]:.6g}, but this epoch's batch losses were "
+                         f"{feedback.fmt(values)} (mean {values.mean():.6g}); {feedback.hint('epoch_mean_loss')}")
+    feedback.require(any(tuple(o) != tuple(range(5)) for o in orders),
+                     f"{call}: for seeds 0, 1 and 2 every epoch visited the rows in their original order; "
+                     f"{feedback.hint('never_shuffles')}")
     if varies_with_seed(mlp, ((4, 5, 3),), 0, 1):      # else init_params's own test charges it
-        feedback.that(any(not np.array_equal(starts[0][k], other[k]) for other in starts[1:] for k in other),
-                    f"fit(X, y, layer_sizes=(4, 5, 3), lr=0) returned the same parameters for seeds 0, 1 and 2: "
-                    f"fit should start from init_params(layer_sizes, seed); {feedback.hint('seed_not_passed')}")
+        feedback.require(any(not np.array_equal(starts[0][k], other[k]) for other in starts[1:] for k in other),
+                         f"fit(X, y, layer_sizes=(4, 5, 3), lr=0) returned the same parameters for seeds 0, 1 and 2: "
+                         f"fit should start from init_params(layer_sizes, seed); {feedback.hint('seed_not_passed')}")
     for seed, p0 in zip((0, 1, 2), starts):
         starts_from_init_params(mlp, p0, ((4, 5, 3),), seed,
                                 f"fit(X, y, layer_sizes=(4, 5, 3), lr=0, seed={seed})",
@@ -650,8 +650,8 @@ def test_fit_same_seed_same_result(mlp, rng):
     first, history = _fit(mlp, X, y, **kw)
     again, history_again = _fit(mlp, X, y, **kw)
     same = all(np.array_equal(first[k], again[k]) for k in first) and np.array_equal(history, history_again)
-    feedback.that(same, f"{call} gave different results on two calls in the same process: "
-                        f"{feedback.hint('not_reproducible')}")
+    feedback.require(same, f"{call} gave different results on two calls in the same process: "
+                           f"{feedback.hint('not_reproducible')}")
 
 
 def batching(order, batch_size=2):
@@ -683,18 +683,18 @@ def _two_epochs(mlp, X, y, starts, first_orders, factors=None):
                     break
             if match:
                 break
-        feedback.that(match is not None,
-                    f"{call}, seed={seed}: the result is not two epochs of minibatch SGD, each over an order "
-                    f"of all the rows, the second starting where the first ended")
+        feedback.require(match is not None,
+                         f"{call}, seed={seed}: the result is not two epochs of minibatch SGD, each over an order "
+                         f"of all the rows, the second starting where the first ended")
         o1, o2, p1, losses = match
         reshuffled |= batching(o1) != batching(o2)
         values = np.array([l[0] for l in losses])
-        feedback.that(history_matches(history[1], mlp, X, y, losses, p1, p2),
-                    f"{call}, seed={seed}: history[1] = {history[1]:.6g}, but the second epoch's batch losses "
-                    f"were {feedback.fmt(values)} (mean {values.mean():.6g}); each entry of history should "
-                    f"hold its own epoch's mean loss ({feedback.hint('history_per_epoch')})")
-    feedback.that(reshuffled, f"{call}: for seeds 0, 1 and 2 the second epoch used the same minibatches as the "
-                            f"first; {feedback.hint('shuffles_once')}")
+        feedback.require(history_matches(history[1], mlp, X, y, losses, p1, p2),
+                         f"{call}, seed={seed}: history[1] = {history[1]:.6g}, but the second epoch's batch losses "
+                         f"were {feedback.fmt(values)} (mean {values.mean():.6g}); each entry of history should "
+                         f"hold its own epoch's mean loss ({feedback.hint('history_per_epoch')})")
+    feedback.require(reshuffled, f"{call}: for seeds 0, 1 and 2 the second epoch used the same minibatches as the "
+                               f"first; {feedback.hint('shuffles_once')}")
 
 
 @lru_cache(maxsize=1)
@@ -802,10 +802,10 @@ def test_fit_mnist_accuracy(mlp, record_property):
     record_property("mnist_test_accuracy", round(median, 4))      # the Gradescope leaderboard's value
     if median < 0.85 and follows_own_wrong_step(mlp):
         return      # a slip costs once: fit follows the student's own wrong backward or sgd_step, charged there
-    feedback.that(median >= 0.85, f"fit(X_train, y_train) with the defaults (5 epochs, batch 64, lr 0.1) reaches "
-                                f"{', '.join(f'{a:.1%}' for a in accs)} test accuracy for seeds 0-2 "
-                                f"(median {median:.1%}); expected a median of at least 85%. "
-                                + (training_diagnosis(mlp) if median < 0.85 else ""))
+    feedback.require(median >= 0.85, f"fit(X_train, y_train) with the defaults (5 epochs, batch 64, lr 0.1) reaches "
+                                   f"{', '.join(f'{a:.1%}' for a in accs)} test accuracy for seeds 0-2 "
+                                   f"(median {median:.1%}); expected a median of at least 85%. "
+                                   + (training_diagnosis(mlp) if median < 0.85 else ""))
 
 
 @covered_by(public_fit_mnist)
@@ -814,12 +814,12 @@ def test_predict(mlp, rng):
     """predict returns the integer label of the largest logit"""
     params, X, _ = away_from_kinks(rng, SMALL, n=6)
     got = feedback.array(mlp.predict(params, X), "predict(params, X)", shape=(6,), inputs={"X": X})
-    feedback.that(got.dtype.kind in "iu", f"predict(params, X): expected integer labels, got dtype {got.dtype}")
+    feedback.require(got.dtype.kind in "iu", f"predict(params, X): expected integer labels, got dtype {got.dtype}")
     expected = np.argmax(oracle.mlp_forward(params, X), axis=1)
     if not np.array_equal(got, expected) and follows_own_forward(mlp, params, X, got):
         return              # a slip costs once: forward's tests charge forward
-    feedback.that(np.array_equal(got, expected), f"predict(params, X): expected {feedback.fmt(expected)}, "
-                                               f"got {feedback.fmt(got)}")
+    feedback.require(np.array_equal(got, expected), f"predict(params, X): expected {feedback.fmt(expected)}, "
+                                                  f"got {feedback.fmt(got)}")
 
 
 def follows_own_forward(mlp, params, X, labels):

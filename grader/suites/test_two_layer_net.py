@@ -100,13 +100,13 @@ def test_init_seeded_and_random(net):
     a = feedback.mapping(net.init_params(4, 6, 2, seed=3), call, KEYS, shapes(4, 6, 2))
     b = feedback.mapping(net.init_params(4, 6, 2, seed=3), call, KEYS, shapes(4, 6, 2))
     c = feedback.mapping(net.init_params(4, 6, 2, seed=4), call, KEYS, shapes(4, 6, 2))
-    feedback.that(all(np.array_equal(a[k], b[k]) for k in KEYS),
-                f"init_params(4, 6, 2, seed=3) gave different parameters on two calls: "
-                f"{feedback.hint('init_unseeded')}")
-    feedback.that(not np.array_equal(a["W1"], c["W1"]),
-                "init_params gave the same W1 for seed=3 and seed=4: use the seed argument")
-    feedback.that(np.unique(np.round(a["W1"], 12), axis=0).shape[0] == 6,
-                f"init_params(4, 6, 2): some rows of W1 are identical, {feedback.hint('init_symmetric')}")
+    feedback.require(all(np.array_equal(a[k], b[k]) for k in KEYS),
+                     f"init_params(4, 6, 2, seed=3) gave different parameters on two calls: "
+                     f"{feedback.hint('init_unseeded')}")
+    feedback.require(not np.array_equal(a["W1"], c["W1"]),
+                     "init_params gave the same W1 for seed=3 and seed=4: use the seed argument")
+    feedback.require(np.unique(np.round(a["W1"], 12), axis=0).shape[0] == 6,
+                     f"init_params(4, 6, 2): some rows of W1 are identical, {feedback.hint('init_symmetric')}")
 
 
 # -- forward -------------------------------------------------------------
@@ -166,14 +166,14 @@ def test_mse_laws(net, pair):
     got = feedback.scalar_close(net.mse_loss(yhat, y), oracle.mse(yhat, y), "mse_loss(yhat, y)",
                               {"yhat": yhat, "y": y}, rtol=1e-7, atol=1e-12, batch=y.shape[0],
                               outputs=y.shape[1])
-    feedback.that(got >= 0, f"mse_loss(yhat, y) {feedback.describe_inputs(yhat=yhat, y=y)}: got {got:.6g} < 0")
+    feedback.require(got >= 0, f"mse_loss(yhat, y) {feedback.describe_inputs(yhat=yhat, y=y)}: got {got:.6g} < 0")
     zero = feedback.scalar(net.mse_loss(y, y), "mse_loss(y, y)")
-    feedback.that(abs(zero) < 1e-12, f"mse_loss(y, y) {feedback.describe_inputs(y=y)}: got {zero:.6g}, expected 0")
+    feedback.require(abs(zero) < 1e-12, f"mse_loss(y, y) {feedback.describe_inputs(y=y)}: got {zero:.6g}, expected 0")
     twice = feedback.scalar(net.mse_loss(np.vstack([yhat, yhat]), np.vstack([y, y])),
                           "mse_loss on the batch repeated twice")
-    feedback.that(np.isclose(twice, got, rtol=1e-9, atol=1e-12),
-                f"mse_loss gives {got:.6g} on a batch but {twice:.6g} on the same batch repeated twice: "
-                f"{feedback.hint('batch_summed_loss')}")
+    feedback.require(np.isclose(twice, got, rtol=1e-9, atol=1e-12),
+                     f"mse_loss gives {got:.6g} on a batch but {twice:.6g} on the same batch repeated twice: "
+                     f"{feedback.hint('batch_summed_loss')}")
 
 
 # -- backward ------------------------------------------------------------
@@ -246,8 +246,8 @@ def _fit(net, X, y, **kwargs):
     if isinstance(losses, np.ndarray):
         losses = list(losses.reshape(-1))
     epochs = kwargs.get("epochs", 5000)
-    feedback.that(isinstance(losses, list) and len(losses) == epochs,
-                f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, got {feedback.fmt(losses)}")
+    feedback.require(isinstance(losses, list) and len(losses) == epochs,
+                     f"fit(X, y, epochs={epochs}): losses should hold one entry per epoch, got {feedback.fmt(losses)}")
     return params, [feedback.scalar(v, f"fit(...): losses[{i}]", consumed=True) for i, v in enumerate(losses)]
 
 
@@ -341,10 +341,10 @@ def test_fit_gradient_step(net, rng):
     # lr = 0 returns the initial parameters of that seed, whatever the initialiser.
     p0, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
     again, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=11)
-    feedback.that(same_params(p0, again), f"fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11) gave different "
-                                         f"parameters on two calls, so its step cannot be measured: "
-                                         f"{feedback.hint('init_unseeded')} in init_params, and pass fit's seed "
-                                         f"on to it")
+    feedback.require(same_params(p0, again), f"fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11) gave different "
+                                            f"parameters on two calls, so its step cannot be measured: "
+                                            f"{feedback.hint('init_unseeded')} in init_params, and pass fit's seed "
+                                            f"on to it")
     starts_from_init_params(net, p0, (3, 4, 2), 11, "fit(X, y, n_hidden=4, lr=0, epochs=1, seed=11)",
                             "init_params(3, 4, 2, seed=11)")
     p1, losses = _fit(net, X, y, n_hidden=4, lr=lr, epochs=1, seed=11)
@@ -359,9 +359,9 @@ def test_fit_gradient_step(net, rng):
             raise
     other, _ = _fit(net, X, y, n_hidden=4, lr=0.0, epochs=1, seed=12)
     if varies_with_seed(net, (3, 4, 2), 11, 12):      # else init_params's own test charges it
-        feedback.that(not all(np.array_equal(p0[k], other[k]) for k in KEYS),
-                    f"fit(..., seed=11) and fit(..., seed=12) start from the same parameters: "
-                    f"{feedback.hint('seed_not_passed')}")
+        feedback.require(not all(np.array_equal(p0[k], other[k]) for k in KEYS),
+                         f"fit(..., seed=11) and fit(..., seed=12) start from the same parameters: "
+                         f"{feedback.hint('seed_not_passed')}")
 
 
 @pytest.mark.visible
@@ -398,14 +398,14 @@ def test_fit_loss_decreases(net, rng):
     """fit records one loss per epoch, and the loss goes down"""
     X, y = rng.normal(size=(8, 2)), rng.uniform(size=(8, 1))
     params, losses = _fit(net, X, y, n_hidden=3, lr=0.5, epochs=200, seed=1)
-    feedback.that(all(np.isfinite(losses)) and losses[-1] < losses[0] or follows_wrong_backward(net, X, y, seed=1),
-                  f"fit(X, y, lr=0.5, epochs=200): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
-                  f"they should decrease")
+    feedback.require(all(np.isfinite(losses)) and losses[-1] < losses[0] or follows_wrong_backward(net, X, y, seed=1),
+                     f"fit(X, y, lr=0.5, epochs=200): losses went from {losses[0]:.6g} to {losses[-1]:.6g}; "
+                     f"they should decrease")
     final = oracle.two_layer_loss(params, X, y)
     close = lambda v: v is not None and abs(losses[-1] - v) <= 0.05 * abs(v) + 1e-9  # noqa: E731
-    feedback.that(close(final) or close(own_loss(net, params, X, y)),
-                f"fit(...): the last recorded loss {losses[-1]:.6g} is far from the loss {final:.6g} of "
-                f"the returned parameters")
+    feedback.require(close(final) or close(own_loss(net, params, X, y)),
+                     f"fit(...): the last recorded loss {losses[-1]:.6g} is far from the loss {final:.6g} of "
+                     f"the returned parameters")
 
 
 def public_fit_xor(net):
@@ -443,8 +443,8 @@ def test_fit_learns_xor(net):
     else:
         hint = (f" For {stuck} seed(s) every output stayed within 0.05 of 0.5: {feedback.hint('init_too_small')}."
                 if stuck else "")
-    feedback.that(sum(solved) >= 3, f"fit(XOR) with the default hyperparameters solved XOR for "
-                                  f"{sum(solved)} of seeds 0-4 ({solved}); expected at least 3." + hint)
+    feedback.require(sum(solved) >= 3, f"fit(XOR) with the default hyperparameters solved XOR for "
+                                     f"{sum(solved)} of seeds 0-4 ({solved}); expected at least 3." + hint)
 
 
 # -- predict and contract --------------------------------------------------
