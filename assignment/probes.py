@@ -63,7 +63,8 @@ def accuracy(pred, labels, label="predict(params, X)"):
 
 # -- values -----------------------------------------------------------------------------
 @probe
-def close(student, fn, args=(), kwargs=None, expected=None, argnames=(), rtol=None, atol=None, errstate=None):
+def call_close(student, fn, args=(), kwargs=None, expected=None, argnames=(), rtol=None, atol=None,
+               errstate=None):
     """fn(*args, **kwargs) returns `expected` (an array), with floating-point errors raised under `errstate`."""
     kwargs = kwargs or {}
     got = student.call(fn, *args, _errstate=errstate, **kwargs)
@@ -79,8 +80,8 @@ def forward_close(student, fn, args=(), kwargs=None, expected=None, argnames=(),
 
 
 @probe
-def scalar(student, fn, args=(), kwargs=None, expected=None, argnames=(), rtol=None, atol=None, batch=None,
-           outputs=None, errstate=None):
+def call_scalar(student, fn, args=(), kwargs=None, expected=None, argnames=(), rtol=None, atol=None, batch=None,
+                outputs=None, errstate=None):
     """fn returns the float `expected`; a factor of the batch size or of the outputs is named."""
     got = student.call(fn, *args, _errstate=errstate, **(kwargs or {}))
     feedback.scalar_close(got, expected, _label(fn, argnames), _inputs(argnames, args), batch=batch,
@@ -265,8 +266,8 @@ def loss_not_after_step(student, fn="fit", args=(), kwargs=None, at=2, after=Non
 
 # -- gradients --------------------------------------------------------------------------
 @probe
-def gradient(student, fn, args=(), kwargs=None, expected=None, argnames=(), param="x", batch=None, limit=1e-6,
-             mistakes=(), example=None):
+def call_gradient(student, fn, args=(), kwargs=None, expected=None, argnames=(), param="x", batch=None,
+                  limit=1e-6, mistakes=(), example=None):
     """fn's gradient(s) match the finite differences `expected`.
 
     param: the name of the one gradient fn returns, or a tuple of names when it returns several.

@@ -95,14 +95,14 @@ def sigmoid(x):
 
 def backward_check(student, x, dout):
     numeric = numerical_gradient(lambda v: np.sum(dout * softplus(v)), x.copy())
-    probes.gradient(student, fn="softplus_backward", args=(dout, x), expected=numeric, argnames=("dout", "x"))
+    probes.call_gradient(student, fn="softplus_backward", args=(dout, x), expected=numeric, argnames=("dout", "x"))
 
 
 # -- public checks: what `make check` runs on the student's own code ------------------
 def public_softplus_values(student):
     """softplus matches log(1 + e^x)"""
     x = rng_for("softplus values").normal(0, 3, size=(2, 4))
-    probes.close(student, fn="softplus", args=(x,), expected=softplus(x), argnames=("x",), rtol=1e-9)
+    probes.call_close(student, fn="softplus", args=(x,), expected=softplus(x), argnames=("x",), rtol=1e-9)
 
 
 def public_softplus_backward(student):
@@ -124,8 +124,8 @@ def test_softplus_values(student, rng):
 @pytest.mark.points(0.5)
 def test_softplus_stable(student):
     """softplus is stable at ±1e4 (no overflow) and never negative"""
-    probes.close(student, fn="softplus", args=(BIG,), expected=softplus(BIG), argnames=("x",), rtol=1e-9,
-                 atol=1e-15, errstate=RAISE)
+    probes.call_close(student, fn="softplus", args=(BIG,), expected=softplus(BIG), argnames=("x",), rtol=1e-9,
+                      atol=1e-15, errstate=RAISE)
 
 
 @pytest.mark.public
@@ -140,8 +140,8 @@ def test_softplus_backward_gradient(student, rng):
 def test_softplus_backward_extremes(student):
     """softplus_backward is finite and exact at ±1e4"""
     dout = np.array([1.0, -2.0, 3.0, 0.5, -1.0])
-    probes.close(student, fn="softplus_backward", args=(dout, BIG), expected=dout * sigmoid(BIG),
-                 argnames=("dout", "x"), rtol=1e-9, atol=1e-300)
+    probes.call_close(student, fn="softplus_backward", args=(dout, BIG), expected=dout * sigmoid(BIG),
+                      argnames=("dout", "x"), rtol=1e-9, atol=1e-300)
 
 
 @pytest.mark.public

@@ -5,7 +5,7 @@ with the public checks. What each mistake *computes* lives here, because it
 needs the grader's own forward passes (oracle.py): a hidden test evaluates it
 on its own inputs when it grades, a public check on the public inputs when
 `python -m grader assign` records it, which ships the resulting numbers
-(never this code). Both hand them to the same probe (probes.gradient), so
+(never this code). Both hand them to the same probe (probes.call_gradient), so
 `make check` and the grader name the same cause for the same mistake.
 """
 import numpy as np

@@ -3,8 +3,8 @@
     def public_sigmoid_stable(act):
         \"\"\"sigmoid is stable at ±1e4 (no overflow)\"\"\"
         x = np.array([-1e4, -800.0, 0.0, 800.0, 1e4])
-        probes.close(act, fn="sigmoid", args=(x,), expected=oracle.sigmoid(x), argnames=("x",),
-                     rtol=1e-9, atol=1e-15, errstate=RAISE)
+        probes.call_close(act, fn="sigmoid", args=(x,), expected=oracle.sigmoid(x), argnames=("x",),
+                          rtol=1e-9, atol=1e-15, errstate=RAISE)
 
 A public check is a function named public_* whose docstring's first line is
 the title students see, and whose body calls exactly one probe

@@ -34,17 +34,17 @@ def check_backward(student, name, x, dout, alpha=None, public=False):
     (mistakes.py) and a 3-number example when it is wrong: the probe of the public check, on these inputs."""
     kwargs = {} if alpha is None else {"alpha": alpha}
     numeric = numerical_gradient(lambda v: np.sum(dout * oracle.FORWARD[name](v, **kwargs)), x.copy())
-    probes.gradient(student, fn=f"{name}_backward", args=(dout, x), kwargs=kwargs, expected=numeric,
-                    argnames=("dout", "x"), param="x", limit=GRAD_LIMIT,
-                    mistakes=mistakes.backward_mistakes(name, dout, x, alpha),
-                    example=mistakes.backward_example(name, alpha, public=public))
+    probes.call_gradient(student, fn=f"{name}_backward", args=(dout, x), kwargs=kwargs, expected=numeric,
+                         argnames=("dout", "x"), param="x", limit=GRAD_LIMIT,
+                         mistakes=mistakes.backward_mistakes(name, dout, x, alpha),
+                         example=mistakes.backward_example(name, alpha, public=public))
 
 
 def values_check(student, name):
     """The public check of `name`'s values (its docstring is the caller's)."""
     r = rng_for("activations values")
     x = np.concatenate([np.array([-3.0, -0.5, 0.0, 0.5, 3.0]), r.normal(0, 4, size=5)]).reshape(2, 5)
-    probes.close(student, fn=name, args=(x,), expected=oracle.FORWARD[name](x), argnames=("x",), rtol=1e-9)
+    probes.call_close(student, fn=name, args=(x,), expected=oracle.FORWARD[name](x), argnames=("x",), rtol=1e-9)
 
 
 def backward_check(student, name):
@@ -65,15 +65,15 @@ def public_sigmoid_values(act):
 
 def public_sigmoid_stable(act):
     """sigmoid is stable at ±1e4 (no overflow)"""
-    probes.close(act, fn="sigmoid", args=(BIG,), expected=oracle.sigmoid(BIG), argnames=("x",), rtol=1e-9,
-                 atol=1e-15, errstate=RAISE)
+    probes.call_close(act, fn="sigmoid", args=(BIG,), expected=oracle.sigmoid(BIG), argnames=("x",), rtol=1e-9,
+                      atol=1e-15, errstate=RAISE)
 
 
 def public_sigmoid_backward_extremes(act):
     """sigmoid_backward is finite and exact at ±1e4"""
     dout = np.array([1.0, -2.0, 3.0, 0.5, -1.0])
-    probes.close(act, fn="sigmoid_backward", args=(dout, BIG), expected=dout * oracle.derivative("sigmoid", BIG),
-                 argnames=("dout", "x"), rtol=1e-9, atol=1e-300)
+    probes.call_close(act, fn="sigmoid_backward", args=(dout, BIG), expected=dout * oracle.derivative("sigmoid", BIG),
+                      argnames=("dout", "x"), rtol=1e-9, atol=1e-300)
 
 
 def public_sigmoid_backward(act):
@@ -96,8 +96,8 @@ def test_sigmoid_values(act, rng):
 def test_sigmoid_stable_at_extremes(act):
     """sigmoid is stable at ±1e4 (no overflow; floating-point errors raised)"""
     x = np.array([-1e4, -1000.0, -710.0, -50.0, 0.0, 50.0, 710.0, 1000.0, 1e4])
-    probes.close(act, fn="sigmoid", args=(x,), expected=oracle.sigmoid(x), argnames=("x",), rtol=1e-9,
-                 atol=1e-15, errstate=RAISE)
+    probes.call_close(act, fn="sigmoid", args=(x,), expected=oracle.sigmoid(x), argnames=("x",), rtol=1e-9,
+                      atol=1e-15, errstate=RAISE)
 
 
 @covered_by(public_sigmoid_values, public_sigmoid_stable)
@@ -148,8 +148,8 @@ def public_tanh_values(act):
 
 def public_tanh_stable(act):
     """tanh is stable at ±1e4 (no overflow)"""
-    probes.close(act, fn="tanh", args=(BIG,), expected=np.tanh(BIG), argnames=("x",), rtol=1e-9, atol=1e-15,
-                 errstate=RAISE)
+    probes.call_close(act, fn="tanh", args=(BIG,), expected=np.tanh(BIG), argnames=("x",), rtol=1e-9, atol=1e-15,
+                      errstate=RAISE)
 
 
 def public_tanh_backward(act):
@@ -240,8 +240,8 @@ def public_leaky_relu_values(act):
 def public_leaky_relu_alpha(act):
     """leaky_relu uses its alpha argument"""
     x = np.array([-3.0, -0.5, 0.5, 2.0])
-    probes.close(act, fn="leaky_relu", args=(x,), kwargs={"alpha": 0.2}, expected=oracle.leaky_relu(x, 0.2),
-                 argnames=("x",), rtol=1e-12)
+    probes.call_close(act, fn="leaky_relu", args=(x,), kwargs={"alpha": 0.2}, expected=oracle.leaky_relu(x, 0.2),
+                      argnames=("x",), rtol=1e-12)
 
 
 def public_leaky_relu_backward(act):
@@ -273,8 +273,8 @@ def test_leaky_relu_values(act, rng):
 def test_leaky_relu_alpha(act):
     """leaky_relu uses its alpha argument"""
     x = np.array([-3.0, -0.5, 0.5, 2.0])
-    probes.close(act, fn="leaky_relu", args=(x,), kwargs={"alpha": 0.2}, expected=oracle.leaky_relu(x, 0.2),
-                 argnames=("x",), rtol=1e-12)
+    probes.call_close(act, fn="leaky_relu", args=(x,), kwargs={"alpha": 0.2}, expected=oracle.leaky_relu(x, 0.2),
+                      argnames=("x",), rtol=1e-12)
 
 
 @pytest.mark.points(0.75)

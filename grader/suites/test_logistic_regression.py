@@ -82,8 +82,8 @@ def public_problem():
 def public_forward(logreg):
     """forward matches σ(X w + b)"""
     d = public_problem()
-    probes.close(logreg, fn="forward", args=(d["X"], d["w"], d["b"]), expected=d["a"], argnames=("X", "w", "b"),
-                 rtol=1e-9)
+    probes.call_close(logreg, fn="forward", args=(d["X"], d["w"], d["b"]), expected=d["a"], argnames=("X", "w", "b"),
+                      rtol=1e-9)
 
 
 @pytest.mark.public
@@ -110,8 +110,8 @@ def test_forward_any_shape(logreg, X, seed):
 def public_bce(logreg):
     """bce_loss matches the mean binary cross-entropy"""
     d = public_problem()
-    probes.scalar(logreg, fn="bce_loss", args=(d["a"], d["y"]), expected=oracle.bce(d["a"], d["y"]),
-                  argnames=("a", "y"), rtol=1e-9, batch=5)
+    probes.call_scalar(logreg, fn="bce_loss", args=(d["a"], d["y"]), expected=oracle.bce(d["a"], d["y"]),
+                       argnames=("a", "y"), rtol=1e-9, batch=5)
 
 
 def public_bce_finite(logreg):
@@ -192,8 +192,8 @@ def test_bce_batch_duplication(logreg, pair):
 def public_backward(logreg):
     """backward matches finite differences (w and b)"""
     d = public_problem()
-    probes.gradient(logreg, fn="backward", args=(d["X"], d["a"], d["y"]), expected=(d["gw"], d["gb"]),
-                    argnames=("X", "a", "y"), param=("w", "b"), batch=5)
+    probes.call_gradient(logreg, fn="backward", args=(d["X"], d["a"], d["y"]), expected=(d["gw"], d["gb"]),
+                         argnames=("X", "a", "y"), param=("w", "b"), batch=5)
 
 
 def _backward(logreg, rng):

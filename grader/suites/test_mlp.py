@@ -121,28 +121,28 @@ BIG = np.array([[1000.0, 0.0, -1000.0], [-1000.0, -999.0, -1000.0]])
 def public_softmax(mlp):
     """softmax rows match e^z / Σ e^z and sum to 1"""
     logits = public_problem()["logits"]
-    probes.close(mlp, fn="softmax", args=(logits,), expected=oracle.softmax(logits), argnames=("logits",),
-                 rtol=1e-9)
+    probes.call_close(mlp, fn="softmax", args=(logits,), expected=oracle.softmax(logits), argnames=("logits",),
+                      rtol=1e-9)
 
 
 def public_softmax_stable(mlp):
     """softmax is stable for logits of ±1e3"""
-    probes.close(mlp, fn="softmax", args=(BIG,), expected=oracle.softmax(BIG), argnames=("logits",), rtol=1e-9,
-                 atol=1e-300, errstate=RAISE)
+    probes.call_close(mlp, fn="softmax", args=(BIG,), expected=oracle.softmax(BIG), argnames=("logits",), rtol=1e-9,
+                      atol=1e-300, errstate=RAISE)
 
 
 def public_cross_entropy(mlp):
     """cross_entropy matches −mean log softmax(z)[i, yᵢ]"""
     d = public_problem()
-    probes.scalar(mlp, fn="cross_entropy", args=(d["logits"], d["y"]),
-                  expected=oracle.cross_entropy(d["logits"], d["y"]), argnames=("logits", "y"), rtol=1e-9, batch=5)
+    probes.call_scalar(mlp, fn="cross_entropy", args=(d["logits"], d["y"]),
+                       expected=oracle.cross_entropy(d["logits"], d["y"]), argnames=("logits", "y"), rtol=1e-9, batch=5)
 
 
 def public_cross_entropy_stable(mlp):
     """cross_entropy is finite and exact for logits of ±1e3"""
     y = np.array([2, 0])
-    probes.scalar(mlp, fn="cross_entropy", args=(BIG, y), expected=oracle.cross_entropy(BIG, y),
-                  argnames=("logits", "y"), rtol=1e-9, errstate=RAISE)
+    probes.call_scalar(mlp, fn="cross_entropy", args=(BIG, y), expected=oracle.cross_entropy(BIG, y),
+                       argnames=("logits", "y"), rtol=1e-9, errstate=RAISE)
 
 
 @pytest.mark.public
@@ -178,8 +178,8 @@ def test_softmax_shift_invariance(mlp, pair, shift):
 def test_softmax_stable(mlp):
     """softmax is stable for logits of ±1e3 (floating-point errors raised)"""
     logits = np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, -999.0], [1000.0, 1000.0, 999.0]])
-    probes.close(mlp, fn="softmax", args=(logits,), expected=oracle.softmax(logits), argnames=("logits",),
-                 rtol=1e-9, atol=1e-300, errstate=RAISE)
+    probes.call_close(mlp, fn="softmax", args=(logits,), expected=oracle.softmax(logits), argnames=("logits",),
+                      rtol=1e-9, atol=1e-300, errstate=RAISE)
 
 
 @pytest.mark.public
@@ -219,8 +219,8 @@ def test_cross_entropy_stable(mlp):
     logits = np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0], [0.0, 0.0, 1000.0],
                        [-1000.0, -999.0, -1000.0]])
     y = np.array([2, 1, 0, 1])
-    probes.scalar(mlp, fn="cross_entropy", args=(logits, y), expected=oracle.cross_entropy(logits, y),
-                  argnames=("logits", "y"), rtol=1e-9, errstate=RAISE)
+    probes.call_scalar(mlp, fn="cross_entropy", args=(logits, y), expected=oracle.cross_entropy(logits, y),
+                       argnames=("logits", "y"), rtol=1e-9, errstate=RAISE)
 
 
 # -- init and forward ------------------------------------------------------

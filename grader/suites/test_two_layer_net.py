@@ -144,8 +144,8 @@ def test_forward_any_shape(net, n, d, h, k, seed):
 def public_mse(net):
     """mse_loss matches (1/N) Σ ‖y − ŷ‖²"""
     d = public_problem()
-    probes.scalar(net, fn="mse_loss", args=(d["yhat"], d["y"]), expected=oracle.mse(d["yhat"], d["y"]),
-                  argnames=("yhat", "y"), rtol=1e-9, batch=4, outputs=2)
+    probes.call_scalar(net, fn="mse_loss", args=(d["yhat"], d["y"]), expected=oracle.mse(d["yhat"], d["y"]),
+                       argnames=("yhat", "y"), rtol=1e-9, batch=4, outputs=2)
 
 
 @pytest.mark.public
@@ -451,8 +451,8 @@ def test_fit_learns_xor(net):
 def public_predict(net):
     """predict returns the network output ŷ"""
     d = public_problem()
-    probes.close(net, fn="predict", args=(d["params"], d["X"]), expected=d["yhat"], argnames=("params", "X"),
-                 rtol=1e-9)
+    probes.call_close(net, fn="predict", args=(d["params"], d["X"]), expected=d["yhat"], argnames=("params", "X"),
+                      rtol=1e-9)
 
 
 @covered_by(public_predict)

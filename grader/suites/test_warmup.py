@@ -18,7 +18,8 @@ def public_chain_rule(warmup):
 
 def public_xor_relu_net(warmup):
     """xor_relu_net computes XOR on the four corners"""
-    probes.close(warmup, fn="xor_relu_net", args=(XOR_X,), expected=np.array([0.0, 1.0, 1.0, 0.0]), argnames=("X",))
+    probes.call_close(warmup, fn="xor_relu_net", args=(XOR_X,), expected=np.array([0.0, 1.0, 1.0, 0.0]),
+                      argnames=("X",))
 
 
 def public_linear_collapse(warmup):
