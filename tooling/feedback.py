@@ -461,6 +461,7 @@ def pair(got, call, what=("first", "second")):
 
 
 def require(condition, message):
+    """A check: raise Failure(message), the student's feedback, unless `condition` holds."""
     if not condition:
         raise Failure(message)
 
