@@ -64,11 +64,18 @@ def accuracy(pred, labels, label="predict(params, X)"):
 # -- values -----------------------------------------------------------------------------
 @probe
 def call_close(student, fn, args=(), kwargs=None, expected=None, argnames=(), rtol=None, atol=None,
-               errstate=None):
-    """fn(*args, **kwargs) returns `expected` (an array), with floating-point errors raised under `errstate`."""
+               errstate=None, mistakes=()):
+    """fn(*args, **kwargs) returns `expected` (an array), with floating-point errors raised under `errstate`.
+
+    mistakes: [[hint id, hint values, what the mistake returns]] on these inputs (the likely causes)."""
     kwargs = kwargs or {}
     got = student.call(fn, *args, _errstate=errstate, **kwargs)
-    feedback.close(got, expected, _label(fn, argnames, kwargs), _inputs(argnames, args), **_tolerances(rtol, atol))
+    try:
+        feedback.close(got, expected, _label(fn, argnames, kwargs), _inputs(argnames, args),
+                       **_tolerances(rtol, atol))
+    except feedback.Failure as failure:
+        raise feedback.Failure(str(failure) + feedback.likely_cause(
+            got, [(np.asarray(wrong), hint, values) for hint, values, wrong in mistakes])) from None
 
 
 @probe

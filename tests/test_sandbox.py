@@ -39,22 +39,30 @@ def _beneath(path, folder):
 
 
 def sample_files(per_folder=2):
-    """Up to `per_folder` regular files of every folder of the machine (but /proc, /sys, /dev)."""
-    found = []
-    for top, dirs, files in os.walk("/", topdown=True):
-        if top == "/":
-            dirs[:] = [d for d in dirs if "/" + d not in SKIP]
+    """Up to `per_folder` regular files of every folder of the machine (but /proc, /sys, /dev).
+
+    Iterative, not os.walk: Python 3.11's os.walk recurses once per level, and a test running beside
+    this one (test_scratch.py) makes a tree 3,000 levels deep in /tmp. A folder that cannot be listed
+    (too long a path, removed while we look) is passed over."""
+    found, folders = [], ["/"]
+    while folders:
+        top = folders.pop()
+        try:
+            with os.scandir(top) as entries:
+                entries = list(entries)
+        except OSError:
+            continue
         taken = 0
-        for name in files:
-            path = os.path.join(top, name)
+        for entry in entries:
             try:
-                if os.path.isfile(path) and not os.path.islink(path):
-                    found.append(path)
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.path not in SKIP:
+                        folders.append(entry.path)
+                elif taken < per_folder and entry.is_file(follow_symlinks=False):
+                    found.append(entry.path)
                     taken += 1
             except OSError:
                 continue
-            if taken >= per_folder:
-                break
     return found
 
 

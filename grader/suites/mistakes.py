@@ -65,3 +65,14 @@ def backward_example(name, alpha=None, public=False):
     """{"x", "dout", "expected"}: the small example shown with a wrong backward."""
     x, dout = (PUBLIC_TINY_X, PUBLIC_TINY_DOUT) if public else (TINY_X, TINY_DOUT)
     return {"x": x, "dout": dout, "expected": dout * oracle.derivative(name, x, 0.01 if alpha is None else alpha)}
+
+
+def softmax_mistakes(logits):
+    """[(hint id, values, what the mistake returns)] for softmax(logits): normalised over the columns
+    (axis 0), after shifting by each row's maximum or by each column's (the latter is also the unshifted one)."""
+    z = np.asarray(logits, dtype=np.float64)
+    out = []
+    for shift in (np.max(z, axis=1, keepdims=True), np.max(z, axis=0, keepdims=True)):
+        e = np.exp(z - shift)
+        out.append(("softmax_axis0", {}, e / e.sum(axis=0, keepdims=True)))
+    return out
