@@ -286,32 +286,42 @@ def test_alternative_keeps_full_marks(name, alternative_grades):
         f"the correct alternative {name} lost points:\n{describe(result, part)}")
 
 
-FLOAT32_FIT = (  # the MLP's fit, training in float32: the reference with these two lines changed
-    ("    params = init_params(layer_sizes, seed)\n",
-     "    params = {k: v.astype(np.float32) for k, v in init_params(layer_sizes, seed).items()}\n"
-     "    X = np.asarray(X, dtype=np.float32)\n"),)
+FLOAT32_FIT = {  # fit, training in float32: the reference with these lines changed
+    "mlp": (("    params = init_params(layer_sizes, seed)\n",
+             "    params = {k: v.astype(np.float32) for k, v in init_params(layer_sizes, seed).items()}\n"
+             "    X = np.asarray(X, dtype=np.float32)\n"),),
+    # The updates promote the float32 start to float64 (the activations compute in float64), so fit(lr=0)
+    # returns init_params's values rounded to float32, held as float64 (grader/suites/params.py).
+    "two_layer_net": (("    params = init_params(X.shape[1], n_hidden, y.shape[1], seed)\n",
+                       "    params = {k: v.astype(np.float32)\n"
+                       "              for k, v in init_params(X.shape[1], n_hidden, y.shape[1], seed).items()}\n"
+                       "    X = np.asarray(X, dtype=np.float32)\n"
+                       "    y = np.asarray(y, dtype=np.float32)\n"),),
+}
 
 
-def test_a_float32_training_loop_is_minibatch_sgd(tmp_path, monkeypatch):
+@pytest.mark.parametrize("part", sorted(FLOAT32_FIT))
+def test_a_float32_training_loop_is_minibatch_sgd(tmp_path, monkeypatch, part):
     """Issue 19: a fit that trains in float32 was told "the result is not minibatch SGD over any order of
-    the rows" and lost 1.5 points. The MLP's contract names no dtype, and a float32 loop is SGD to float32's
-    precision (grader/suites/test_mlp.py: sgd_close). Full marks, hidden and public; not a catalog
-    alternative, because it is not within a hundredth of the public checks' tolerances (the kernel sweep
-    asks that of the alternatives)."""
+    the rows" (the MLP, 1.5 points) or "returned other parameters than init_params" (the two-layer net,
+    1.5 points). The contracts name no dtype, and a float32 loop is SGD to float32's precision
+    (grader/suites/test_mlp.py: sgd_close). Full marks, hidden and public; not a catalog alternative,
+    because it is not within a hundredth of the public checks' tolerances (the kernel sweep asks that of
+    the alternatives)."""
     from catalog import public
     from grader.engine.grade import grade
-    source = (ROOT / "solutions" / "mlp.py").read_text(encoding="utf-8")
-    for old, new in FLOAT32_FIT:
+    source = (ROOT / "solutions" / f"{part}.py").read_text(encoding="utf-8")
+    for old, new in FLOAT32_FIT[part]:
         assert source.count(old) == 1
         source = source.replace(old, new)
     folder = tmp_path / "float32_fit"
     folder.mkdir()
-    (folder / "mlp.py").write_text(source, encoding="utf-8")
-    result = grade([str(folder)], tmp_path / "graded", jobs=2, parts=("mlp",), names=["float32_fit"],
+    (folder / f"{part}.py").write_text(source, encoding="utf-8")
+    result = grade([str(folder)], tmp_path / "graded", jobs=2, parts=(part,), names=["float32_fit"],
                    quiet=True)["float32_fit"]
     failed = [t for t in result["tests"] if t["status"] != "passed"]
-    assert result["score"] == result["max_score"] and not failed, describe(result, "mlp")
-    monkeypatch.setattr(public, "entries", lambda: [("float32_fit", "mlp", source)])
+    assert result["score"] == result["max_score"] and not failed, describe(result, part)
+    monkeypatch.setattr(public, "entries", lambda: [("float32_fit", part, source)])
     cases = public.outcomes(tmp_path / "public")["float32_fit"]
     assert cases and all(passed for passed, _ in cases.values()), {t: m for t, (ok, m) in cases.items() if not ok}
 
