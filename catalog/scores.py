@@ -3,7 +3,9 @@
 tests/test_catalog.py requires exactly these (grading is deterministic): a suite
 change that moves a score must come with a new calibration here, which says
 what the change costs or spares each realistic mistake. The maximum of each
-part is its points in grader/parts.py.
+part is its points in grader/parts.py. The dict is rewritten by `python -m
+grader mutants --catalog-only --no-public --write-scores "<why>"` (its lines'
+comments say what each score was); this docstring is written by hand.
 
 Re-calibrated for issue 12 ("a mistake costs its points once"): fit's tests
 accept a step that follows the student's own forward, backward and sgd_step,

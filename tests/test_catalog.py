@@ -19,6 +19,7 @@ with 2 jobs on 2 cores; mlp (~70 s) and two_layer_net (~50 s) dominate,
 through the MNIST and XOR trainings.
 """
 import ast
+import dataclasses
 import sys
 from collections import Counter
 from pathlib import Path
@@ -87,6 +88,10 @@ def test_bug_is_caught(bug, bug_grades):
             f"{who}: no failing test's output contains the hint {bug.hint!r}; the grader reported:\n{report}")
 
 
+REWRITE = ("`python -m grader mutants --catalog-only --no-public --write-scores \"<why>\"` rewrites "
+           "catalog/scores.py, noting each moved score")
+
+
 @pytest.mark.parametrize("bug", list(_bug_params()))
 def test_bug_scores_its_calibrated_score(bug, bug_grades):
     """Each bug costs what catalog/scores.py records: a suite change that moves a score comes with
@@ -94,9 +99,10 @@ def test_bug_scores_its_calibrated_score(bug, bug_grades):
     from catalog.scores import SCORES
     result = bug_grades.part(bug.part)[bug.name]
     score = result["extra_data"]["parts"][bug.part]["score"]
-    assert bug.name in SCORES, f"{bug.name}: no calibrated score in catalog/scores.py (it scores {score:g})"
+    assert bug.name in SCORES, f"{bug.name}: no calibrated score in catalog/scores.py (it scores {score:g}); {REWRITE}"
     assert score == SCORES[bug.name], (f"bug {bug.part}/{bug.name} scores {score:g}, calibrated "
-                                       f"{SCORES[bug.name]:g}:\n{describe(result, bug.part)}")
+                                       f"{SCORES[bug.name]:g} (if the change is meant, {REWRITE}):\n"
+                                       f"{describe(result, bug.part)}")
 
 
 # -- likely causes ---------------------------------------------------------------
@@ -329,7 +335,35 @@ def test_a_float32_training_loop_is_minibatch_sgd(tmp_path, monkeypatch, part):
 # -- hygiene -------------------------------------------------------------------
 def test_every_calibrated_score_is_a_bug():
     from catalog.scores import SCORES
-    assert sorted(SCORES) == sorted(b.name for b in BUGS)
+    assert list(SCORES) == [b.name for b in BUGS], f"catalog/scores.py lists other bugs or another order; {REWRITE}"
+
+
+def test_the_scores_file_is_rewritten_by_a_command(tmp_path):
+    """Issue 20: catalog/scores.py is rewritten by `mutants --write-scores`, not by hand. Nothing graded
+    leaves it as it is; a moved score says what it was; a new bug says so; a bug that left the catalog
+    leaves the file; a bug with no score that was not graded is refused."""
+    from grader.instructor.mutants import Verdict, rewrite_scores, write_scores
+    text = (ROOT / "catalog" / "scores.py").read_text(encoding="utf-8")
+    first, second = BUGS[0], BUGS[1]
+    assert rewrite_scores(text, BUGS, {}) == text
+    moved = rewrite_scores(text, BUGS, {first.name: 1.25, second.name: float(_score_of(second.name))}, "issue 99")
+    assert f'    "{first.name}": 1.25,  # was {_score_of(first.name):g} (issue 99)\n' in moved
+    assert [line for line in moved.splitlines() if line not in text.splitlines()] == [
+        f'    "{first.name}": 1.25,  # was {_score_of(first.name):g} (issue 99)']
+    renamed = [dataclasses.replace(b, name="a_new_bug") if b is first else b for b in BUGS]
+    added = rewrite_scores(text, renamed, {"a_new_bug": 3.0}, "issue 99")
+    assert '    "a_new_bug": 3,  # new (issue 99)\n' in added and f'"{first.name}"' not in added
+    with pytest.raises(ValueError, match="a_new_bug has no calibrated score"):
+        rewrite_scores(text, renamed, {})
+    path = tmp_path / "scores.py"
+    path.write_text(text, encoding="utf-8")
+    assert write_scores([Verdict(first, 2.5, 20.0, ["x"])], "why", path=path) == [
+        f'    "{first.name}": 2.5,  # was {_score_of(first.name):g} (why)']
+
+
+def _score_of(name):
+    from catalog.scores import SCORES
+    return SCORES[name]
 
 
 def test_bug_names_are_unique():

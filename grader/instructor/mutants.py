@@ -22,6 +22,11 @@ fails the run, and so does a listed entry whose mutant is now caught or no longe
 
     python -m grader mutants [-j 2] [--part mlp ...] [--bug NAME ... | --mutant ID ...]
                              [--catalog-only | --generated-only] [--no-public] [--out DIR] [--list]
+                             [--write-scores [WHY]]
+
+--write-scores rewrites catalog/scores.py with the scores the catalog bugs just got (the calibration
+tests/test_catalog.py requires): a moved score gets "# was <old> (WHY)", a new bug "# new (WHY)";
+the bugs not graded this time keep their line.
 """
 import json
 import os
@@ -43,6 +48,7 @@ from ..engine.grade import grade
 from ..parts import GRADED, NAMES
 
 SURVIVORS = ROOT / "catalog" / "mutants_survivors.toml"
+SCORES_FILE = ROOT / "catalog" / "scores.py"
 KINDS = ("equivalent", "gap", "public")  # the sections of the survivors file
 PUBLIC_TIMEOUT = 600                     # s for one mutant's public checks (the checks limit each part to 90 s)
 
@@ -372,6 +378,48 @@ def format_scores(catalog_hidden=(), catalog_public=(), generated_hidden=(), gen
     return "\n".join(line.rstrip() for line in lines)
 
 
+def rewrite_scores(text, bugs, graded, why=""):
+    """catalog/scores.py's text with the SCORES dict rebuilt in the catalog's order (`bugs`): a bug in
+    `graded` ({name: score}) whose score moved gets "# was <old> (why)", one not in the file "# new (why)";
+    every other line (an unmoved score, a bug not graded now) keeps its comment. A bug that left the
+    catalog leaves the file."""
+    head, rest = text.split("SCORES = {\n", 1)
+    body, tail = rest.split("\n}\n", 1)
+    old = {}
+    for line in body.splitlines():
+        if line.strip().startswith('"'):
+            name, value = line.strip().split(":", 1)
+            number, _, comment = value.partition("#")
+            old[name.strip('"')] = (float(number.strip().rstrip(",")), comment.strip())
+    note = f" ({why})" if why else ""
+    lines, part = [], None
+    for bug in bugs:
+        if bug.part != part:
+            part = bug.part
+            lines.append(f"    # {part}")
+        if bug.name not in graded and bug.name not in old:
+            raise ValueError(f"{bug.name} has no calibrated score: grade it (--bug {bug.name})")
+        before = old.get(bug.name)
+        score = graded.get(bug.name, before[0] if before else None)
+        if before is None:
+            comment = f"new{note}"
+        elif score != before[0]:
+            comment = f"was {before[0]:g}{note}"
+        else:
+            comment = before[1]
+        lines.append(f'    "{bug.name}": {score:g},' + (f"  # {comment}" if comment else ""))
+    return head + "SCORES = {\n" + "\n".join(lines) + "\n}\n" + tail
+
+
+def write_scores(found, why="", path=SCORES_FILE):
+    """Rewrite catalog/scores.py with the part scores of the verdicts `found`; return the names that moved."""
+    text = Path(path).read_text(encoding="utf-8")
+    graded = {v.bug.name: v.score for v in found}
+    new = rewrite_scores(text, catalog(), graded, why)
+    Path(path).write_text(new, encoding="utf-8")
+    return [line for line in new.splitlines() if line not in text.splitlines()]
+
+
 def run(bugs, jobs=2, out_dir=None, stream=None, public=False):
     """Grade the catalog `bugs`, print the verdicts to `stream`; return the exit status (1 if any bug survived).
 
@@ -448,6 +496,9 @@ def configure(parser):
     parser.add_argument("--no-public", action="store_true", help="the hidden suites only")
     parser.add_argument("--list", action="store_true", help="list the generated mutants' ids and stop")
     parser.add_argument("--out", help="keep the buggy modules and their grades in this folder")
+    parser.add_argument("--write-scores", nargs="?", const="", metavar="WHY",
+                        help="rewrite catalog/scores.py with the catalog bugs' new scores (WHY goes in the "
+                             "comment of each moved score, e.g. \"issue 21\")")
 
 
 def command(args):
@@ -484,6 +535,9 @@ def command(args):
     if not bugs and not mutants:
         print("error: no bugs selected", file=sys.stderr)
         return 2
+    if args.write_scores is not None and not bugs:
+        print("error: --write-scores needs catalog bugs to grade", file=sys.stderr)
+        return 2
     public = not args.no_public
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mutants-"))
     try:
@@ -496,6 +550,10 @@ def command(args):
                 checked = [by_name[b.name] for b in bugs]
             print("\n" + format_verdicts(hidden) + "\n", flush=True)
             status = 0 if all(v.caught for v in hidden) else 1
+            if args.write_scores is not None:
+                moved = write_scores(hidden, args.write_scores)
+                print(f"wrote {SCORES_FILE.relative_to(ROOT)}: {len(moved)} line(s) changed"
+                      + "".join(f"\n  {line.strip()}" for line in moved) + "\n", flush=True)
         gen_hidden, gen_public = [], []
         if mutants:
             print(f"generated mutants (catalog/generated.py): {len(mutants)} of {len(generated)}", flush=True)
