@@ -21,12 +21,13 @@ kernel runs one under 1 thread. Under 2 threads a probe first trains the
 reference on MNIST: where that is bit-identical to 1 thread's, it checks the
 drift and the margin only (12-15 CPU-seconds, where the verdicts without the
 MNIST case and the margin took 37), and the 1-thread verdicts stand for it.
-The file took 337 CPU-seconds, 207 s, on 2 otherwise idle cores. OpenBLAS splits the larger products across threads by rows and columns
-only, which changes no element's arithmetic, and runs smaller ones on one
-thread; SkylakeX's training differs, and there the whole probe runs again.
-Configurations that OpenBLAS runs with the same kernel and numpy at
-the same level (this numpy's OpenBLAS runs Zen with its Haswell kernels) are
-the same arithmetic and share one probe. A kernel the CPU cannot run is skipped
+The file took 337 CPU-seconds, 207 s, on 2 otherwise idle cores. OpenBLAS
+splits the larger products across threads by rows and columns only, which
+changes no element's arithmetic, and runs smaller ones on one thread;
+SkylakeX's training differs, and there the whole probe runs again.
+Configurations that OpenBLAS runs with the same kernel and numpy at the same
+level (this numpy's OpenBLAS runs Zen with its Haswell kernels) are the same
+arithmetic and share one probe. A kernel the CPU cannot run is skipped
 with the reason.
 """
 import json
