@@ -332,6 +332,26 @@ def test_a_float32_training_loop_is_minibatch_sgd(tmp_path, monkeypatch, part):
     assert cases and all(passed for passed, _ in cases.values()), {t: m for t, (ok, m) in cases.items() if not ok}
 
 
+def test_a_slip_in_fits_progress_line_costs_nothing_on_any_machine(tmp_path):
+    """fit's progress line is not graded, and under verbose=None it runs only once an epoch has taken a
+    second of wall time: a slip in it crashed fit on a busy machine and not on an idle one (two generated
+    mutants, history[-2] and history[+1], survived one run of `make mutants` and not another). The grader
+    calls fit with verbose=False (grader/suites/test_mlp.py: QuietFit). Here the slip runs whenever
+    verbose is None, as on the slowest machine: full marks."""
+    from grader.engine.grade import grade
+    source = (ROOT / "solutions" / "mlp.py").read_text(encoding="utf-8")
+    old = "        if verbose or (verbose is None and now - last_line >= 1.0):\n"
+    line = '            print(f"epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f} ({now - started:.1f} s)", flush=True)\n'
+    assert source.count(old) == 1 and source.count(line) == 1
+    source = source.replace(old, "        if verbose or verbose is None:\n").replace(line, line.replace("[-1]", "[-2]"))
+    folder = tmp_path / "slow_machine_progress"
+    folder.mkdir()
+    (folder / "mlp.py").write_text(source, encoding="utf-8")
+    result = grade([str(folder)], tmp_path / "graded", jobs=2, parts=("mlp",), names=["progress"],
+                   quiet=True)["progress"]
+    assert result["score"] == result["max_score"], describe(result, "mlp")
+
+
 # -- hygiene -------------------------------------------------------------------
 def test_every_calibrated_score_is_a_bug():
     from catalog.scores import SCORES

@@ -919,6 +919,11 @@ class StudentModule:
         self._ensure_started()
         return name in self.functions
 
+    def signature(self, name):
+        """The student's function `name`'s signature as text, e.g. "(x, alpha=0.01)"; "" if there is none."""
+        self._ensure_started()
+        return (self.functions or {}).get(name, "")
+
     def probe_sandbox(self, read=(), write=(), walk=False, skip=(), scratch=False):
         """Ask the worker what it can reach (its own code, not the student's): see worker.probe_sandbox."""
         self._ensure_started()

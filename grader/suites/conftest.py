@@ -17,8 +17,13 @@ from grader.engine import context
 # on every run. No example database, no deadline (timing is the sandbox's job).
 # No "explain" phase: it reruns failing examples many times for a note
 # students never see.
+# 20 examples per property test, set by measurement (issue 20): the 80 catalog
+# bugs and the 227 generated mutants, graded at 40 and at 20, give the same
+# status and score in every one of their tests (307 results, no difference);
+# a full reference grading with its calibration went from 30.4-35.6 to
+# 23.9-26.9 CPU-seconds.
 _COMMON = dict(database=None, deadline=None, print_blob=False, report_multiple_bugs=False,
-               suppress_health_check=list(HealthCheck), max_examples=40,
+               suppress_health_check=list(HealthCheck), max_examples=20,
                phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 settings.register_profile("grading", derandomize=True, **_COMMON)
 settings.load_profile("grading")

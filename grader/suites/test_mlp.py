@@ -7,6 +7,7 @@ full finite-difference check per tensor with pre-activations kept at least
 around 1e-9 (full) and 1e-8 (directional); the limits are 1e-6 and 1e-5.
 """
 import itertools
+import re
 from functools import lru_cache, partial
 
 import numpy as np
@@ -27,6 +28,34 @@ DIRECTIONAL_LIMIT = 1e-5
 RAISE = {"over": "raise", "invalid": "raise", "divide": "raise"}
 SMALL = (5, 4, 6, 3)
 MNIST = (784, 128, 256, 10)
+
+
+class QuietFit:
+    """The student's module, whose fit is called with verbose=False when its signature takes `verbose`.
+
+    fit's progress line is not graded (its docstring says so), and under verbose=None it runs only once
+    an epoch has taken a second of wall time: a slip in it (history[-2] on the first line) would crash
+    fit on a busy machine and not on an idle one, and the score would depend on the load. Every other
+    call, and every attribute, is the module's own."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def call(self, fn, *args, **kwargs):
+        if fn == "fit" and "verbose" not in kwargs and re.search(r"[(,]\s*verbose\s*[=,)]",
+                                                                 self._module.signature("fit")):
+            kwargs["verbose"] = False
+        return self._module.call(fn, *args, **kwargs)
+
+    def __getattr__(self, name):
+        if name == "fit":
+            return partial(self.call, "fit")
+        return getattr(self._module, name)
+
+
+@pytest.fixture
+def mlp(mlp):
+    return QuietFit(mlp)
 
 
 def keys(n_layers):
