@@ -412,7 +412,7 @@ def rewrite_scores(text, bugs, graded, why=""):
 
 
 def write_scores(found, why="", path=SCORES_FILE):
-    """Rewrite catalog/scores.py with the part scores of the verdicts `found`; return the names that moved."""
+    """Rewrite catalog/scores.py with the part scores of the verdicts `found`; return the lines that changed."""
     text = Path(path).read_text(encoding="utf-8")
     graded = {v.bug.name: v.score for v in found}
     new = rewrite_scores(text, catalog(), graded, why)
