@@ -534,7 +534,7 @@ def test_the_own_activations_check_runs_once(graded):
 
 def test_scratch_space_is_bounded_and_removed(graded):
     """A folder of mode 000 left in the scratch space is removed with it, and the scratch space holds 64 MiB
-    at most (the namespace backend's tmpfs; a watchdog on the Landlock scratch folder's size)."""
+    at most (the namespace backend's tmpfs; the Landlock scratch folder measured when each call returns)."""
     result = graded["results"]["reference-scratch_persist"]
     relu = failures(result).get("activations: relu matches max(0, x)", "")
     # (A grader that is not root may not read the attack's 000 folder: the unmeasurable scratch is killed.)

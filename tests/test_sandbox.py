@@ -389,6 +389,30 @@ def test_a_huge_integer_is_reported_as_the_students(tmp_path):
         m.close()
 
 
+@pytest.mark.skipif(not backends.available("landlock"), reason="Landlock is not offered by this kernel")
+def test_what_a_call_leaves_in_its_scratch_folder_is_measured_when_it_returns(tmp_path, monkeypatch):
+    """The Landlock scratch folder's 64 MiB is a watchdog's reading every 0.2 s, which a burst of writes can
+    outrun (a non-root run wrote 384 MiB between two readings). Whatever a call leaves behind is measured when
+    it returns: with the watchdog's readings turned off, 96 MiB left by one call is still the verdict, and
+    8 MiB is not."""
+    from grader.sandbox import client
+    from grader.sandbox.client import StudentCrashed
+    monkeypatch.setattr(client, "SCRATCH_SECONDS", 1e9)          # only the reading at the call's end is left
+    path = tmp_path / "activations.py"
+    path.write_text("def relu(mib):\n    for i in range(int(mib) // 8):\n"
+                    "        with open(f'blob{i}', 'wb') as f:\n            f.write(bytes(8 << 20))\n"
+                    "    return mib\n")
+    m = StudentModule("activations", stage_package("activations", path, tmp_path / "pkg"), Limits(test_seconds=30),
+                      backend="landlock")
+    try:
+        assert m.relu(8) == 8                                    # 8 MiB: under the bound, the worker goes on
+        with pytest.raises(StudentCrashed, match="its files together took more than 64 MiB"):
+            m.relu(96)
+        assert m.relu(0) == 0                                    # a new worker, with a new scratch folder
+    finally:
+        m.close()
+
+
 def test_a_hang_costs_only_its_own_test(tmp_path):
     """A sigmoid that loops for |x| > 50 fails the three tests that call it so, each at its own limit; the
     five others pass."""

@@ -272,14 +272,15 @@ def describe(backend, uid=None):
         cannot = ["CPU competition within the time limits"]
     elif backend == "landlock":
         enforces = [f"file system: allowlist (Landlock ABI {abi})",
-                    "writes: private scratch folder only, 64 MiB in all (a watchdog sums it; each file is "
-                    "capped at RLIMIT_FSIZE)",
+                    "writes: private scratch folder only, 64 MiB in all (summed when each call returns and "
+                    "every 0.2 s while it runs; each file is capped at RLIMIT_FSIZE)",
                     "network: none (no socket of any family: TCP, UDP, raw, unix by path)"]
         enforces.append("signals, abstract unix sockets: own domain only" if abi >= 6 else
                         "signals: same-uid processes reachable (Landlock ABI < 6)")
         enforces.append(syscalls)
         cannot = ["stat() of paths outside the allowlist: existence, size, owner and times of what a worker "
-                  "can name (docs/threat-model.md)", "CPU competition within the time limits"]
+                  "can name (docs/threat-model.md)", "CPU competition within the time limits",
+                  "a burst of writes past 64 MiB between two readings, removed before its call returns"]
     else:
         enforces = ["resource limits", "network: none (no socket of any family)", syscalls]
         cannot = ["reading any file the grader can read", "writing files", "signalling processes"]

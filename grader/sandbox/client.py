@@ -43,7 +43,7 @@ FULL_SCAN_SECONDS = 0.25      # ... and looks for new processes in its tree
 NPROC_OWN_UID = 8             # processes and threads of a worker that has a uid of its own (RLIMIT_NPROC)
 THREADS_LIMIT = 64            # ... of any worker's tree, counted by the watchdog (a worker that stays root)
 SCRATCH_BYTES = 64 << 20      # a scratch folder's files together (the namespace backend's tmpfs has this size)
-SCRATCH_SECONDS = 0.2         # ... measured this often
+SCRATCH_SECONDS = 0.2         # ... measured this often while a call runs, and once at its end (the verdict)
 
 
 @dataclass
@@ -521,6 +521,25 @@ class Worker:
                     self.scratch_killed = True
                     kill_tree(self.proc.pid, self.uid)
                     return
+
+    def scratch_over(self):
+        """After a call: whether the scratch folder now holds more than SCRATCH_BYTES, or cannot be
+        measured three times in a row (then the worker is killed, as the watchdog would). The watchdog's
+        readings, every SCRATCH_SECONDS, bound what a call writes while it runs but can be outrun by a
+        burst of writes; this reading, taken whenever a call returns, makes what a call leaves behind a
+        verdict that does not depend on the machine's speed."""
+        if self.scratch is None:
+            return False
+        for _ in range(3):
+            used = scratch.tree_bytes(self.scratch)
+            if used is not None:
+                self.scratch_unmeasured = 0
+                break
+            self.scratch_unmeasured += 1
+        if (used is not None and used > SCRATCH_BYTES) or self.scratch_unmeasured >= 3:
+            self.scratch_killed = True
+            return True
+        return False
 
     def refresh_members(self):
         """Find the worker's tree (its descendants, and the orphans this judge adopted) and remember it in
@@ -1328,6 +1347,12 @@ class StudentModule:
             self.worker = None
             self.crashes += 1
             raise StudentCrashed(f"the process running your code stopped during {label}: {how}") from None
+        if worker.scratch_over():
+            worker.kill()
+            how = worker.exit_description()
+            self.worker = None
+            self.crashes += 1
+            raise StudentCrashed(f"the process running your code stopped after {label}: {how}")
         self.last_seconds = spent
         if charge:
             self.charged += spent
