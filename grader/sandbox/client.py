@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backends, meter, protocol, scratch
+from . import backends, meter, proctree, protocol, scratch
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 ARENA_BYTES = 256 << 20       # shared memory for the arguments of every call (sparse: only what is used)
@@ -225,91 +225,10 @@ def adopt_orphans():
             _ADOPTING.append(True)
 
 
-def _proc_table(min_pid=0):
-    """{pid: (ppid, uid, resident bytes)} for the processes with pid >= min_pid."""
-    table = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    try:
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return table
-    for pid in pids:
-        if pid < min_pid:
-            continue
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-            uid = os.stat(f"/proc/{pid}").st_uid
-            table[pid] = (int(fields[1]), uid, int(fields[21]) * page)
-        except (OSError, ValueError, IndexError):
-            continue
-    return table
-
-
-def _tree(table, root, uid=None):
-    """The pids of `root`'s descendants (and, with `uid`, every process of that uid)."""
-    members = {root} if root in table else set()
-    changed = True
-    while changed:
-        changed = False
-        for pid, (ppid, puid, _) in table.items():
-            if pid not in members and (ppid in members or (uid is not None and puid == uid)):
-                members.add(pid)
-                changed = True
-    return members
-
-
-def _descendants(root):
-    """`root` and its descendants, by the kernel's children lists (/proc/<pid>/task/<tid>/children): a few
-    reads for a worker's tree, where a scan of /proc reads every process of the machine. None where the
-    kernel has no children lists."""
-    members, stack = set(), [root]
-    while stack:
-        pid = stack.pop()
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        members.add(pid)
-        for tid in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
-                    kids = f.read().split()
-            except FileNotFoundError:
-                if pid == root and not members - {root}:
-                    return None
-                continue
-            except OSError:
-                continue
-            for kid in kids:
-                kid = int(kid)
-                if kid not in members:
-                    stack.append(kid)
-    return members
-
-
 def kill_tree(root, uid=None):
-    """SIGKILL `root` and its descendants (stopped first, so that none forks meanwhile), and, as root
-    with a worker uid, every process of that uid."""
-    frozen = set()
-    me = os.getpid()
-    for _ in range(20):
-        table = _proc_table()
-        members = _tree(table, root) | (_tree(table, me) if _ADOPTING else set())
-        members -= frozen | {me}
-        if not members:
-            break
-        for pid in members:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except (ProcessLookupError, PermissionError):
-                pass
-        frozen |= members
-    for pid in frozen:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    """SIGKILL `root` and its descendants (stopped first, so that none forks meanwhile), the orphans this
+    judge adopted, and, as root with a worker uid, every process of that uid."""
+    proctree.kill_tree(root, below=(os.getpid(),) if _ADOPTING else ())
     if uid is not None:
         backends.kill_uid(uid)
 
@@ -548,15 +467,15 @@ class Worker:
         a call is timed), else by a scan of /proc, which also finds the processes of the worker's uid."""
         me = os.getpid()
         if self._children_lists:
-            mine = _descendants(me)
-            tree = _descendants(self.proc.pid)
+            mine = proctree.descendants(me)
+            tree = proctree.descendants(self.proc.pid)
             if mine is not None and tree is not None:
                 self.members = frozenset(tree | (mine - {me}))
                 return
             self._children_lists = False
-        table = _proc_table()
-        self.members = frozenset(_tree(table, self.proc.pid, self.uid)
-                                 | (_tree(table, me) - {me} if _ADOPTING else set()))
+        table = proctree.table()
+        self.members = frozenset(proctree.tree(table, self.proc.pid, self.uid)
+                                 | (proctree.tree(table, me) - {me} if _ADOPTING else set()))
 
     def find_wrappers(self):
         """Once the worker runs: the processes between this judge and the worker's Python (setpriv and

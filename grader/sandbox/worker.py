@@ -47,8 +47,9 @@ PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_SET_DUMPABLE, PR_SET_PD
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class SandboxFailure(Exception):
-    pass
+class LockInError(Exception):
+    """A step of locking this worker in failed: it is reported to the judge as "sandbox_error" (which the
+    judge raises as client.SandboxFailure) and no student code runs."""
 
 
 def drop_capabilities(libc):
@@ -65,12 +66,12 @@ def drop_capabilities(libc):
                     ("inheritable", ctypes.c_uint32)]
 
     if libc.capset(ctypes.byref(Header(0x20080522, 0)), (Data * 2)()) != 0:
-        raise SandboxFailure(f"capset: errno {ctypes.get_errno()}")
+        raise LockInError(f"capset: errno {ctypes.get_errno()}")
     held = (Data * 2)()
     if libc.capget(ctypes.byref(Header(0x20080522, 0)), held) != 0:
-        raise SandboxFailure(f"capget: errno {ctypes.get_errno()}")
+        raise LockInError(f"capget: errno {ctypes.get_errno()}")
     if any(d.effective or d.permitted for d in held):
-        raise SandboxFailure("capabilities still held after dropping them")
+        raise LockInError("capabilities still held after dropping them")
 
 
 def become(uid, gid, libc):
@@ -79,7 +80,7 @@ def become(uid, gid, libc):
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
     if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid):
-        raise SandboxFailure("could not change uid/gid")
+        raise LockInError("could not change uid/gid")
     # Changing credentials clears the parent-death signal (setpriv --pdeathsig, unshare --kill-child):
     # set it again, so that the worker still dies with the process that started it.
     libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
@@ -97,7 +98,7 @@ def set_limits(memory_bytes, output_bytes, cpu_seconds, nproc):
             resource.setrlimit(which, (soft, hard))
         except (ValueError, OSError):
             if which == resource.RLIMIT_NPROC:
-                raise SandboxFailure("could not set RLIMIT_NPROC") from None
+                raise LockInError("could not set RLIMIT_NPROC") from None
 
 
 def lock_down(args, rules, root_fd, scratch_fd):
@@ -122,7 +123,7 @@ def lock_down(args, rules, root_fd, scratch_fd):
         import landlock
         version = landlock.abi()
         if version < 1:
-            raise SandboxFailure("Landlock is not available in this process")
+            raise LockInError("Landlock is not available in this process")
         scratch = f"/proc/self/fd/{scratch_fd}"
         ruleset = ([(p, landlock.READ) for p in rules.read] + [(p, landlock.LIST) for p in rules.listable]
                    + [(p, landlock.READ_WRITE_FILE) for p in rules.devices]

@@ -58,10 +58,11 @@ def canonical_zips(kit, paths, out):
     return json.loads(proc.stdout)
 
 
-def load_runtime(kit):
-    """The kit's grader/platforms/otter/runtime.py (for kill_tree), loaded from the autograder's copy."""
-    path = kit / "grader" / "platforms" / "otter" / "runtime.py"
-    spec = importlib.util.spec_from_file_location("_mlp_kit_batch_runtime", path)
+def load_proctree(kit):
+    """The kit's grader/sandbox/proctree.py (for kill_tree), loaded from the autograder's copy: this file
+    also runs alone, as the instructor bundle's otter_batch.py."""
+    path = kit / "grader" / "sandbox" / "proctree.py"
+    spec = importlib.util.spec_from_file_location("_mlp_kit_batch_proctree", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -143,7 +144,7 @@ def run(paths, autograder, out, jobs=2, engine_jobs=1, timeout=DEFAULT_TIMEOUT, 
     with tempfile.TemporaryDirectory(prefix="otter-batch-") as tmp:
         kit = extract_kit(autograder, Path(tmp) / "autograder")
         made = canonical_zips(kit, paths, Path(tmp) / "submissions")
-        kill_tree = load_runtime(kit).kill_tree
+        kill_tree = load_proctree(kit).kill_tree
 
         def one(name):
             (out / name / "results.json").unlink(missing_ok=True)

@@ -16,10 +16,10 @@ the submission already has, so the copy in submission/ is never used).
 
 Standard library only: this runs in whatever environment otter grades in.
 """
+import importlib.util
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,44 +33,20 @@ ENGINE_RESULTS_ENV = "MLP_KIT_ENGINE_RESULTS"   # where to leave a copy of the e
 _RESULTS = {}                        # submission folder -> {test name: record} or an error string
 
 
-def _children():
-    """{parent pid: [child pids]} of every process on the machine (Linux /proc)."""
-    table = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        table.setdefault(ppid, []).append(int(stat.parent.name))
-    return table
+def load_kit_module(kit, relative, name):
+    """A standard-library-only file of the kit (e.g. grader/sandbox/proctree.py), loaded by its path
+    from the kit at `kit`: this runs where the kit is not an installed package."""
+    spec = importlib.util.spec_from_file_location(name, Path(kit) / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def kill_tree(pid):
-    """SIGKILL `pid` and every process below it, whatever session or group they moved to
-    (otter's kernel, the engine, its judges and their workers all start their own). The tree
-    is frozen with SIGSTOP first, so that nothing forks while it is being collected."""
-    frozen = set()
-    for _ in range(10):
-        table, tree, todo = _children(), {pid}, [pid]
-        while todo:
-            for child in table.get(todo.pop(), []):
-                if child not in tree:
-                    tree.add(child)
-                    todo.append(child)
-        new = tree - frozen
-        if not new:
-            break
-        for p in new:
-            try:
-                os.kill(p, signal.SIGSTOP)
-            except (ProcessLookupError, PermissionError):
-                pass
-        frozen |= new
-    for p in frozen:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+def kill_tree(kit, pid):
+    """SIGKILL `pid` and every process below it, whatever session or group they moved to (otter's
+    kernel, the engine, its judges and their workers all start their own): the kit's
+    grader/sandbox/proctree.py, which stops the tree before it kills it."""
+    load_kit_module(kit, "grader/sandbox/proctree.py", "_mlp_kit_proctree").kill_tree(pid)
 
 
 def kit_root(submission_dir):
@@ -130,7 +106,7 @@ def grade_submission(submission_dir):
                 code = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 code = f"killed after {timeout} s"
-                kill_tree(proc.pid)
+                kill_tree(root, proc.pid)
                 proc.wait()
         results = out / "submission" / "results.json"
         if not results.is_file():
