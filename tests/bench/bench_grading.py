@@ -13,7 +13,12 @@ Prints, as medians over --runs repetitions:
      partial example) with 1 and 2 jobs, and the speed-up;
   3. the reference MLP on the bundled MNIST sample: seconds per epoch and
      test accuracy, for fit's defaults (5 epochs, lr 0.1) and for a longer
-     run (20 epochs, lr 0.05), over seeds 0-4.
+     run (20 epochs, lr 0.05), over seeds 0-4;
+  4. (--class N) a synthetic class of N full submissions graded once with
+     `-j 2` (issue 20's goal: 300 in at most 10 minutes on 2 idle cores): 80%
+     correct (the reference, and each correct alternative of the catalog in
+     turn), 18% with one catalog bug each, 2% whose mlp.fit never returns;
+     the total, the rate, and the median seconds per submission of each kind.
 BLAS runs single-threaded (as in the grader), so the numbers do not depend
 on what else the machine is doing with its other core.
 """
@@ -160,6 +165,65 @@ def bench_batch(runs, size=20):
     print(f"  speed-up of -j 2 over -j 1: {medians[1] / medians[2]:.2f}x   (goal: >= 1.7x on 2 cores)")
 
 
+def synthetic_class(n, dest):
+    """{name: (kind, folder)}: n full submissions (every graded part), as bench_class describes them."""
+    import shutil
+    from catalog import alternative_folders, apply_edits
+    from catalog.bugs import BUGS
+    from grader.parts import GRADED
+    dest = Path(dest)
+    alternatives = list(alternative_folders(dest / "_alternatives").values())
+    reference = {part: (ROOT / "solutions" / f"{part}.py").read_text() for part in GRADED}
+    hanging = reference["mlp"].replace("def fit(", "def fit(*args, **kwargs):\n    while True:\n        pass\n\n\n"
+                                       "def _fit_unused(", 1)
+    out = {}
+    for i in range(n):
+        files = dict(reference)
+        if i % 50 == 49:
+            kind, files["mlp"] = "hanging", hanging
+        elif i % 50 >= 40:
+            bug = BUGS[i % len(BUGS)]
+            kind, files[bug.part] = "buggy", apply_edits(reference[bug.part], bug)
+        else:
+            kind = "correct"
+            if i % 4:
+                part, folder = alternatives[i % len(alternatives)]
+                files[part] = (Path(folder) / f"{part}.py").read_text()
+        folder = dest / f"s{i:03d}"
+        folder.mkdir(parents=True)
+        for part, text in files.items():
+            (folder / f"{part}.py").write_text(text)
+        out[folder.name] = (kind, folder)
+    shutil.rmtree(dest / "_alternatives")
+    return out
+
+
+def bench_class(n, jobs=2):
+    from collections import defaultdict
+    with tempfile.TemporaryDirectory() as tmp:
+        made = synthetic_class(n, Path(tmp) / "subs")
+        kinds = defaultdict(int)
+        for kind, _ in made.values():
+            kinds[kind] += 1
+        print(f"\ngrading a synthetic class of {n} ({', '.join(f'{v} {k}' for k, v in kinds.items())}) "
+              f"with -j {jobs}:")
+        start = time.perf_counter()
+        res = grade([str(f) for _, f in made.values()], str(Path(tmp) / "out"), jobs=jobs, names=list(made),
+                    quiet=True)
+        total = time.perf_counter() - start
+        seconds = defaultdict(list)
+        for name, (kind, _) in made.items():
+            parts = res[name]["extra_data"]["parts"]
+            seconds[kind].append(sum(p.get("seconds") or 0.0 for p in parts.values()))
+            if kind == "correct":
+                assert res[name]["score"] == 100, (name, res[name]["score"])
+        print(f"  {total:.0f} s in all ({total / 60:.1f} min), {n / total * 60:.1f} submissions/minute "
+              f"(goal: {n} in at most 600 s)")
+        for kind, values in seconds.items():
+            print(f"  {kind:8s} median {statistics.median(values):.1f} s of parts' grading per submission "
+                  f"(max {max(values):.1f})")
+
+
 def bench_mlp(seeds):
     Xtr, ytr = load_mnist(split="train")
     Xte, yte = load_mnist(split="test")
@@ -186,6 +250,8 @@ def main():
     parser.add_argument("--backends", action="store_true", help="time each sandbox backend (and --baseline)")
     parser.add_argument("--baseline", help="a checkout of the kit to compare with (before the allowlist sandbox)")
     parser.add_argument("--skip-mlp", action="store_true")
+    parser.add_argument("--class", dest="class_size", type=int, metavar="N",
+                        help="grade a synthetic class of N submissions with -j 2 (300: about ten minutes)")
     args = parser.parse_args()
     if args.backends:
         bench_backends(args.runs, args.baseline)
@@ -195,6 +261,8 @@ def main():
         bench_grading(args.runs)
     if args.batch:
         bench_batch(args.runs)
+    if args.class_size:
+        bench_class(args.class_size)
     if not args.skip_mlp:
         bench_mlp(list(range(args.seeds)))
 
