@@ -32,7 +32,7 @@ class Part:
 
 
 # In the lecture's order. Time limits are not set here: each test may take a multiple of what the
-# reference needs for it on the grading machine, measured there (grader.sandbox.client.Limits).
+# reference needs for it on the grading machine, measured there (grader.sandbox.limits.Limits).
 PARTS = (
     Part("warmup", "the lecture's chain-rule example and the hand-built XOR ReLU net", graded=False),
     Part("activations", "sigmoid, tanh, ReLU, leaky ReLU and their backward passes", 20),

@@ -55,7 +55,7 @@ def test_every_file_exists_and_holds_its_settings():
 def test_a_wrong_row_is_found(tmp_path):
     """The check fails on a setting that is not in its file and on a file that does not exist."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    row = "| a worker's memory | `grader/sandbox/client.py` | `memory_bytes` |"
+    row = "| a worker's memory | `grader/sandbox/limits.py` | `memory_bytes` |"
     assert row in readme
     (tmp_path / "README.md").write_text(readme.replace(row, row.replace("memory_bytes", "memory_megabytes")
                                                        + "\n| gone | `grader/nowhere.py` | `X` |"), encoding="utf-8")
@@ -63,5 +63,5 @@ def test_a_wrong_row_is_found(tmp_path):
         for rel in (p for f in files for p in expand(f)):
             (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(ROOT / rel, tmp_path / rel)
-    assert problems(tmp_path) == ["a worker's memory: none of ['grader/sandbox/client.py'] holds 'memory_megabytes'",
+    assert problems(tmp_path) == ["a worker's memory: none of ['grader/sandbox/limits.py'] holds 'memory_megabytes'",
                                   "gone: grader/nowhere.py does not exist", "gone: none of ['grader/nowhere.py'] holds 'X'"]

@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", required=True, choices=GRADED)
     parser.add_argument("--student", help="the student's module file (omit if not submitted)")
     parser.add_argument("--results", required=True)
-    parser.add_argument("--limits", default="{}", help="JSON overrides for grader.sandbox.client.Limits")
+    parser.add_argument("--limits", default="{}", help="JSON overrides for grader.sandbox.limits.Limits")
     parser.add_argument("--collect-only", action="store_true")
     parser.add_argument("--calibration", help="a JSON file: {test id: the reference's seconds on this host}")
     parser.add_argument("--own", action="append", default=[],

@@ -16,6 +16,11 @@ back here, where the real function runs, within the caller's deadline.
 The worker is isolated by a backend (grader.sandbox.backends): the client
 uses the one the process was told to (GRADER_SANDBOX) or the best this host
 offers, and verify() proves it before anything untrusted runs.
+
+Beside it: limits.py (Limits, what an instructor may change), errors.py (what
+a call can end in, as types), proctree.py (finding and killing a process
+tree), scratch.py (a worker's scratch folder). Their names are re-exported
+here for the code that imports them from this module.
 """
 import collections
 import functools
@@ -29,12 +34,15 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import backends, meter, proctree, protocol, scratch
+from .errors import (BadReturn, HostOverloaded, ImportFailed, MissingFunction, NotImplementedYet,  # noqa: F401
+                     OverBudget, SandboxFailure, StudentAbort, StudentCrashed, StudentError, StudentRaised,
+                     StudentTimeout)
+from .limits import KIT_CALL_SECONDS, UNCALIBRATED_SECONDS, Limits, limits_from  # noqa: F401
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 ARENA_BYTES = 256 << 20       # shared memory for the arguments of every call (sparse: only what is used)
@@ -44,123 +52,6 @@ NPROC_OWN_UID = 8             # processes and threads of a worker that has a uid
 THREADS_LIMIT = 64            # ... of any worker's tree, counted by the watchdog (a worker that stays root)
 SCRATCH_BYTES = 64 << 20      # a scratch folder's files together (the namespace backend's tmpfs has this size)
 SCRATCH_SECONDS = 0.2         # ... measured this often while a call runs, and once at its end (the verdict)
-
-
-@dataclass
-class Limits:
-    """Resource limits for grading one module (instructor-tunable).
-
-    Every time limit is on the student's own time (grader.sandbox.meter): the CPU time of the
-    worker's processes, plus any time they spend waiting on their own account (sleep, a blocking
-    read), never time spent waiting for a core or for the judge. A test may use `multiple` times
-    what the reference needs for it on this host (measured once per batch: the calibration), and
-    at least `floor_seconds`; `test_seconds` sets one fixed limit for every test instead. The wall
-    clock is only a backstop against an overloaded host: a test still running after
-    `backstop_multiple` x its limit + `backstop_seconds` of wall time is stopped and, if it had
-    not used up its limit, reported as not graded (and graded again), never as the student's
-    failure."""
-
-    # A test may take `multiple` times the reference's time on this host, and at least `floor_seconds`.
-    # Calibrated on the catalog's correct alternatives: the slowest, the MLP written with Python loops
-    # over the batch (catalog/alternatives/mlp__loops_object_cache.py), needs 12.8x the reference in
-    # the MNIST fit test here, so 30x leaves it 2.3x; the others need at most 3x (tests/test_catalog.py
-    # grades them all with this rule).
-    multiple: float = 30.0
-    floor_seconds: float = 2.0
-    test_seconds: float = None        # one fixed limit for every test instead of the calibrated ones
-    start_seconds: float = 30.0       # starting the worker and importing the module
-    backstop_multiple: float = 20.0   # wall-clock backstop of a test: this many times its limit ...
-    backstop_seconds: float = 60.0    # ... plus this
-    memory_bytes: int = 4 << 30       # the worker's whole process tree (resident), and each process's address space
-    output_bytes: int = 64 << 10      # how much of what the student prints is kept
-
-    def for_test(self, reference=None):
-        """The limit of a test whose calls take the reference `reference` seconds on this host (None:
-        not calibrated)."""
-        if self.test_seconds is not None:
-            return float(self.test_seconds)
-        if reference is None:
-            return UNCALIBRATED_SECONDS
-        return max(self.floor_seconds, self.multiple * reference)
-
-    def backstop(self, limit):
-        """The wall-clock seconds after which a test with `limit` is stopped whatever it did."""
-        return self.backstop_multiple * limit + self.backstop_seconds
-
-    def rule(self):
-        """The rule in words, for students and results.json."""
-        if self.test_seconds is not None:
-            return f"each test may use {self.test_seconds:g} s of CPU time"
-        return (f"each test may take {self.multiple:g}x the CPU time the reference needs for it on the "
-                f"grading machine (at least {self.floor_seconds:g} s)")
-
-
-def limits_from(overrides) -> Limits:
-    """Limits from an instructor's overrides ({"multiple": 5} or its JSON text), with a clear error for a
-    key that is not a limit (ValueError)."""
-    import dataclasses
-    import json
-    if isinstance(overrides, str):
-        try:
-            overrides = json.loads(overrides)
-        except ValueError as exc:
-            raise ValueError(f"the limits are not valid JSON ({exc})") from None
-    if not isinstance(overrides, dict):
-        raise ValueError('the limits must be a JSON object, e.g. {"multiple": 5}')
-    known = [f.name for f in dataclasses.fields(Limits)]
-    unknown = [k for k in overrides if k not in known]
-    if unknown:
-        raise ValueError(f"unknown limit {unknown[0]!r}; the limits are {', '.join(known)} (docs/threat-model.md)")
-    return Limits(**overrides)
-
-
-UNCALIBRATED_SECONDS = 60.0   # a test the calibration does not know (grading outside a batch, a new test)
-KIT_CALL_SECONDS = 60.0       # the kit's own requests (reset, probes, checking own modules): not charged
-
-
-class StudentError(Exception):
-    """Something the student's code did on this input; str() is the message they see."""
-
-
-class StudentAbort(BaseException):
-    """A failure that does not depend on the input (not implemented, missing,
-    import error, timeout, crash). A BaseException, so that hypothesis stops at
-    once instead of shrinking an example that cannot matter."""
-
-
-class NotImplementedYet(StudentAbort):
-    pass
-
-
-class StudentRaised(StudentError):
-    def __init__(self, message, error):
-        super().__init__(message)
-        self.error = error
-
-
-class StudentTimeout(StudentAbort):
-    pass
-
-
-class StudentCrashed(StudentAbort):
-    pass
-
-
-class ImportFailed(StudentAbort):
-    pass
-
-
-class MissingFunction(StudentAbort):
-    pass
-
-
-class BadReturn(StudentError):
-    pass
-
-
-class OverBudget(StudentError):
-    """A call given a budget of its own (StudentModule.call's `_budget`) used it up and was stopped; the
-    test goes on (a new worker serves its next call). What that means is the test's to say."""
 
 
 def identifier(value, default="object"):
@@ -175,16 +66,6 @@ def student_text(value, limit=400, clean=None):
     text = str(value)
     text = text if len(text) <= limit else text[:limit] + " ..."
     return clean(text) if clean is not None else text
-
-
-class SandboxFailure(Exception):
-    """The sandbox could not be built or verified: the grader's problem, never the student's."""
-
-
-class HostOverloaded(BaseException):
-    """A test reached its wall-clock backstop before using its time limit: the machine was too busy
-    to grade it, so it is not graded (the batch grades it again), never failed. A BaseException, so
-    that nothing treats it as the student's failure and hypothesis stops at once."""
 
 
 def _describe_exit(code):
