@@ -473,6 +473,21 @@ def test_amplifying_replies_cost_only_their_tests(native):
     assert not any("internal grader error" in out for out in fails.values()), fails
 
 
+def test_the_stand_in_channel_serves_nothing_to_the_tests_of_a_function(native):
+    """A backward that asks the judge for the reference's, through the channel that serves fit's tests a
+    stand-in once the student's own function failed its tests: every backward test fails (nothing is served
+    while backward is graded), and fit's tests, graded on the stand-in as for any broken backward, say so."""
+    result = native["results"]["reference-borrow_stand_in"]
+    backward = {t["name"]: t for t in result["tests"] if t["name"].startswith("mlp: backward")}
+    assert backward and all(t["status"] == "failed" for t in backward.values()), \
+        {name: t["status"] for name, t in backward.items()}
+    assert all("AttributeError" in t["output"] for t in backward.values()), {n: t["output"][:200]
+                                                                              for n, t in backward.items()}
+    fit = [t for t in result["tests"] if t["name"].startswith("mlp: fit")]
+    assert fit and all("Graded with the grader's softmax, forward and backward" in t["output"] for t in fit), fit
+    assert result["score"] == PART_MAX["mlp"] - sum(t["max_score"] for t in backward.values()), failures(result)
+
+
 def test_a_huge_integer_loss_is_the_students_failure(native):
     graded = native
     fails = failures(graded["results"]["reference-big_int_loss"])

@@ -413,6 +413,38 @@ def test_what_a_call_leaves_in_its_scratch_folder_is_measured_when_it_returns(tm
         m.close()
 
 
+def test_a_stand_in_serves_only_the_functions_it_names_and_only_while_it_lasts(tmp_path):
+    """StudentModule.stand_in (a slip costs once): the part's own functions it names are computed by the
+    judge from what it is given, both where the student's code calls them by name and where the judge
+    calls them; every other function of the part stays unreachable through the wire, before, during and
+    after; {} gives the student's own back."""
+    from grader.engine.staging import own_reference
+    source = (ROOT / "solutions" / "two_layer_net.py").read_text() + (
+        "\n\ndef ask(name):\n    import _sandbox_remote\n    try:\n"
+        "        _sandbox_remote.function('two_layer_net', name)(None)\n        return 'served'\n"
+        "    except Exception as exc:\n        return type(exc).__name__\n")
+    source = source.replace("def backward(params, cache, y):", "def backward(params, cache, y):\n    return 'own'", 1)
+    path = tmp_path / "two_layer_net.py"
+    path.write_text(source)
+    m = StudentModule("two_layer_net", stage_package("two_layer_net", path, tmp_path / "pkg"),
+                      Limits(test_seconds=30), remote=reference_functions("two_layer_net"))
+    params = own_reference("two_layer_net", ["init_params"])["init_params"](3, 4, 2, seed=0)
+    X, y = np.zeros((5, 3)), np.zeros((5, 2))
+    try:
+        cache = m.forward(params, X)[1]
+        before = (m.backward(params, cache, y), m.ask("backward"), m.ask("forward"))
+        m.stand_in(own_reference("two_layer_net", ["backward"]))
+        during = (m.backward(params, cache, y), m.ask("backward"), m.ask("forward"))
+        m.stand_in({})
+        after = (m.backward(params, cache, y), m.ask("backward"))
+    finally:
+        m.close()
+    assert before == ("own", "AttributeError", "AttributeError"), before
+    assert isinstance(during[0], dict) and sorted(during[0]) == ["W1", "W2", "b1", "b2"], during
+    assert during[1:] == ("TypeError", "AttributeError"), during       # served (and refusing None), or not at all
+    assert after == ("own", "AttributeError"), after
+
+
 def test_a_hang_costs_only_its_own_test(tmp_path):
     """A sigmoid that loops for |x| > 50 fails the three tests that call it so, each at its own limit; the
     five others pass."""

@@ -127,6 +127,9 @@ class Collector:
             exc = call.excinfo.value if call.excinfo else None
             overloaded = isinstance(exc, HostOverloaded)
             message = "" if passed else self.message(item, call)
+            stand_in = dict(report.user_properties).get("stand_in")    # grader/suites/conftest.py _stand_ins
+            if stand_in:
+                message = f"{message}\n\n{stand_in}" if message else stand_in
             meta = self.meta[item.nodeid]
             record = {"type": "result", "id": meta["id"], "name": meta["name"],
                       "score": meta["max_score"] if passed else 0.0, "max_score": meta["max_score"],

@@ -40,6 +40,13 @@ def reference_functions(part: str) -> dict[str, dict[str, Callable]]:
                      for name in public_functions(module)} for module in part_named(part).imports}
 
 
+def own_reference(part: str, names) -> dict[str, Callable]:
+    """{name: function}: the reference of `part`'s own functions `names`, which the judge computes in the
+    student's place when those functions failed their own tests (StudentModule.stand_in)."""
+    module = importlib.import_module(f"solutions.{part}")
+    return {name: getattr(module, name) for name in names}
+
+
 def stage_package(part: str, student_file: str | os.PathLike | None, dest: str | os.PathLike,
                   own: dict[str, str] | None = None) -> Path:
     """Write dest/assignment/ for grading `part` with `student_file`; returns dest.

@@ -39,10 +39,65 @@ def pytest_configure(config):
                                        "as soon as grading ends")
     config.addinivalue_line("markers", "last: runs after the suite's other tests (it also judges what their "
                                        "calls did)")
+    config.addinivalue_line("markers", "consumes(*groups): the test runs functions of the part it does not aim "
+                                       "at; each group is (its own tests' name prefixes, the functions served "
+                                       "together): a slip costs once (see _stand_ins)")
 
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("last") is not None)     # stable: file order otherwise
+    # A consumer runs after the tests of what it consumes (else the rule below could not see them fail).
+    seen = set()
+    for item in items:
+        marker = item.get_closest_marker("consumes")
+        for prefixes, _ in (marker.args if marker else ()):
+            later = [other.name for other in items if other.name.startswith(tuple(prefixes))
+                     and other.nodeid not in seen]
+            if later:
+                raise pytest.UsageError(f"{item.name} consumes what {later[0]} tests, which runs after it")
+        seen.add(item.nodeid)
+
+
+# The tests that failed so far in this grading, by title: the rule of a slip that costs once reads them.
+_FAILED = {}
+
+
+def pytest_sessionstart(session):
+    _FAILED.clear()
+
+
+def pytest_runtest_logreport(report):
+    if report.failed and report.when in ("setup", "call"):
+        _FAILED[report.nodeid] = True
+
+
+@pytest.fixture(autouse=True)
+def _stand_ins(student, request, _fresh_worker_state):
+    """A slip costs once: a test marked `consumes` runs the part's functions it does not aim at (fit runs
+    forward, backward, init_params, ...). Where one of those failed its own tests earlier in this grading,
+    the grader computes it (and the functions served with it: forward and backward share the cache)
+    from the reference for this test, outside the student's process, and says so in the test's result.
+    The test still grades the student's own code around them (fit's loop, shuffling and update), so
+    nothing is skipped and nothing is free: the slip was charged by the tests aimed at it. Every other
+    test runs the student's functions only."""
+    from grader.engine.judge import title_of
+    from grader.engine.staging import own_reference
+    marker = request.node.get_closest_marker("consumes")
+    served, because = [], []
+    for prefixes, functions in (marker.args if marker else ()):
+        failed = [item for item in request.session.items if item.nodeid in _FAILED
+                  and item.name.startswith(tuple(prefixes))]
+        if failed:
+            served += [f for f in functions if f not in served]
+            because += [title_of(item) for item in failed if title_of(item) not in because]
+    student.stand_in(own_reference(student.part, served) if served else {})
+    if served:
+        names = served[0] if len(served) == 1 else f"{', '.join(served[:-1])} and {served[-1]}"
+        shown = "; ".join(f"'{t}'" for t in because[:3]) + (f" and {len(because) - 3} more" if len(because) > 3
+                                                              else "")
+        request.node.user_properties.append(("stand_in", (
+            f"Graded with the grader's {names} in place of yours, since yours failed {shown}: that slip "
+            f"was charged there, once; this test grades the code that calls them.")))
 
 
 @pytest.fixture(scope="session")

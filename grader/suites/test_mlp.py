@@ -174,6 +174,17 @@ def public_cross_entropy_stable(mlp):
                        argnames=("logits", "y"), rtol=1e-9, errstate=RAISE)
 
 
+# A slip costs once (grader/suites/conftest.py _stand_ins): fit runs these functions; where one failed its
+# own tests, fit's tests run on the reference's (forward and backward together: they share the cache).
+FIT_CONSUMES = pytest.mark.consumes((("test_init",), ("init_params",)),
+                                    (("test_softmax", "test_forward", "test_backward"),
+                                     ("softmax", "forward", "backward")),
+                                    (("test_cross_entropy",), ("cross_entropy",)),
+                                    (("test_sgd_step",), ("sgd_step",)))
+# backward computes the probabilities with softmax, whose own tests charge a slip in it.
+BACKWARD_CONSUMES = pytest.mark.consumes((("test_softmax",), ("softmax",)))
+
+
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_softmax_values(mlp, rng):
@@ -358,6 +369,7 @@ def public_backward(mlp):
 @pytest.mark.parametrize("key", [pytest.param("W1", marks=pytest.mark.public)] + [
     pytest.param(k, marks=covered_by(public_backward))
     for k in ("b1", "W2", "b2", "W3", "b3")])
+@BACKWARD_CONSUMES
 def test_backward_gradient(mlp, rng, key):
     """backward matches finite differences ({key})"""
     params, X, y = away_from_kinks(rng, SMALL, n=4)
@@ -370,6 +382,7 @@ def test_backward_gradient(mlp, rng, key):
 @covered_by(public_backward)
 @pytest.mark.points(0.5)
 @pytest.mark.parametrize("layers", [1, 4])
+@BACKWARD_CONSUMES
 def test_backward_any_depth(mlp, rng, layers):
     """backward matches finite differences with {layers} layer(s)"""
     sizes = {1: (4, 3), 4: (3, 4, 5, 4, 2)}[layers]
@@ -382,6 +395,7 @@ def test_backward_any_depth(mlp, rng, layers):
 
 @covered_by(public_backward)
 @pytest.mark.points(2)
+@BACKWARD_CONSUMES
 def test_backward_mnist_directional(mlp, rng):
     """backward on the 784-128-256-10 net matches directional finite differences"""
     params, X, y = away_from_kinks(rng, MNIST, n=6, margin=1e-4, x_scale=0)
@@ -406,6 +420,7 @@ def test_backward_mnist_directional(mlp, rng):
 
 @pytest.mark.visible
 @pytest.mark.points(1)
+@BACKWARD_CONSUMES
 def test_backward_is_backpropagation(mlp, rng):
     """backward computes gradients by backpropagation, not by finite differences"""
     # Timed by the grader, not counted by instrumentation: these calls run exactly like every other
@@ -515,6 +530,7 @@ def public_fit_step(mlp):
 
 @covered_by(public_fit_step)
 @pytest.mark.points(2)
+@FIT_CONSUMES
 def test_fit_full_batch_step(mlp, rng):
     """fit with batch_size ≥ N takes one full-batch gradient step per epoch"""
     X, y = rng.normal(size=(7, 4)), np.array([0, 1, 2, 0, 1, 2, 1])
@@ -622,6 +638,7 @@ def public_fit_epochs(mlp):
 
 @covered_by(public_fit_epochs)
 @pytest.mark.points(1.5)
+@FIT_CONSUMES
 def test_fit_shuffled_minibatch_epoch(mlp, rng):
     """fit's epoch is minibatch SGD over a fresh shuffle of all rows, and history holds the epoch's mean loss"""
     X, y = rng.normal(size=(5, 4)), np.array([0, 1, 2, 1, 0])
@@ -667,6 +684,7 @@ def public_fit_same_seed(mlp):
 
 @covered_by(public_fit_same_seed)
 @pytest.mark.points(0.5)
+@FIT_CONSUMES
 def test_fit_same_seed_same_result(mlp, rng):
     """fit gives the same result for the same seed, twice in one process (the seed reaches every random draw)"""
     # The grader seeds np.random's global generator differently before every call (as two calls in one
@@ -816,6 +834,7 @@ def public_fit_mnist(mlp):
 
 @covered_by(public_fit_mnist)
 @pytest.mark.points(3)
+@FIT_CONSUMES
 def test_fit_mnist_accuracy(mlp, record_property):
     """fit with the defaults reaches ≥ 85% test accuracy on the bundled MNIST sample (median of 3 seeds)"""
     # Calibration, median test accuracy of seeds 0-2 after fit's default 5

@@ -82,6 +82,13 @@ def public_init_shapes(net):
                           expected={"W1": [4, 3], "b1": [4], "W2": [2, 4], "b2": [2]})
 
 
+# A slip costs once (grader/suites/conftest.py _stand_ins): fit runs these functions; where one failed its
+# own tests, fit's tests run on the reference's (forward and backward together: they share the cache).
+FIT_CONSUMES = pytest.mark.consumes((("test_init",), ("init_params",)),
+                                    (("test_forward", "test_backward"), ("forward", "backward")),
+                                    (("test_mse",), ("mse_loss",)))
+
+
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_init_shapes(net):
@@ -334,6 +341,7 @@ def public_fit_seed(net):
 @covered_by(public_fit_step,
                         public_fit_seed)
 @pytest.mark.points(1.5)
+@FIT_CONSUMES
 def test_fit_gradient_step(net, rng):
     """fit takes a gradient step per epoch from an initialisation that depends on the seed"""
     X, y = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
@@ -366,6 +374,7 @@ def test_fit_gradient_step(net, rng):
 
 @pytest.mark.visible
 @pytest.mark.points(0.5)
+@FIT_CONSUMES
 def test_fit_records_loss_before_step(net, rng):
     """fit records each epoch's loss before its update (losses[0] is the loss of the initial parameters)"""
     # The docstring's order: forward, record the loss, backward, then update. Only losses[0] is
@@ -394,6 +403,7 @@ def public_fit_losses(net):
 
 @covered_by(public_fit_losses)
 @pytest.mark.points(1)
+@FIT_CONSUMES
 def test_fit_loss_decreases(net, rng):
     """fit records one loss per epoch, and the loss goes down"""
     X, y = rng.normal(size=(8, 2)), rng.uniform(size=(8, 1))
@@ -415,6 +425,7 @@ def public_fit_xor(net):
 
 @covered_by(public_fit_xor)
 @pytest.mark.points(3)
+@FIT_CONSUMES
 def test_fit_learns_xor(net):
     """fit learns XOR with the defaults (n_hidden=4, lr=2.0, epochs=5000) for at least 3 of 5 seeds"""
     # Calibration (20 seeds each): the reference, Xavier-uniform, U(-1, 1),

@@ -133,6 +133,10 @@ ATTACKS = (
            "backward by finite differences, returning zeros whenever the module's functions look wrapped or "
            "the activations look served (the last round's backpropagation check)",
            load("watch_wrappers"), bases=("reference",)),
+    Attack("borrow_stand_in", "mlp",
+           "backward calls the reference's backward through the judge's channel for stand-ins (which serves a "
+           "part's own functions to fit's tests once they failed their own)",
+           load("borrow_stand_in"), bases=("reference",)),
     Attack("unix_socket", "activations",
            "connects to the grading machine's unix sockets by path: those it lists under /tmp, /run and "
            "/var/run, and two it was told about (a root-only 0600 socket, an open 0666 one), and reads the reply",
@@ -178,4 +182,5 @@ JUDGE_SIDE = frozenset({
     "finite_difference_backward", "forge_instrumentation", "watch_wrappers",   # the backprop check's timing
     "watch_differences",             # the mutation check: the arena and the worker's code, the same everywhere
     "amplify_reply", "big_int_loss",                                           # the protocol's bounds
+    "borrow_stand_in",               # what the judge serves, and when: its own record, the same everywhere
 })
