@@ -58,7 +58,7 @@ def pytest_collection_modifyitems(config, items):
         seen.add(item.nodeid)
 
 
-# The tests that failed so far in this grading, by title: the rule of a slip that costs once reads them.
+# The tests that failed so far in this grading (node ids): the rule of a slip that costs once reads them.
 _FAILED = {}
 
 
