@@ -273,8 +273,10 @@ CLAUSES = {
              ("test_forward_values", "test_forward_any_depth")),
             ("Args: params: dict with 'W1', 'b1', ..., 'WL', 'bL'. X: np.ndarray of shape (N, D).", ARG),
             ("Returns: (logits, cache): logits of shape (N, C),", ("test_forward_any_depth",)),
+            # Every backward test runs backward on the cache the student's own forward returned.
             ("and cache, anything backward needs (for example each layer's input hˡ⁻¹ and pre-activation zˡ).",
-             ("test_backward_gradient",)),
+             ("test_backward_gradient", "test_backward_any_depth", "test_backward_mnist_directional",
+              "test_backward_is_backpropagation")),
         ],
         "backward": [
             ("Gradients of cross_entropy(logits, y) with respect to every parameter.",
