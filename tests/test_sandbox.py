@@ -26,7 +26,7 @@ import pytest
 
 from grader.engine.staging import reference_functions
 from grader.sandbox import backends, protocol
-from grader.sandbox.client import BadReturn, Limits, StudentModule, StudentTimeout
+from grader.sandbox.client import BadReturn, ImportFailed, Limits, StudentModule, StudentTimeout
 from grader import ROOT
 from grader.engine.staging import stage_package
 
@@ -433,16 +433,37 @@ def test_a_stand_in_serves_only_the_functions_it_names_and_only_while_it_lasts(t
     try:
         cache = m.forward(params, X)[1]
         before = (m.backward(params, cache, y), m.ask("backward"), m.ask("forward"))
-        m.stand_in(own_reference("two_layer_net", ["backward"]))
+        in_effect = m.stand_in(own_reference("two_layer_net", ["backward"]))
         during = (m.backward(params, cache, y), m.ask("backward"), m.ask("forward"))
-        m.stand_in({})
+        given_back = m.stand_in({})
         after = (m.backward(params, cache, y), m.ask("backward"))
     finally:
         m.close()
+    assert (in_effect, given_back) == (True, False)
     assert before == ("own", "AttributeError", "AttributeError"), before
     assert isinstance(during[0], dict) and sorted(during[0]) == ["W1", "W2", "b1", "b2"], during
     assert during[1:] == ("TypeError", "AttributeError"), during       # served (and refusing None), or not at all
     assert after == ("own", "AttributeError"), after
+
+
+def test_a_stand_in_is_not_claimed_for_a_file_that_does_not_import(tmp_path):
+    """Where the part's file fails at import, appending stand-ins to it changes nothing: stand_in says they
+    are not in effect (so no result claims the grader's functions were used) and every call fails as
+    before, with the import's own message."""
+    from grader.engine.staging import own_reference
+    path = tmp_path / "two_layer_net.py"
+    path.write_text((ROOT / "solutions" / "two_layer_net.py").read_text() + "\nraise RuntimeError('at import')\n")
+    m = StudentModule("two_layer_net", stage_package("two_layer_net", path, tmp_path / "pkg"),
+                      Limits(test_seconds=30), remote=reference_functions("two_layer_net"))
+    try:
+        with pytest.raises(ImportFailed):
+            m.mse_loss(np.zeros((2, 1)), np.zeros((2, 1)))
+        in_effect = m.stand_in(own_reference("two_layer_net", ["backward"]))
+        with pytest.raises(ImportFailed, match="at import"):
+            m.mse_loss(np.zeros((2, 1)), np.zeros((2, 1)))
+    finally:
+        m.close()
+    assert in_effect is False
 
 
 def test_a_hang_costs_only_its_own_test(tmp_path):

@@ -673,15 +673,18 @@ class StudentModule:
         the end of the student's file to stubs the judge serves, as for another part's functions. So a
         function that calls them (fit calling backward) runs on them, and its own code is what is
         graded. {} gives the student's own functions back. The worker restarts when this changes, so no
-        call runs half on one and half on the other."""
+        call runs half on one and half on the other. Returns whether the stand-ins are in effect: not
+        where the part's file did not import (or was not submitted), since every call fails as it is."""
         functions = dict(functions)
+        if self.fatal is not None:
+            return False                  # the file did not import: appending to it changes nothing
         if functions.keys() == self.stand_ins.keys():
             self.stand_ins = functions
-            return
+            return bool(functions)
         path = self._package_file(self.part)
         if self._own_part is None:
             if not path.is_file():
-                return                    # nothing submitted: every call fails as it is
+                return False              # nothing submitted: every call fails as it is
             self._own_part = path.read_bytes()
         text = self._own_part
         if functions:
@@ -695,6 +698,7 @@ class StudentModule:
         os.replace(tmp, path)
         self.stand_ins = functions
         self._restart()
+        return bool(functions)
 
     def _serve_all(self, module, note):
         self.served[module] = set(self.remote[module])

@@ -90,8 +90,7 @@ def _stand_ins(student, request, _fresh_worker_state):
         if failed:
             served += [f for f in functions if f not in served]
             because += [title_of(item) for item in failed if title_of(item) not in because]
-    student.stand_in(own_reference(student.part, served) if served else {})
-    if served:
+    if student.stand_in(own_reference(student.part, served) if served else {}):
         names = served[0] if len(served) == 1 else f"{', '.join(served[:-1])} and {served[-1]}"
         shown = "; ".join(f"'{t}'" for t in because[:3]) + (f" and {len(because) - 3} more" if len(because) > 3
                                                               else "")
