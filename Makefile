@@ -77,7 +77,8 @@ help:
 	@echo "make test             the kit's own tests (what CI runs)"
 	@echo "make test-fast        the unit-level tests alone (the files in TEST_FAST): no gradings, under a minute"
 	@echo "make mutants          grade the catalog's bugs and generated mutants (hidden and public); fails if a"
-	@echo "                      bug goes uncaught or a mutant survives unjustified (catalog/mutants_survivors.toml)"
+	@echo "                      bug goes uncaught or a mutant survives unjustified (catalog/mutants_survivors.toml),"
+	@echo "                      or a bug costs more than 2 points beyond its function's tests (kept in OUT/mutants)"
 	@echo "make bench            time grading and the reference MLP"
 
 # -- Setting up ------------------------------------------------------------------------------------------
@@ -195,8 +196,10 @@ TEST_FAST = tests/test_layering.py tests/test_protocol_fast.py tests/test_gradie
 test-fast:
 	$(PYTHON) -m pytest -q -n 2 $(TEST_FAST)
 
+# The grades are kept in $(OUT)/mutants, where the slip rule (a bug costs once) is checked on them too.
 mutants:
-	$(PYTHON) -m grader mutants -j $(JOBS)
+	$(PYTHON) -m grader mutants -j $(JOBS) --out $(OUT)/mutants; status=$$?; \
+	$(PYTHON) -m grader slips $(OUT)/mutants || status=1; exit $$status
 
 bench:
 	$(PYTHON) tests/bench/bench_grading.py

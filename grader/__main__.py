@@ -25,6 +25,7 @@ COMMANDS = (
     ("screenshots", "grader.authoring.screenshots", "regenerate the README's screenshots in docs/ (chromium)"),
     ("report", "grader.instructor.report", "DIR/report.html: what a graded class got wrong, and who"),
     ("mutants", "grader.instructor.mutants", "catalog bugs and generated mutants vs. hidden suites and public checks"),
+    ("slips", "grader.authoring.slips", "a slip costs once: the bugs graded by mutants --out DIR, held to the rule"),
     ("similarity", "grader.instructor.similarity", "OUT/similarity.html: similar pairs, clusters, reference copies"),
     ("export", "grader.instructor.export", "the totals as a Canvas gradebook import (roster: Canvas, Classroom)"),
     ("gradescope", "grader.platforms.gradescope", "build the native Gradescope autograder zip, or run it"),

@@ -77,10 +77,15 @@ SAMPLE_CAUGHT = ("activations/relu/number/f4eee8eb",                 # np.maximu
 
 
 @pytest.fixture(scope="module")
-def sample_run():
+def sample_out(tmp_path_factory):
+    return tmp_path_factory.mktemp("sample") / "mutants"
+
+
+@pytest.fixture(scope="module")
+def sample_run(sample_out):
     args = [arg for ident in SAMPLE_EQUIVALENT + SAMPLE_CAUGHT for arg in ("--mutant", ident)]
-    return subprocess.run([sys.executable, "-m", "grader", "mutants", "--part", "activations", "-j", "2", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    return subprocess.run([sys.executable, "-m", "grader", "mutants", "--part", "activations", "-j", "2", *args,
+                           "--out", str(sample_out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
 
 
 def test_a_sample_of_generated_mutants_is_graded_hidden_and_public(sample_run):
@@ -97,6 +102,39 @@ def test_a_sample_of_generated_mutants_is_graded_hidden_and_public(sample_run):
     assert out.rstrip().endswith("part                 generated hidden   generated public\n"
                                  "activations          2/4 (50%)          2/4 (50%)\n"
                                  "all                  2/4 (50%)          2/4 (50%)")
+
+
+def test_the_sample_is_held_to_the_slip_rule(sample_run, sample_out):
+    """`python -m grader slips` (what `make mutants` runs after the sweep) on the sample's grades: the two
+    caught mutants of sigmoid and relu lose their points in those functions' tests only."""
+    assert sample_run.returncode == 0, sample_run.stdout + sample_run.stderr
+    proc = subprocess.run([sys.executable, "-m", "grader", "slips", str(sample_out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("a slip costs once: 4 graded bug(s), 0 losing more than 2 point(s) "), proc.stdout
+
+
+def test_a_bug_charged_beyond_its_function_fails_the_slip_rule(sample_run, sample_out, tmp_path):
+    """The same grades, one of them rewritten so that sigmoid's mutant also loses relu's points: the
+    command names it and exits 1."""
+    import json
+    import shutil
+    folder = tmp_path / "mutants"
+    shutil.copytree(sample_out / "generated" / "activations", folder / "generated" / "activations")
+    path = next(folder.glob("generated/activations/gen_activations__sigmoid__swap_op__839c26b8/results.json"))
+    result = json.loads(path.read_text())
+    relu = [t for t in result["tests"] if t["name"].startswith("activations: relu")]
+    assert sum(t["max_score"] for t in relu) > 2, relu
+    for t in relu:
+        t["score"] = 0.0
+    path.write_text(json.dumps(result))
+    proc = subprocess.run([sys.executable, "-m", "grader", "slips", str(folder)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "OVER  activations/gen_activations__sigmoid__swap_op__839c26b8: " in proc.stdout, proc.stdout
+    empty = subprocess.run([sys.executable, "-m", "grader", "slips", str(tmp_path / "none")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 2 and "no graded bugs" in empty.stderr
 
 
 def test_the_command_rejects_unknown_mutants():

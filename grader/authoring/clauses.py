@@ -185,8 +185,9 @@ CLAUSES = {
             ("Args: params: dict with 'W1', 'b1', 'W2', 'b2' (shapes as in init_params). X: np.ndarray of "
              "shape (N, D).", ARG),
             ("Returns: (yhat, cache): yhat of shape (N, K),", ("test_forward_any_shape",)),
+            # Every backward test runs on the cache the student's own forward returns.
             ("and cache, anything backward needs (for example the inputs and pre-activations of each layer).",
-             ("test_backward_gradient",)),
+             ("test_backward_gradient", "test_backward_shapes", "test_backward_is_backpropagation")),
         ],
         "mse_loss": [
             ("Mean squared error L = (1/N) Σᵢ ‖yᵢ − ŷᵢ‖².", ("test_mse_values",)),
@@ -259,8 +260,9 @@ CLAUSES = {
              ("test_init_any_depth", "test_init_seeded_and_random")),
             ("The biases start at zero, bˡ = 0.", ("test_init_biases_zero",)),
             ("The weights are random:", ("test_init_seeded_and_random",)),
-            ("He initialisation, Wˡ ~ N(0, 2 / sizes[l-1]), suits ReLU layers.",
-             note("advice: other scales are accepted as long as fit learns (test_fit_mnist_accuracy)")),
+            # Advice as to the scale: any scale is accepted as long as fit learns with it, which the MNIST
+            # accuracy test checks (as two_layer_net's "not tiny" clause is checked by fit learning XOR).
+            ("He initialisation, Wˡ ~ N(0, 2 / sizes[l-1]), suits ReLU layers.", ("test_fit_mnist_accuracy",)),
             ("Args: layer_sizes: sequence of ints (D, H1, ..., C); L = len(layer_sizes) − 1.",
              ("test_init_any_depth",)),
             ("seed: int, seeds the random generator.", ("test_init_seeded_and_random",)),
