@@ -29,7 +29,6 @@ Everything is sorted deterministically, so the same grades give the same file.
 """
 import base64
 import csv
-import html
 import io
 import json
 import re
@@ -399,49 +398,14 @@ def _short(name):
 
 
 # -- HTML ------------------------------------------------------------------------
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 1em auto; padding: 0 1.5em; max-width: 1000px; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
-h3 { font-size: 1.05em; margin: 1.4em 0 0.3em; }
-table { border-collapse: collapse; font-size: 0.9em; width: 100%; }
-th, td { text-align: left; padding: 0.25em 0.6em; border-bottom: 1px solid #eee; vertical-align: top; }
-td.n { text-align: right; white-space: nowrap; } code { font-size: 0.95em; }
-.bad { color: #a93226; font-weight: 600; } img { max-width: 100%; } .muted { color: #777; }
-summary { cursor: pointer; color: #555; margin: 0.5em 0; } a { color: #1f5f99; }
-"""
-
-
 def anchor(name):
     """The id of a submission's section: letters, digits, - and _ only (names come from folder names)."""
     return "student-" + (re.sub(r"[^A-Za-z0-9_-]", lambda m: f"_{ord(m.group()):x}", name) or "_")
 
 
-def _link(name):
-    return f'<a href="#{anchor(name)}">{html.escape(name)}</a>'
-
-
-def _img(data, alt):
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
-
-
-def _table(header, rows, numeric=(), cls=""):
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return f'<table{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}><tr>{head}</tr>{body}</table>'
-
-
-def _summary(batch, totals, max_total, trouble):
-    e = html.escape
-    counts = Counter(status for _, _, status, _, _ in trouble)
-    problems_text = (f'<span class="bad">{len(trouble)} part(s) did not run normally: '
-                     + ", ".join(f"{n} {e(s)}" for s, n in sorted(counts.items())) + "</span>"
-                     if trouble else "Every part of every submission ran normally.")
-    return (f"<h1>Grading report: {e(batch.folder.name)}</h1>"
-            f"<p>{len(totals)} submissions (results of {e(batch.source)}); total score mean "
-            f"{statistics.fmean(totals):.1f}, median {statistics.median(totals):g}, min {min(totals):g}, "
-            f"max {max(totals):g} (of {max_total:g}). {problems_text}</p>"
-            f"<p>Sandbox: {e(', '.join(sorted({_backend(r) for r in batch.results.values()})))}.</p>")
+def _base64(data):
+    """PNG bytes as the base64 text of a data URI."""
+    return base64.b64encode(data).decode()
 
 
 def _backend(result):
@@ -449,120 +413,57 @@ def _backend(result):
     return str(sandbox.get("backend", "unknown")) if isinstance(sandbox, dict) else "unknown"
 
 
-def _parts_section(scores):
-    rows = [(html.escape(p), f"{statistics.fmean(s):.2f}", f"{statistics.median(s):g}",
-             f"{sum(v >= m for v in s)} / {len(s)}", f"{m:g}") for p, (m, s) in scores.items()]
-    return ("<h2>Mean score per part</h2>" + _img(part_means(scores), "mean score per part")
-            + _table(["part", "mean", "median", "full marks", "points"], rows, numeric=(1, 2, 3, 4)))
+def _group_view(g):
+    """What the page shows of a diagnosis group: its message cut to MESSAGE_CHARS."""
+    example = g.example[:MESSAGE_CHARS] + ("…" if len(g.example) > MESSAGE_CHARS else "")
+    return {"label": g.label, "hint": g.key[0] == "hint", "students": g.students, "failures": g.failures,
+            "tests": g.tests, "example": example}
 
 
-def _gradebook_section(batch):
-    rows = []
-    for name in batch.names:
-        result, cells = batch.results[name], [_link(name)]
-        for part in batch.parts:
-            info = result["extra_data"]["parts"].get(part)
-            cells.append("" if info is None else f"{info['score']:g}" + (
-                f' <span class="bad">({html.escape(info["status"])})</span>' if info["status"] != "ok" else ""))
-        cells.append(f"{result['score']:g}")
-        rows.append(cells)
-    return ("<h2>Gradebook</h2><p class=\"muted\">Each name links to that submission's failures below.</p>"
-            + _table(["submission", *batch.parts, "total"], rows, numeric=tuple(range(1, len(batch.parts) + 2))))
-
-
-def _groups_section(groups):
-    e = html.escape
-    rows = []
-    for i, g in enumerate(groups, 1):
-        kind = "likely cause" if g.key[0] == "hint" else "test"
-        label = f"<b>{e(g.label)}</b><br><span class=\"muted\">{kind}</span>"
-        who = ", ".join(_link(n) for n in g.students)
-        tests = "<br>".join(e(t) for t in g.tests[:3]) + (
-            f"<details><summary>and {len(g.tests) - 3} more tests</summary>"
-            + "<br>".join(e(t) for t in g.tests[3:]) + "</details>" if len(g.tests) > 3 else "")
-        example = f'<code>{e(g.example[:MESSAGE_CHARS])}{"…" if len(g.example) > MESSAGE_CHARS else ""}</code>'
-        rows.append((i, label, f"{len(g.students)}", who, f"{g.failures}", example + "<br>" + tests))
-    return ("<h2>What the class got wrong</h2>"
-            '<p class="muted">Every failure, grouped by its diagnosis: the likely cause its message names '
-            "(the same hints students see from make check and the grader), or else the test. One failure "
-            "can name more than one cause. All groups are shown, the most submissions first; parts that "
-            "were missing or could not be imported are counted apart, below.</p>"
-            + (_table(["#", "diagnosis", "submissions", "who", "failures", "an example, and the tests"], rows,
-                      numeric=(0, 2, 4), cls="groups")
-               if groups else "<p>No test failed.</p>"))
-
-
-def _failures_section(failures):
-    failing = [r for r in failures if r[1]]
-    rows = [(i + 1, html.escape(name), f"{f} / {n}", f"{f / n:.0%}") for i, (name, f, n) in enumerate(failing)]
-    return ("<h2>Tests most submissions fail</h2>" + _img(failure_rates(failures), "failure rates")
-            + '<p class="muted">Out of the submissions whose part was graded: a missing part or one that '
-              "could not be imported does not count.</p>"
-            + f"<details><summary>All {len(failing)} tests that failed for at least one submission, most "
-              f"failed first ({len(failures) - len(failing)} of {len(failures)} passed for every "
-              f"submission)</summary>"
-            + _table(["#", "test", "failed", "rate"], rows, numeric=(0, 2, 3)) + "</details>")
-
-
-def _trouble_section(trouble):
-    e = html.escape
-    counts = Counter(s for _, _, s, _, _ in trouble)
-    rows = [(_link(n), e(p), f'<span class="bad">{e(s)}</span>', f"{sec:g}", e(first[:MESSAGE_CHARS]))
-            for n, p, s, sec, first in trouble]
-    return ("<h2>Missing, not importable, timed out or crashed</h2>"
-            + (f"<p>{', '.join(f'{n} {e(s)}' for s, n in sorted(counts.items()))}.</p>"
-               + _table(["submission", "part", "status", "seconds", "first failure"], rows, numeric=(3,))
-               if trouble else "<p>None: every part of every submission ran to the end.</p>"))
-
-
-def _students_section(batch):
-    e = html.escape
-    out = ["<h2>Per submission</h2>"]
-    for name in batch.names:
-        result = batch.results[name]
-        parts = ", ".join(f"{e(p)} {i['score']:g}/{i['max_score']:g}"
-                          + (f" ({e(i['status'])})" if i["status"] != "ok" else "")
-                          for p, i in result["extra_data"]["parts"].items())
-        sandbox = result["extra_data"].get("sandbox")
-        backend = sandbox.get("backend") if isinstance(sandbox, dict) else None
-        out.append(f'<h3 id="{anchor(name)}">{e(name)}: {result["score"]:g} / {result["max_score"]:g}</h3>'
-                   f"<p>{parts}" + (f' <span class="muted">(sandbox: {e(str(backend))})</span>' if backend else "")
-                   + "</p>")
-        failed = [t for t in result["tests"] if t["status"] != "passed"]
-        if not failed:
-            out.append("<p>Every test passed.</p>")
+def _student_view(batch, name):
+    """A submission's section: its scores, its sandbox's backend (when the results say) and its failures,
+    each with the status of its part when that part was not graded, or else the causes its message names."""
+    result = batch.results[name]
+    sandbox = result["extra_data"].get("sandbox")
+    backend = sandbox.get("backend") if isinstance(sandbox, dict) else None
+    failed = []
+    for t in result["tests"]:
+        if t["status"] == "passed":
             continue
-        rows = []
-        for t in failed:
-            status = part_status(batch, name, t["part"])
-            causes = [HINTS[v] for k, v in diagnosis_of(t) if k == "hint"]
-            why = (f'<span class="bad">{e(status)}</span>' if status in NOT_GRADED
-                   else "<br>".join(e(c) for c in causes) or '<span class="muted">(the test)</span>')
-            message = " ".join((t.get("output") or "").split())[:MESSAGE_CHARS]
-            rows.append((e(t["name"]), why, f"<code>{e(message)}</code>"))
-        out.append(_table(["failed test", "diagnosis", "message"], rows))
-    return "\n".join(out)
+        status = part_status(batch, name, t["part"])
+        failed.append({"name": t["name"], "not_graded": status if status in NOT_GRADED else None,
+                       "causes": [HINTS[v] for k, v in diagnosis_of(t) if k == "hint"],
+                       "message": " ".join((t.get("output") or "").split())[:MESSAGE_CHARS]})
+    return {"name": name, "score": result["score"], "max_score": result["max_score"],
+            "parts": result["extra_data"]["parts"], "backend": str(backend) if backend else None, "failed": failed}
 
 
 def render(batch):
-    """The report as an HTML string."""
+    """The report as an HTML string (grader/templates/reports/report.html.j2)."""
+    from .similarity import _environment
     totals = [batch.results[n]["score"] for n in batch.names]
     max_total = max(batch.results[n]["max_score"] for n in batch.names)
-    trouble = troubled_parts(batch)
-    head = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Grading report: '
-            f"{html.escape(batch.folder.name)}</title><style>{STYLE}</style></head><body>")
-    return "\n".join([
-        head,
-        _summary(batch, totals, max_total, trouble),
-        "<h2>Score distribution</h2>" + _img(score_histogram(totals, max_total), "score distribution"),
-        _parts_section(part_scores(batch)),
-        _failures_section(failures_per_test(batch)),
-        _groups_section(diagnosis_groups(batch)),
-        _trouble_section(trouble),
-        _gradebook_section(batch),
-        _students_section(batch),
-        "</body></html>\n",
-    ])
+    trouble = [(n, p, s, sec, first[:MESSAGE_CHARS]) for n, p, s, sec, first in troubled_parts(batch)]
+    scores = part_scores(batch)
+    failures = failures_per_test(batch)
+    env = _environment()
+    env.filters.update(g="{:g}".format, anchor=anchor)
+    return env.get_template("report.html.j2").render(
+        folder=batch.folder.name, source=batch.source,
+        totals={"n": len(totals), "mean": statistics.fmean(totals), "median": statistics.median(totals),
+                "min": min(totals), "max": max(totals), "of": max_total},
+        trouble=trouble, problems=sorted(Counter(s for _, _, s, _, _ in trouble).items()),
+        backends=sorted({_backend(r) for r in batch.results.values()}),
+        plots={"scores": _base64(score_histogram(totals, max_total)), "parts": _base64(part_means(scores)),
+               "failures": _base64(failure_rates(failures))},
+        parts=[{"part": p, "mean": statistics.fmean(s), "median": statistics.median(s),
+                "full": sum(v >= m for v in s), "graded": len(s), "points": m} for p, (m, s) in scores.items()],
+        failing=[r for r in failures if r[1]], tests=len(failures),
+        groups=[_group_view(g) for g in diagnosis_groups(batch)],
+        part_names=batch.parts,
+        gradebook=[{"name": n, "parts": [batch.results[n]["extra_data"]["parts"].get(p) for p in batch.parts],
+                    "total": batch.results[n]["score"]} for n in batch.names],
+        students=[_student_view(batch, n) for n in batch.names])
 
 
 def write_report(folder):
