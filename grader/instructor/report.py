@@ -440,13 +440,13 @@ def _student_view(batch, name):
 
 def render(batch):
     """The report as an HTML string (grader/templates/reports/report.html.j2)."""
-    from .similarity import _environment
+    from .similarity import jinja_environment
     totals = [batch.results[n]["score"] for n in batch.names]
     max_total = max(batch.results[n]["max_score"] for n in batch.names)
     trouble = [(n, p, s, sec, first[:MESSAGE_CHARS]) for n, p, s, sec, first in troubled_parts(batch)]
     scores = part_scores(batch)
     failures = failures_per_test(batch)
-    env = _environment()
+    env = jinja_environment()
     env.filters.update(g="{:g}".format, anchor=anchor)
     return env.get_template("report.html.j2").render(
         folder=batch.folder.name, source=batch.source,

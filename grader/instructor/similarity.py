@@ -400,7 +400,9 @@ def segments(fp: Fingerprint, hashes) -> list[tuple[str, bool]]:
     return out
 
 
-def _environment():
+def jinja_environment():
+    """The instructor pages' templates (grader/templates/reports/), autoescaped; jinja2 is imported only here,
+    since the grading engine does not depend on it."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -430,7 +432,7 @@ def render(found: dict[str, PartResult], sources, threshold=THRESHOLD, reference
     for name in sorted(sources):
         rows.append({"name": name, "cells": [(found[p].prints.get(name), clusters[p].get(name)) for p in found],
                      "clustered": sum(1 for p in found if name in clusters[p])})
-    return _environment().get_template("similarity.html.j2").render(
+    return jinja_environment().get_template("similarity.html.j2").render(
         title=title, parts=parts, rows=rows, part_names=list(found), n=len(sources), threshold=threshold,
         reference_threshold=reference_threshold, views=views, K=K, W=W, min_shared=MIN_SHARED)
 
