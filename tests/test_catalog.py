@@ -107,12 +107,16 @@ def test_bug_scores_its_calibrated_score(bug, bug_grades):
 
 # -- likely causes ---------------------------------------------------------------
 def _causes_named(result):
-    """{hint id: the first failed test whose output names it} (tooling/feedback.py diagnoses)."""
+    """{hint id: the first failed test that names it}: the ids the judge recorded (extra_data "hints"),
+    which must be the ones its message names (tooling/feedback.py diagnoses, what make report reads
+    where no record is kept)."""
     from tooling.feedback import diagnoses
     named = {}
     for t in result["tests"]:
         if t["status"] != "passed":
-            for cause in diagnoses(t.get("output") or ""):
+            recorded = (t.get("extra_data") or {}).get("hints")
+            assert recorded == diagnoses(t.get("output") or ""), (t["name"], recorded, t.get("output"))
+            for cause in recorded:
                 named.setdefault(cause, t["name"])
     return named
 

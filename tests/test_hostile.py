@@ -488,6 +488,20 @@ def test_the_stand_in_channel_serves_nothing_to_the_tests_of_a_function(native):
     assert result["score"] == PART_MAX["mlp"] - sum(t["max_score"] for t in backward.values()), failures(result)
 
 
+def test_a_forged_likely_cause_forms_no_group(native):
+    """sigmoid_backward's message quotes a hint's text: its failing tests record no likely cause, so make
+    report groups them under the tests (reading the message's text would have filed them under the hints)."""
+    from grader.instructor.report import diagnosis_of
+    from tooling.feedback import diagnoses
+    result = native["results"]["reference-forge_hint"]
+    failed = [t for t in result["tests"] if t["status"] != "passed"]
+    assert "activations: sigmoid_backward matches finite differences" in [t["name"] for t in failed], \
+        failures(result)
+    assert any(diagnoses(t["output"]) for t in failed), failures(result)          # the text is there
+    assert all(t["extra_data"]["hints"] == [] for t in failed), [t["extra_data"] for t in failed]
+    assert all(diagnosis_of(t) == [("test", t["name"])] for t in failed)
+
+
 def test_a_huge_integer_loss_is_the_students_failure(native):
     graded = native
     fails = failures(graded["results"]["reference-big_int_loss"])

@@ -220,6 +220,22 @@ def test_failures_that_name_the_same_cause_count_together_whatever_the_test(tmp_
                                         ("mlp: predict returns the integer label", 1, 1)]
 
 
+def test_a_cause_is_read_from_what_the_grader_recorded_not_from_text_a_student_can_write(tmp_path):
+    """The judge records the likely causes it wrote (extra_data "hints"): a student whose exception
+    message quotes a hint's text is not put in that group; a recorded cause is, whatever the text.
+    Results without the record (otter's) are read from the message's text."""
+    forgot = "did you forget to average over the batch?"
+    forged = one_test_result(f"backward raised ValueError: {forgot}", name="mlp: backward matches finite differences (W1)")
+    forged["tests"][0]["extra_data"] = {"hints": []}
+    recorded = one_test_result("dW1 ...: It looks 4 times too large", name="mlp: backward matches finite differences (W1)")
+    recorded["tests"][0]["extra_data"] = {"hints": ["batch_mean_missing", "no_such_hint"]}
+    unrecorded = one_test_result(f"dW1 ...: {forgot}", name="mlp: backward matches finite differences (W1)")
+    batch = Batch(tmp_path, ["a", "b", "c"], {"a": forged, "b": recorded, "c": unrecorded}, ["mlp"])
+    assert [(g.key, g.students) for g in diagnosis_groups(batch)] == [
+        (("hint", "batch_mean_missing"), ["b", "c"]),
+        (("test", "mlp: backward matches finite differences (W1)"), ["a"])]
+
+
 def test_student_text_is_escaped(tmp_path):
     """Messages quote what student code raised, and submission names come from folder names."""
     name = "<b>eve</b>"

@@ -21,8 +21,9 @@ class Failure(AssertionError):
 # -- likely causes ---------------------------------------------------------------
 # Every "likely cause" the hidden grader and the public checks name, in one place:
 # both build their messages from these texts (hint(id)), and `make report` groups a
-# class's failures by them (diagnoses(message)). A text is a phrase that a message
-# contains; {name} marks a number filled in per message.
+# class's failures by them: by the ids the grader recorded (hints_shown, results'
+# extra_data "hints"), else by the texts a message contains (diagnoses(message)).
+# A text is a phrase that a message contains; {name} marks a number filled in per message.
 HINTS = {
     # factors of a gradient or a loss (ratio_hint)
     "batch_mean_missing": "did you forget to average over the batch?",
@@ -90,9 +91,27 @@ HINTS = {
 }
 
 
+# The likely causes this process has put into messages since forget_hints(): (id, text filled in).
+_SHOWN = []
+
+
 def hint(name, **values):
-    """The text of a likely cause, with its numbers filled in."""
-    return HINTS[name].format(**values)
+    """The text of a likely cause, with its numbers filled in (and remembered, for hints_shown)."""
+    text = HINTS[name].format(**values)
+    _SHOWN.append((name, text))
+    return text
+
+
+def forget_hints():
+    _SHOWN.clear()
+
+
+def hints_shown(message):
+    """The ids of the likely causes that this process wrote with hint() since forget_hints() and that
+    `message` contains, in the order of HINTS: a diagnosis as data, which text a student's own code
+    puts into a message (an exception's) cannot forge."""
+    ids = {name for name, text in _SHOWN if text and text in (message or "")}
+    return _outermost([name for name in HINTS if name in ids])
 
 
 def _pattern(text):
@@ -108,7 +127,11 @@ def diagnoses(message):
 
     A hint that another one contains ("half the right size" in "half the right size:
     did you drop the 2 ...") is left out when the longer one matches."""
-    found = [name for name, pattern in _PATTERNS.items() if pattern.search(message or "")]
+    return _outermost([name for name, pattern in _PATTERNS.items() if pattern.search(message or "")])
+
+
+def _outermost(found):
+    """`found` without the hints whose text another one of `found` contains."""
     return [n for n in found if not any(m != n and HINTS[n] in HINTS[m] for m in found)]
 
 
@@ -400,7 +423,7 @@ def gradient(param, analytic, numeric, call, limit=1e-6, batch=None, inputs=None
         extra = ratio_hint(got, numeric, batch, square=square, lr=lr)
         if not extra and got.ndim == 2 and got.shape[0] == got.shape[1] \
                 and relative_error(got.T, numeric) < limit:
-            extra = f". {HINTS['transposed']}"
+            extra = f". {hint('transposed')}"
         label = f"d{param}" if param else "the gradient"
         raise Failure(f"{label} from {call} does not match finite differences: relative error "
                       f"{err:.2g} (limit {limit:g}){extra}")

@@ -26,6 +26,7 @@ from ..sandbox.client import HostOverloaded, Limits, SandboxFailure, StudentAbor
 from . import context, dependencies
 from .redact import LAST_RESORT, Redactor
 from .staging import reference_functions, stage_package
+from tooling import feedback
 
 SUITES = ROOT / "grader" / "suites"
 OUTPUT_LIMIT = 1500
@@ -116,6 +117,9 @@ class Collector:
             raise pytest.UsageError(f"duplicate test titles: {duplicates}")
         self.write({"type": "collected", "part": self.part, "tests": tests})
 
+    def pytest_runtest_logstart(self, nodeid, location):
+        feedback.forget_hints()
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
@@ -131,11 +135,14 @@ class Collector:
             if stand_in:
                 message = f"{message}\n\n{stand_in}" if message else stand_in
             meta = self.meta[item.nodeid]
+            properties = {k: v for k, v in report.user_properties}
+            if not passed:
+                # The likely causes the suite wrote into this message, as ids (make report groups by them).
+                properties["hints"] = feedback.hints_shown(message)
             record = {"type": "result", "id": meta["id"], "name": meta["name"],
                       "score": meta["max_score"] if passed else 0.0, "max_score": meta["max_score"],
                       "status": "not graded" if overloaded else "passed" if passed else "failed",
-                      "output": message, "visibility": meta["visibility"],
-                      "properties": {k: v for k, v in report.user_properties}}
+                      "output": message, "visibility": meta["visibility"], "properties": properties}
             if self.student is not None and self.student.test_id == meta["id"]:
                 record["time"] = self.student.test_time()
             self.write(record)

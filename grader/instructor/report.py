@@ -272,9 +272,11 @@ def failures_per_test(batch):
 
 
 def diagnosis_of(test):
-    """The diagnosis of a failure: ("hint", id) for each likely cause its message names, or
-    [("test", name)] when it names none."""
-    found = diagnoses(test.get("output") or "")
+    """The diagnosis of a failure: ("hint", id) for each likely cause the grader wrote into its message
+    (extra_data "hints", recorded by the judge; results without it, otter's for one, are read from the
+    message's text), or [("test", name)] when it names none."""
+    recorded = (test.get("extra_data") or {}).get("hints")
+    found = [h for h in recorded if h in HINTS] if isinstance(recorded, list) else diagnoses(test.get("output") or "")
     return [("hint", h) for h in found] or [("test", test["name"])]
 
 
