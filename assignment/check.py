@@ -20,6 +20,7 @@ import argparse
 import importlib
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -70,15 +71,28 @@ def where(exc, module):
     return f" ({Path(f.filename).name}, line {f.lineno}, in {f.name}: {(f.line or '').strip()[:120]})"
 
 
+def seed_for_call(n):
+    """The seed of numpy's and random's global generators before the n-th call of a case: the grader's
+    worker seeds them the same way before the n-th call of a test (grader/sandbox/worker.py, tested
+    equal). Distinct for every n < 2**32, so code that draws from np.random where it promised its
+    `seed` still gives two results for one seed, and the verdict is the same on every run."""
+    return (0x9E3779B1 * n) % (1 << 32)
+
+
 class InProcessModule:
     """Your module as the probes see it, called in this process (the grader's judge calls it in a
-    sandbox, through the same `call`). What your code raises becomes a Problem that says where."""
+    sandbox, through the same `call`). What your code raises becomes a Problem that says where.
+    Each case gets a new one, whose calls seed the global generators with seed_for_call(1, 2, ...)."""
 
     def __init__(self, module, part):
         self.module, self.part = module, part
+        self.calls = 0
 
     def call(self, fn, *args, _errstate=None, _return_args=False, **kwargs):
         """module.fn(*args, **kwargs); with _return_args, (value, args, kwargs) as the call left them."""
+        self.calls += 1
+        np.random.seed(seed_for_call(self.calls))
+        random.seed(seed_for_call(self.calls))
         value = call(self.module, self.part, fn, *args, errstate=_errstate, **kwargs)
         return (value, list(args), kwargs) if _return_args else value
 

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from grader.engine.grade import ROOT
@@ -305,3 +306,24 @@ def test_the_graders_python_has_one_source():
     assert f"sys.version_info < ({major}, {minor})" in gradescope.SETUP_SH
     readme = (ROOT / "grader" / "templates" / "handout" / "README.md").read_text(encoding="utf-8")
     assert f"You need Python {version} or newer" in readme and f"Your code is graded with Python {version}." in readme
+
+
+def test_each_case_seeds_the_global_generators_as_the_grader_seeds_each_test():
+    """make check's verdicts do not depend on what ran before (the MNIST case of a fit that shuffles
+    with np.random passed on one machine and failed on another, by the process's unseeded state), and
+    the n-th call of a case starts from the grader's n-th seed, so a fit that draws from np.random
+    still gives two results for one seed."""
+    import importlib.util
+    import types
+    from tooling.check import InProcessModule, seed_for_call
+    spec = importlib.util.spec_from_file_location("_worker_for_test", ROOT / "grader" / "sandbox" / "worker.py")
+    worker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(worker)
+    assert [seed_for_call(n) for n in range(1, 200)] == [worker.seed_for_call(n) for n in range(1, 200)]
+    module = types.SimpleNamespace(draw=lambda: float(np.random.random()))
+    runs = []
+    for state in (1, 2):
+        np.random.seed(state)                       # what ran before the case: different each time
+        case = InProcessModule(module, "mlp")
+        runs.append((case.call("draw"), case.call("draw")))
+    assert runs[0] == runs[1] and runs[0][0] != runs[0][1]

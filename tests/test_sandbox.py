@@ -525,7 +525,7 @@ def tempfile_dir():
                     reason="needs root, and a Python under /root (mode 0700) to reproduce the case")
 def test_landlock_with_a_uid_of_its_own(tmp_path):
     """Landlock as root where other users can read the Python installation (Gradescope, Docker images):
-    each worker runs as a uid of its own, forked memory still counts, nothing survives. Reproduced here
+    each worker runs as a uid of its own, a fork is refused as everywhere, nothing survives. Reproduced here
     in a private mount namespace where /root is a 0755 tmpfs holding this machine's ~/.pyenv."""
     from tests.hostile import ATTACKS, build
     attacks = {a.name: a for a in ATTACKS}
@@ -543,8 +543,10 @@ def test_landlock_with_a_uid_of_its_own(tmp_path):
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}
     assert {r["extra_data"]["sandbox"]["backend"] for r in results.values()} == {"landlock"}
     assert {r["extra_data"]["sandbox"].get("uid") for r in results.values()} == {"one per worker"}
-    assert results["solutions"]["score"] == 20 and results["reference-forked_survivor"]["score"] == 20
-    assert all("together used more than 4 GiB" in t["output"] for t in results["reference-fork_memory"]["tests"])
+    assert results["solutions"]["score"] == 20
+    for name in ("reference-fork_memory", "reference-forked_survivor"):       # no process can be started
+        assert results[name]["score"] == 0
+        assert all("Operation not permitted" in t["output"] for t in results[name]["tests"]), name
     deadline = time.monotonic() + 60        # killed processes take a moment to be reaped on a busy machine
     while [p for p in os.listdir("/proc") if p.isdigit() and _marked(p)] and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -615,7 +617,7 @@ def syscalls(nr):
     except OSError as exc:
         out["sockets"]["socketpair"] = errno.errorcode.get(exc.errno, str(exc.errno))
     for name, number in nr.items():
-        if name in ("seccomp", "clone", "clone3", "socket", "socketpair"):
+        if name in ("seccomp", "clone", "clone3", "socket", "socketpair", "fork", "vfork"):
             continue
         out["calls"][name] = _outcome(*_raw(number, *_ARGS.get(name, (0, 0, 0, 0, 0, 0))))
     out["calls"]["socket"] = _outcome(*_raw(nr["socket"], 1, 1, 0))
@@ -624,6 +626,9 @@ def syscalls(nr):
     out["calls"]["clone(CLONE_NEWUSER)"] = _fork_like(nr["clone"], 0x10000000 | 17, 0, 0, 0, 0)
     out["calls"]["clone(CLONE_NEWNET)"] = _fork_like(nr["clone"], 0x40000000 | 17, 0, 0, 0, 0)
     out["calls"]["clone(SIGCHLD)"] = _fork_like(nr["clone"], 17, 0, 0, 0, 0)
+    for name in ("fork", "vfork"):                           # x86_64's; aarch64 forks by clone only
+        if name in nr:
+            out["calls"][name] = _fork_like(nr[name])
     clone_args = (ctypes.c_uint64 * 11)(0, 0, 0, 0, 17)      # struct clone_args: exit_signal SIGCHLD
     out["calls"]["clone3"] = _fork_like(nr["clone3"], ctypes.addressof(clone_args), ctypes.sizeof(clone_args))
 
@@ -633,16 +638,15 @@ def syscalls(nr):
     thread = threading.Thread(target=lambda: box.append(sum(range(10))))
     thread.start(); thread.join()
     work["thread"] = box
-    pid = os.fork()
-    if pid == 0:
-        os._exit(7)
-    work["fork"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    work["python"] = subprocess.run([sys.executable, "-S", "-c", "print(6 * 7)"], capture_output=True,
-                                    text=True, timeout=60).stdout.strip()
-    try:
-        work["true"] = subprocess.run(["/bin/true"], timeout=60).returncode
-    except OSError as exc:
-        work["true"] = type(exc).__name__
+    for what, start in (("fork", os.fork),
+                        ("python", lambda: subprocess.run([sys.executable, "-S", "-c", "print(6 * 7)"])),
+                        ("true", lambda: subprocess.run(["/bin/true"]))):
+        try:
+            if start() == 0:
+                os._exit(7)                                  # a forked child, where fork was allowed
+            work[what] = "started"
+        except OSError as exc:
+            work[what] = type(exc).__name__
     start = time.monotonic()
     time.sleep(0.01)
     work["sleep"] = time.monotonic() - start >= 0.01
@@ -682,24 +686,27 @@ def test_no_socket_and_no_dangerous_system_call_from_inside(syscall_probe):
     assert len(got["sockets"]) == 16
     calls = dict(got["calls"])
     assert calls.pop("personality(0xffffffff)") == "ok"       # the query libc and Python make
-    assert calls.pop("clone(SIGCHLD)") == "ok"                # a plain fork by clone
     assert calls.pop("clone3") == "ENOSYS"
-    assert set(calls) == set(seccomp.DENIED) | {"personality", "clone(CLONE_NEWUSER)", "clone(CLONE_NEWNET)"}
+    assert set(calls) == set(seccomp.denied(seccomp.native_arch())) | {
+        "personality", "clone(CLONE_NEWUSER)", "clone(CLONE_NEWNET)", "clone(SIGCHLD)"}
     assert {name: v for name, v in calls.items() if v != "EPERM"} == {}, calls
     info = syscall_probe["sandbox"]["seccomp"]
     assert info["arch"] == seccomp.native_arch() and info["errno"] == "EPERM"
-    assert set(info["refused"]) == set(seccomp.DENIED)
+    assert set(info["refused"]) == set(seccomp.denied(info["arch"]))
 
 
 def test_ordinary_student_work_still_runs_under_the_filter(syscall_probe):
     work = syscall_probe["got"]["work"]
-    assert work["numpy"] == 15.0 and work["thread"] == [45] and work["fork"] == 7
-    assert work["python"] == "42"                  # the interpreter starts again (subprocess: vfork/clone)
+    assert work["numpy"] == 15.0 and work["thread"] == [45]
     assert work["sleep"] and work["own_module"] and work["pipe"] == "x"
-    if syscall_probe["backend"] == "none":         # elsewhere /bin/true is outside the allowlist
-        assert work["true"] == 0
-    else:
-        assert work["true"] in (0, "PermissionError", "FileNotFoundError"), work["true"]
+
+
+def test_no_process_can_be_started_on_any_backend(syscall_probe):
+    """os.fork() and subprocess (vfork, or clone without CLONE_THREAD) answer PermissionError on every
+    backend alike: a process budget (RLIMIT_NPROC) is shared with the whole batch where the worker has no
+    uid of its own, so a fork there succeeded or failed by the batch's load (CI, 83e804f)."""
+    work = syscall_probe["got"]["work"]
+    assert (work["fork"], work["python"], work["true"]) == ("PermissionError",) * 3, work
 
 
 def test_the_backends_describe_the_filter():
@@ -737,21 +744,24 @@ UNISTD = {"x86_64": "/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "aarch64": 
 @pytest.mark.parametrize("arch", sorted(seccomp.ARCHES))
 def test_the_filter_decides_right_on_each_architecture(arch):
     """The program for x86_64 and for aarch64, run in a BPF interpreter: every denied call is EPERM, whatever
-    its arguments; clone only with namespace flags; clone3 ENOSYS; personality's query allowed; any call of
-    another ABI (i386's socketcall, x32) EPERM; ordinary calls allowed."""
+    its arguments; clone3 ENOSYS; personality's query allowed; any call of
+    another ABI (i386's socketcall, x32) EPERM; ordinary calls allowed.
+    clone only for a thread (CLONE_THREAD) and without namespace flags; fork and vfork (x86_64) EPERM."""
     code = seccomp.program(arch)
     table = seccomp.ARCHES[arch]
     audit, nr = table["audit_arch"], table["nr"]
     eperm, allow = seccomp.RET_ERRNO | 1, seccomp.RET_ALLOW
-    for name in seccomp.DENIED:
+    assert {"fork", "vfork"} <= set(seccomp.denied(arch)) or arch == "aarch64"
+    for name in seccomp.denied(arch):
         for args in ((0,) * 6, (1, 2, 3, 4, 5, 6), (2 ** 64 - 1,) * 6):
             assert _run_filter(code, nr[name], audit, args) == eperm, name
     assert _run_filter(code, nr["clone3"], audit) == seccomp.RET_ERRNO | 38
     for flag in (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000):
         assert _run_filter(code, nr["clone"], audit, (flag | 17, 0, 0, 0, 0, 0)) == eperm, hex(flag)
     threads = 0x003D0F00                           # CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|*TID
-    for flags in (17, threads, 0x4111):            # fork, a thread, vfork (CLONE_VM|CLONE_VFORK|SIGCHLD)
-        assert _run_filter(code, nr["clone"], audit, (flags, 0, 0, 0, 0, 0)) == allow, hex(flags)
+    assert _run_filter(code, nr["clone"], audit, (threads, 0, 0, 0, 0, 0)) == allow
+    for flags in (17, 0x4111, 0x01200011):         # fork, vfork (CLONE_VM|CLONE_VFORK|SIGCHLD), glibc's fork()
+        assert _run_filter(code, nr["clone"], audit, (flags, 0, 0, 0, 0, 0)) == eperm, hex(flags)
     assert _run_filter(code, nr["personality"], audit, (0xFFFFFFFF,)) == allow
     assert _run_filter(code, nr["personality"], audit, (0x0040000,)) == eperm        # ADDR_NO_RANDOMIZE
     for number in ALLOWED[arch] + (nr["seccomp"],):

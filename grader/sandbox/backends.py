@@ -262,8 +262,9 @@ def why_unavailable(backend: str) -> Unavailable | None:
 def describe(backend, uid=None):
     """What `backend` enforces on this host and what it cannot (for results.json and the docs)."""
     abi = landlock.abi()
-    syscalls = ("system calls (seccomp): no socket() or socketpair() of any family, no ptrace or "
-                "process_vm_*, no io_uring, bpf, perf_event_open, userfaultfd or keyrings, no unshare, setns, "
+    syscalls = ("system calls (seccomp): no new process (fork, vfork, clone without CLONE_THREAD; threads "
+                "allowed), no socket() or socketpair() of any family, no ptrace or process_vm_*, no io_uring, "
+                "bpf, perf_event_open, userfaultfd or keyrings, no unshare, setns, "
                 "mount, chroot or namespace flags on clone, no modules, kexec, swap or reboot (EPERM)")
     if backend == "namespaces":
         enforces = ["file system: allowlist view (pivot_root), read-only", "writes: private 64 MiB tmpfs /tmp",
@@ -289,7 +290,7 @@ def describe(backend, uid=None):
         info["landlock_abi"] = abi
     if own_uid_possible(backend):
         info["uid"] = "one per worker"
-        enforces.append("processes: a uid of its own per worker, RLIMIT_NPROC, killed by uid")
+        enforces.append("threads: a uid of its own per worker, RLIMIT_NPROC, killed by uid")
     elif backend != "none" and can_switch_uid():
         info["uid"] = "root without capabilities (the Python installation is not readable by other users)"
     return info

@@ -26,11 +26,21 @@ feedback shows like any other exception):
   fanotify_init;
 - the machine itself: kexec_load, kexec_file_load, init_module, finit_module,
   delete_module, swapon, swapoff, reboot;
+- starting a process: fork and vfork (x86_64; aarch64 has neither), and
+  clone without CLONE_THREAD (what fork(), posix_spawn and subprocess come
+  down to). Threads are allowed. A process budget cannot be the same on
+  every host: RLIMIT_NPROC counts every process of the uid, which a worker
+  shares with the judges and the other workers wherever it cannot have a
+  uid of its own (Landlock as a non-root user: GitHub's runner), so a fork
+  there succeeded or failed by how busy the batch was (CI, 83e804f). No
+  graded function needs a process, and isolate (CMS) and DMOJ refuse them by
+  default too; every host now answers os.fork() and subprocess the same,
+  with PermissionError;
 - personality(), except the query personality(0xffffffff) that libc and
   Python may make (a persona could turn address randomisation off for the
   processes it starts).
 
-clone3 answers ENOSYS, so that glibc falls back to clone, whose flags a
+clone3 answers ENOSYS, so that glibc falls back to clone (threads too), whose flags a
 classic filter can read (clone3's are behind a pointer). Any system call of
 another ABI (i386 through int 0x80, which is where socketcall lives, x32 on
 x86_64, AArch32 on aarch64) is refused whatever its number: the numbers below
@@ -48,7 +58,7 @@ Why a hand-assembled classic BPF program and not libseccomp (Debian's
 python3-seccomp): the worker must import with the standard library and numpy
 only, inside a venv or a pyenv where python3-seccomp is not importable (this
 kit's CI; Gradescope's images), before any site-packages is cut off by the
-allowlist. The program is ~55 instructions, a linear list of comparisons,
+allowlist. The program is ~60 instructions, a linear list of comparisons,
 built by program() below from one table per architecture (x86_64, aarch64:
 the numbers differ), and tested by running it in a small BPF interpreter for
 both architectures (tests/test_sandbox.py). On any other architecture the
@@ -58,7 +68,7 @@ Installed with seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC):
 every thread of the worker gets it. It needs no privilege, only
 no_new_privs, which install() sets (the backends already have). Filters stack
 (a host's own filter, Docker's or tests/hostsim.py's, still applies; the
-strictest answer wins), and every process the worker starts inherits it.
+strictest answer wins), and every thread of the worker has it.
 
 Standard library only: the worker imports this by path before its lock-down.
 """
@@ -88,7 +98,9 @@ DENIED = (
     "open_by_handle_at", "name_to_handle_at", "fanotify_init",
     "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
     "swapon", "swapoff", "reboot",
+    "fork", "vfork",                                # x86_64 only: aarch64 forks by clone
 )
+CLONE_THREAD = 0x00010000
 SPECIAL = ("clone", "clone3", "personality")      # refused by their arguments, or with ENOSYS
 
 # System call numbers of the native ABI: x86_64's arch/x86/entry/syscalls/syscall_64.tbl, aarch64's
@@ -106,7 +118,7 @@ ARCHES = {
             "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442, "open_by_handle_at": 304,
             "name_to_handle_at": 303, "fanotify_init": 300, "kexec_load": 246, "kexec_file_load": 320,
             "init_module": 175, "finit_module": 313, "delete_module": 176, "swapon": 167, "swapoff": 168,
-            "reboot": 169, "clone": 56, "clone3": 435, "personality": 135, "seccomp": 317,
+            "reboot": 169, "fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "personality": 135, "seccomp": 317,
         },
     },
     "aarch64": {
@@ -152,6 +164,11 @@ def _arg_low(i):
     return OFF_ARGS + 8 * i
 
 
+def denied(arch):
+    """The names of DENIED that `arch` has (aarch64 has no fork or vfork)."""
+    return [name for name in DENIED if name in ARCHES[arch]["nr"]]
+
+
 def program(arch=None):
     """The filter for `arch` (default: this process's) as bytes of struct sock_filter."""
     arch = arch or native_arch()
@@ -166,9 +183,10 @@ def program(arch=None):
     code += [(JEQ_K, nr["clone3"], "enosys", None),
              (JEQ_K, nr["clone"], "clone", None),
              (JEQ_K, nr["personality"], "personality", None)]
-    code += [(JEQ_K, nr[name], "deny", None) for name in DENIED]
+    code += [(JEQ_K, nr[name], "deny", None) for name in denied(arch)]
     code += [(RET_K, RET_ALLOW, None, None),
-             "clone", (LD_W_ABS, _arg_low(0), None, None), (JSET_K, CLONE_NAMESPACES, "deny", "allow"),
+             "clone", (LD_W_ABS, _arg_low(0), None, None), (JSET_K, CLONE_NAMESPACES, "deny", None),
+             (JSET_K, CLONE_THREAD, "allow", "deny"),
              "personality", (LD_W_ABS, _arg_low(0), None, None), (JEQ_K, PERSONALITY_QUERY, "allow", "deny"),
              "allow", (RET_K, RET_ALLOW, None, None),
              "deny", (RET_K, RET_ERRNO | errno.EPERM, None, None),
@@ -198,8 +216,8 @@ def assemble(code):
 
 def summary(arch=None):
     """What the filter enforces, for the worker's report (and the docs)."""
-    return {"arch": arch, "errno": "EPERM", "refused": list(DENIED),
-            "clone": "namespace flags refused", "clone3": "ENOSYS (libc falls back to clone)",
+    return {"arch": arch, "errno": "EPERM", "refused": denied(arch or native_arch()),
+            "clone": "threads only (CLONE_THREAD, no namespace flags)", "clone3": "ENOSYS (libc falls back to clone)",
             "personality": "query only", "other_abis": "every system call refused"}
 
 

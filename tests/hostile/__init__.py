@@ -48,7 +48,8 @@ ATTACKS = (
            "ignores SIGTERM, SIGALRM, SIGINT and SIGHUP, then loops forever inside sigmoid",
            load("ignore_signals_and_loop")),
     Attack("forked_survivor", "activations",
-           "forks a child that leaves the process group, ignores signals and keeps running",
+           "forks a child that leaves the process group, ignores signals and keeps running (refused: no "
+           "process can be started, on every host alike)",
            load("forked_survivor"), at_import=True),
     Attack("huge_allocation", "activations", "allocates 12 GB inside relu",
            "import numpy as _np\n\ndef relu(x):\n    big = _np.ones(int(1.5e9))\n    return big[:x.size].reshape(x.shape)\n"),
@@ -78,7 +79,8 @@ ATTACKS = (
            "objects of the functions it imports, to smuggle them out through the feedback",
            load("bytecode_leak")),
     Attack("fork_memory", "activations",
-           "forks three children at import that hold 1.5 GiB each, 4.5 GiB together under a 4 GiB limit",
+           "forks three children at import that hold 1.5 GiB each, 4.5 GiB together under a 4 GiB limit "
+           "(refused: no process can be started)",
            load("fork_memory"), at_import=True),
     Attack("amplify_reply", "activations",
            "writes reply frames straight to the judge's pipe: 1.6 million empty dicts (a judge once took "
