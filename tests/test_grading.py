@@ -12,6 +12,7 @@ import sys
 
 from grader.engine.grade import GRADEBOOK_COLUMNS, ROOT
 from grader.engine.redact import Redactor
+from grader.engine.results import SubmissionResult
 from grader.parts import GRADED as PARTS
 
 PART_POINTS = {"activations": 20, "logistic_regression": 20, "two_layer_net": 25, "mlp": 35}
@@ -63,6 +64,8 @@ def test_results_json_follows_the_gradescope_schema(graded_examples):
     for name in results:
         data = json.loads((out / name / "results.json").read_text(encoding="utf-8"))
         assert {"score", "max_score", "tests", "output"} <= set(data)
+        # The schema reads it back as written (grader/engine/results.py): the same text, key for key.
+        assert json.dumps(SubmissionResult.from_json(data).to_gradescope()) == json.dumps(data)
         for t in data["tests"]:
             assert set(t) >= {"name", "score", "max_score", "output", "visibility", "status"}
             assert t["name"].split(": ", 1)[0] in PARTS

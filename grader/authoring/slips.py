@@ -19,6 +19,7 @@ from pathlib import Path
 from catalog.bugs import BUGS
 
 from .. import ROOT
+from ..engine.results import SubmissionResult
 from ..parts import GRADED
 from .clauses import CLAUSES, Note
 
@@ -68,8 +69,8 @@ def beyond_aimed(part, functions, result, lookup=None):
     and are not aimed at `functions`."""
     lookup = lookup or suite_function_of(part)
     aimed = aimed_tests(part, functions)
-    return {t["name"]: t["max_score"] - t["score"] for t in result["tests"]
-            if t["name"].startswith(f"{part}: ") and t["score"] < t["max_score"] and lookup(t["name"]) not in aimed}
+    return {t.name: t.lost for t in SubmissionResult.from_json(result).tests_of(part)
+            if t.lost > 0 and lookup(t.name) not in aimed}
 
 
 def _graded(folder):

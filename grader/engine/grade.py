@@ -33,6 +33,7 @@ from .. import ROOT
 from ..parts import GRADED, PointsMismatch, check_points, part as part_named
 from ..sandbox.client import Limits, orphan_guard
 from . import forkserver, preflight
+from .results import PartResult, SubmissionResult, TestResult
 from .submission import Submission, read_submission
 
 GRADEBOOK_COLUMNS = ["submission", *GRADED, "total", "status", "sandbox"]
@@ -390,36 +391,21 @@ def _read_cache(path, key):
 
 def results_json(sub: Submission, part_results: list[dict], fingerprint: str | None = None,
                  sandbox: dict | None = None, timing: dict | None = None, container: dict | None = None) -> dict:
-    tests = [t for p in part_results for t in p["tests"]]
-    score = sum(t["score"] for t in tests)
-    max_score = sum(t["max_score"] for t in tests)
+    """results.json for `sub` (grader/engine/results.py's SubmissionResult, in Gradescope's format) from the
+    parts' runs (_grade_part's dicts)."""
+    tests = [TestResult.from_json(t) for p in part_results for t in p["tests"]]
+    parts = {p["part"]: PartResult(round(sum(t["score"] for t in p["tests"]), 4),
+                                   round(sum(t["max_score"] for t in p["tests"]), 4), p["status"], p["seconds"],
+                                   p.get("sandboxed"), p.get("judge_memory_mb"), p.get("dependencies"))
+             for p in part_results}
     lines = [f"{p['part']}: {sum(t['score'] for t in p['tests']):g} / "
              f"{sum(t['max_score'] for t in p['tests']):g}"
              + ("" if p["status"] == "ok" else f" ({p['status']})") for p in part_results]
-    extra = {"submission": sub.name, "parts": {
-        p["part"]: {"score": round(sum(t["score"] for t in p["tests"]), 4),
-                    "max_score": round(sum(t["max_score"] for t in p["tests"]), 4),
-                    "status": p["status"], "seconds": p["seconds"],
-                    **({"sandboxed": p["sandboxed"]} if p.get("sandboxed") is not None else {}),
-                    **({"judge_memory_mb": p["judge_memory_mb"]} if p.get("judge_memory_mb") else {}),
-                    **({"dependencies": p["dependencies"]} if p.get("dependencies") else {})}
-        for p in part_results},
-        "sandbox": sandbox or {"backend": _part_backend(part_results)}}
-    if fingerprint:
-        extra["fingerprint"] = fingerprint
-    if timing:
-        extra["time"] = timing
-    if container:
-        extra["container"] = container
-    return {
-        "score": round(score, 4),
-        "max_score": round(max_score, 4),
-        "output": "\n".join(lines),
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-        "extra_data": extra,
-    }
+    return SubmissionResult(
+        score=round(sum(t.score for t in tests), 4), max_score=round(sum(t.max_score for t in tests), 4),
+        tests=tests, parts=parts, submission=sub.name, output="\n".join(lines),
+        sandbox=sandbox or {"backend": _part_backend(part_results)}, fingerprint=fingerprint, time=timing,
+        container=container).to_gradescope()
 
 
 def _part_backend(part_results):
@@ -444,12 +430,12 @@ def sandbox_backend(result: dict) -> str:
 
 
 def gradebook_row(name: str, result: dict) -> dict:
-    parts = result["extra_data"]["parts"]
-    bad = [f"{p}: {parts[p]['status']}" for p in GRADED if p in parts and parts[p]["status"] != "ok"]
-    row = {"submission": name, "total": _num(result["score"]), "status": "ok" if not bad else "; ".join(bad),
+    typed = SubmissionResult.from_json(result)
+    bad = [f"{p}: {typed.parts[p].status}" for p in GRADED if p in typed.parts and typed.parts[p].status != "ok"]
+    row = {"submission": name, "total": _num(typed.score), "status": "ok" if not bad else "; ".join(bad),
            "sandbox": sandbox_backend(result)}
     for p in GRADED:
-        row[p] = _num(parts[p]["score"]) if p in parts else ""
+        row[p] = _num(typed.parts[p].score) if p in typed.parts else ""
     return row
 
 
@@ -826,9 +812,11 @@ def not_graded(results: dict) -> list[str]:
 
 
 def read_results_file(path: str | os.PathLike) -> dict | None:
-    """A results.json written by make grade, or None (absent, unreadable, or someone else's)."""
+    """A results.json written by make grade, or None (absent, unreadable, someone else's, or not of the
+    schema: grader/engine/results.py)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        SubmissionResult.from_json(data)
+    except (OSError, ValueError):                  # ResultsError is a ValueError
         return None
-    return data if isinstance(data, dict) and "parts" in data.get("extra_data", {}) else None
+    return data

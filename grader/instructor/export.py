@@ -278,6 +278,7 @@ def read_gradings(folder) -> tuple[dict[str, Grading], float]:
     """{submission: Grading} from folder/gradebook.csv and each submission's results.json, and the
     maximum score (Points Possible)."""
     from ..engine.grade import read_results_file
+    from ..engine.results import SubmissionResult
     path = Path(folder) / "gradebook.csv"
     if not path.is_file():
         raise ExportError(f"{path} does not exist: grade first (make grade OUT={folder}), or rebuild it "
@@ -292,9 +293,10 @@ def read_gradings(folder) -> tuple[dict[str, Grading], float]:
         name = entry.get("submission", "").strip()
         if not name:
             continue
-        result = read_results_file(Path(folder) / name / "results.json")
+        raw = read_results_file(Path(folder) / name / "results.json")     # None unless of the schema
+        result = None if raw is None else SubmissionResult.from_json(raw)
         if result is not None and max_score is None:
-            max_score = result["max_score"]
+            max_score = result.max_score
         gradings[name] = _grading(name, entry, result)
     return gradings, 100 if max_score is None else max_score
 
@@ -302,7 +304,7 @@ def read_gradings(folder) -> tuple[dict[str, Grading], float]:
 def _grading(name, entry, result) -> Grading:
     total = entry.get("total", "").strip()
     if result is not None:
-        statuses = {p: info.get("status", "") for p, info in result["extra_data"]["parts"].items()}
+        statuses = {p: info.status for p, info in result.parts.items()}
     else:                                          # gradebook.csv alone: "mlp: timeout; activations: missing"
         status = entry.get("status", "").strip()
         statuses = {} if status in ("", "ok") else dict(
@@ -315,7 +317,7 @@ def _grading(name, entry, result) -> Grading:
                        f"the machine could not grade {', '.join(host)}: grade it again (make grade, same OUT)")
     graded_parts = [p for p in GRADED if p in statuses] or list(statuses)
     if graded_parts and all(statuses[p] == "missing" for p in graded_parts):
-        messages = [t.get("output", "") for t in (result or {}).get("tests", [])]
+        messages = [t.output for t in result.tests] if result is not None else []
         unreadable = next((m for m in messages if any(u in m for u in UNREADABLE)), None)
         if unreadable:
             return Grading(name, total, "unreadable upload", parts, unreadable.splitlines()[0][:300])

@@ -45,6 +45,7 @@ from catalog.bugs import BUGS
 
 from .. import ROOT
 from ..engine.grade import grade
+from ..engine.results import SubmissionResult
 from ..parts import GRADED, NAMES
 
 SURVIVORS = ROOT / "catalog" / "mutants_survivors.toml"
@@ -110,12 +111,10 @@ def grade_bugs(bugs, out_dir, jobs=2, progress=None, what="bug(s)"):
 def verdicts(bugs, results):
     out = []
     for bug in bugs:
-        result = results[bug.name]
-        prefix = f"{bug.part}: "
-        failed = [t["name"][len(prefix):] if t["name"].startswith(prefix) else t["name"]
-                  for t in result["tests"] if t["status"] != "passed"]
-        info = result["extra_data"]["parts"][bug.part]
-        out.append(Verdict(bug, info["score"], info["max_score"], failed))
+        result = SubmissionResult.from_json(results[bug.name])
+        failed = [t.title if t.part == bug.part else t.name for t in result.tests if t.status != "passed"]
+        info = result.parts[bug.part]
+        out.append(Verdict(bug, info.score, info.max_score, failed))
     return out
 
 

@@ -152,43 +152,43 @@ def gradescope_results(engine, hidden_visibility, seconds, allow_unsandboxed=Fal
     """Gradescope's results.json from the engine's (grader.engine.grade.results_json) for one submission.
     `allow_unsandboxed`: the zip's choice (config.json), recorded in extra_data.sandbox."""
     from ..engine.grade import sandbox_backend
+    from ..engine.results import SubmissionResult
+    result = SubmissionResult.from_json(engine)
     tests, numbers = [], {}
     leaderboard_value = None
-    for t in engine["tests"]:
-        part = t["name"].split(": ", 1)[0]
-        numbers[part] = numbers.get(part, 0) + 1
-        entry = {"name": t["name"], "name_format": "text",
-                 "number": f"{number(part) if part in GRADED else 0}.{numbers[part]}",
-                 "score": t["score"], "max_score": t["max_score"],
-                 "status": "passed" if t.get("status") == "passed" else "failed",
-                 "output": t.get("output") or "", "output_format": OUTPUT_FORMAT,
-                 "tags": [part], "visibility": visibility.test_visibility(t, hidden_visibility)}
-        if t.get("extra_data"):
-            entry["extra_data"] = t["extra_data"]
-            if LEADERBOARD[1] in t["extra_data"]:
-                leaderboard_value = t["extra_data"][LEADERBOARD[1]]
+    for t in result.tests:
+        numbers[t.part] = numbers.get(t.part, 0) + 1
+        entry = {"name": t.name, "name_format": "text",
+                 "number": f"{number(t.part) if t.part in GRADED else 0}.{numbers[t.part]}",
+                 "score": t.score, "max_score": t.max_score,
+                 "status": "passed" if t.status == "passed" else "failed",
+                 "output": t.output or "", "output_format": OUTPUT_FORMAT,
+                 "tags": [t.part], "visibility": visibility.test_visibility(t.to_gradescope(), hidden_visibility)}
+        if t.extra:
+            entry["extra_data"] = t.extra
+            if LEADERBOARD[1] in t.extra:
+                leaderboard_value = t.extra[LEADERBOARD[1]]
         tests.append(entry)
-    parts = engine["extra_data"]["parts"]
     backend = sandbox_backend(engine)
-    public = [t for t in engine["tests"] if t.get("visibility") == "visible"]
+    public = [t for t in result.tests if t.visibility == "visible"]
     lines = [f"Isolation of your code while it was graded: {backend}"
              + (" (no sandbox works on this host; your instructor chose to grade without one)."
                 if backend == "none" else "."),
-             f"Public tests: {sum(t['status'] == 'passed' for t in public)} of {len(public)} passed "
+             f"Public tests: {sum(t.status == 'passed' for t in public)} of {len(public)} passed "
              f"(their results are below)."]
-    hidden = len(engine["tests"]) - len(public)
+    hidden = len(result.tests) - len(public)
     if visibility.summary_visible(hidden_visibility):
-        lines += [f"{p}: {info['score']:g} / {info['max_score']:g}"
-                  + ("" if info["status"] == "ok" else f" ({info['status']})") for p, info in parts.items()]
+        lines += [f"{p}: {info.score:g} / {info.max_score:g}" + ("" if info.status == "ok" else f" ({info.status})")
+                  for p, info in result.parts.items()]
     else:
         lines.append(f"Hidden tests: {hidden}, graded now; their results and your score are "
                      f"{visibility.when_shown(hidden_visibility)}.")
-    problems = [f"{p}: {info['status']}" for p, info in parts.items() if info["status"] not in ("ok",)]
+    problems = [f"{p}: {info.status}" for p, info in result.parts.items() if info.status != "ok"]
     if problems:
         lines.append("Parts that did not run normally: " + "; ".join(problems)
                      + " (the tests of the part say why).")
     results = {
-        "score": engine["score"],
+        "score": result.score,
         "execution_time": int(round(seconds)),
         "output": "\n".join(lines),
         "output_format": OUTPUT_FORMAT,
@@ -199,11 +199,11 @@ def gradescope_results(engine, hidden_visibility, seconds, allow_unsandboxed=Fal
         "tests": tests,
         "extra_data": {"engine": "mlp-kit", "sandbox": {"backend": backend,
                                                         "allow_unsandboxed": bool(allow_unsandboxed)},
-                       "parts": parts, "max_score": engine["max_score"],
-                       "fingerprint": engine["extra_data"].get("fingerprint")},
+                       "parts": {p: info.to_gradescope() for p, info in result.parts.items()},
+                       "max_score": result.max_score, "fingerprint": result.fingerprint},
     }
-    if engine["extra_data"].get("container"):          # the container's limits read, and the sizing chosen
-        results["extra_data"]["container"] = engine["extra_data"]["container"]
+    if result.container:          # the container's limits read, and the sizing chosen
+        results["extra_data"]["container"] = result.container
     if leaderboard_value is not None:
         results["leaderboard"] = [{"name": LEADERBOARD[0], "value": leaderboard_value, "order": "desc"}]
     return results
@@ -216,6 +216,7 @@ def run(root):
     from ..engine import container
     from ..engine.grade import CALIBRATION_NAME, BatchInterrupted, grade
     from ..engine.preflight import NoSandbox
+    from ..engine.results import SubmissionResult
     root = Path(root)
     config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
     hidden_visibility = visibility.check(config.get("hidden_visibility", visibility.DEFAULT_HIDDEN))
@@ -254,8 +255,8 @@ def run(root):
     # For the instructor (stdout is hidden from students): the summary and the isolation backend.
     print(f"graded {submission}: {engine['score']:g} / {engine['max_score']:g}; "
           f"isolation {results['extra_data']['sandbox']['backend']}")
-    for part, info in engine["extra_data"]["parts"].items():
-        print(f"  {part}: {info['score']:g} / {info['max_score']:g} ({info['status']}, {info['seconds']:g} s)")
+    for part, info in SubmissionResult.from_json(engine).parts.items():
+        print(f"  {part}: {info.score:g} / {info.max_score:g} ({info.status}, {info.seconds:g} s)")
     if results["extra_data"]["sandbox"]["backend"] == "none":
         print("warning: graded WITHOUT a sandbox, as this autograder was built to allow "
               "(make gradescope ALLOW_UNSANDBOXED=1): the student's code could read the hidden tests and the "
