@@ -236,6 +236,29 @@ def test_a_cause_is_read_from_what_the_grader_recorded_not_from_text_a_student_c
         (("test", "mlp: backward matches finite differences (W1)"), ["a"])]
 
 
+def test_otters_results_take_the_causes_the_engine_recorded_beside_them(tmp_path):
+    """make otter-grade leaves the engine's results.json beside otter's (engine-results.json): the report
+    takes the recorded causes from it, so a message that quotes a hint's text forges nothing there either.
+    Without that file (otter run by hand) the text is all there is."""
+    from grader.instructor import report
+    from grader.platforms.otter import batch as otter_batch
+    assert report.ENGINE_RESULTS == otter_batch.ENGINE_RESULTS
+    forgot = "did you forget to average over the batch?"
+    name = "mlp: backward matches finite differences (W1)"
+    forged = one_test_result(f"backward raised ValueError: {forgot}", name=name)
+    forged["tests"][0]["visibility"] = "hidden"
+    forged["tests"][0]["extra_data"] = {"hints": []}
+    for student, beside in (("with-engine", True), ("by-hand", False)):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "results.json").write_text(json.dumps(otter_results(forged)), encoding="utf-8")
+        if beside:
+            (tmp_path / student / report.ENGINE_RESULTS).write_text(json.dumps(forged), encoding="utf-8")
+    batch = load_batch(tmp_path)
+    assert batch.source == "otter"
+    assert [(g.key, g.students) for g in diagnosis_groups(batch)] == [
+        (("hint", "batch_mean_missing"), ["by-hand"]), (("test", name), ["with-engine"])]
+
+
 def test_student_text_is_escaped(tmp_path):
     """Messages quote what student code raised, and submission names come from folder names."""
     name = "<b>eve</b>"

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from tooling.feedback import HINTS, diagnoses
 
+from ..engine.results import SubmissionResult
 from ..parts import GRADED
 
 TOP_TESTS_PLOTTED = 15
@@ -54,6 +55,9 @@ MISSING = re.compile(r"\b\w+\.py was not found in the submission|could not be re
 IMPORT_ERROR = re.compile(r"^(\w+\.py (could not be imported|has an? \w+Error|raised \w+ while being imported|"
                           r"called sys\.exit\(\) while being imported|: the process running your code did not "
                           r"start properly)|importing \w+\.py did not finish within)")
+# The engine's results.json beside otter's in a make otter-grade folder (grader/platforms/otter/batch.py's
+# ENGINE_RESULTS: that file runs alone, so the name is written twice; tests/test_report.py checks they agree).
+ENGINE_RESULTS = "engine-results.json"
 OTTER_SUMMARY = ("Public Tests", "Autograder Failed", "Autograder Exception", "PDF Generation Failed")
 
 
@@ -157,6 +161,10 @@ def normalize(raw, path):
     elif otter:
         source = "otter"
         records = [r for t in otter for r in otter_records(t)]
+        recorded = engine_hints(path)
+        for r in records:
+            if r["name"] in recorded:
+                r["extra_data"] = {"hints": recorded[r["name"]]}
         parts = {t["name"]: {"score": float(t.get("score") or 0), "max_score": float(t["max_score"])} for t in otter}
     else:
         raise ReportError(f"{path} has no tests named after the parts ({', '.join(GRADED)}): not a results.json "
@@ -179,6 +187,18 @@ def normalize(raw, path):
     total = sum(i["score"] for i in infos.values())
     return source, {"score": float(raw.get("score", total)), "max_score": sum(i["max_score"] for i in infos.values()),
                     "tests": records, "extra_data": extra}
+
+
+def engine_hints(path):
+    """{test name: the ids of the likely causes the judge recorded} from the engine's results.json that
+    make otter-grade leaves beside otter's (ENGINE_RESULTS): otter's own results carry only the message's
+    text, which a student's exception message can forge. {} where there is none (otter run by hand)."""
+    try:
+        engine = SubmissionResult.from_json(json.loads((Path(path).parent / ENGINE_RESULTS).read_text(
+            encoding="utf-8")))
+    except (OSError, ValueError):                  # ResultsError is a ValueError
+        return {}
+    return {t.name: t.hints for t in engine.tests if isinstance(t.hints, list)}
 
 
 def _part_of(name):
@@ -273,8 +293,9 @@ def failures_per_test(batch):
 
 def diagnosis_of(test):
     """The diagnosis of a failure: ("hint", id) for each likely cause the grader wrote into its message
-    (extra_data "hints", recorded by the judge; results without it, otter's for one, are read from the
-    message's text), or [("test", name)] when it names none."""
+    (extra_data "hints", recorded by the judge; for otter's, from the engine's results beside them;
+    results without it, otter's run by hand, are read from the message's text), or [("test", name)]
+    when it names none."""
     recorded = (test.get("extra_data") or {}).get("hints")
     found = [h for h in recorded if h in HINTS] if isinstance(recorded, list) else diagnoses(test.get("output") or "")
     return [("hint", h) for h in found] or [("test", test["name"])]
