@@ -13,12 +13,20 @@ files need is graded once per session and shared:
 """
 import os
 
-import pytest
+# One BLAS thread in the test processes, set before anything imports numpy. The in-process public checks
+# (catalog/public.py) ran with OpenBLAS's default of a thread per core, whose threads spin while they wait
+# for each other: beside one busy process (the other pytest worker) they took 68 s instead of 27 s, and in
+# CI's loaded run 1,401 s. The grading engine sets the same for its judges and workers (grade.py,
+# sandbox/client.py); the kernel sweep (test_blas_kernels.py) sets its own thread counts on purpose.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from grader.__main__ import EXAMPLES
-from grader.engine.grade import CALIBRATION_CACHE_ENV, grade
-from catalog import alternative_folders, materialize
-from catalog.bugs import BUGS
+import pytest  # noqa: E402
+
+from grader.__main__ import EXAMPLES  # noqa: E402
+from grader.engine.grade import CALIBRATION_CACHE_ENV, grade  # noqa: E402
+from catalog import alternative_folders, materialize  # noqa: E402
+from catalog.bugs import BUGS  # noqa: E402
 
 CATALOG_JOBS = 2
 
