@@ -395,9 +395,9 @@ def test_what_a_call_leaves_in_its_scratch_folder_is_measured_when_it_returns(tm
     outrun (a non-root run wrote 384 MiB between two readings). Whatever a call leaves behind is measured when
     it returns: with the watchdog's readings turned off, 96 MiB left by one call is still the verdict, and
     8 MiB is not."""
-    from grader.sandbox import client
+    from grader.sandbox import workerproc
     from grader.sandbox.client import StudentCrashed
-    monkeypatch.setattr(client, "SCRATCH_SECONDS", 1e9)          # only the reading at the call's end is left
+    monkeypatch.setattr(workerproc, "SCRATCH_SECONDS", 1e9)      # only the reading at the call's end is left
     path = tmp_path / "activations.py"
     path.write_text("def relu(mib):\n    for i in range(int(mib) // 8):\n"
                     "        with open(f'blob{i}', 'wb') as f:\n            f.write(bytes(8 << 20))\n"

@@ -24,7 +24,7 @@ and sizes itself (size()): parts at once = the whole CPUs it may use, and each w
     W = min(requested, HEADROOM x (M - ORCHESTRATOR - jobs x JUDGE) / jobs)
 
 where M is the cgroup's memory limit (else MemTotal). A worker whose tree goes past W is killed by
-the sandbox (grader.sandbox.client: its watchdog and RLIMIT_AS), its test fails with a message, and
+the sandbox (grader.sandbox.workerproc: its watchdog and RLIMIT_AS), its test fails with a message, and
 the container lives. Where even one job cannot have MIN_WORKER, the grader refuses (TooSmall), with
 the memory to choose.
 

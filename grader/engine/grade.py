@@ -31,7 +31,8 @@ from pathlib import Path
 
 from .. import ROOT
 from ..parts import GRADED, PointsMismatch, check_points, part as part_named
-from ..sandbox.client import Limits, orphan_guard
+from ..sandbox.client import Limits
+from ..sandbox.workerproc import orphan_guard
 from . import forkserver, preflight
 from .results import PartResult, SubmissionResult, TestResult
 from .submission import Submission, read_submission

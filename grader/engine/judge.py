@@ -21,7 +21,7 @@ import pytest
 
 from .. import ROOT
 from ..parts import GRADED, part as part_named
-from ..sandbox import client
+from ..sandbox import workerproc
 from ..sandbox.client import HostOverloaded, Limits, SandboxFailure, StudentAbort, StudentError, StudentModule
 from . import context, dependencies
 from .redact import LAST_RESORT, Redactor
@@ -187,8 +187,8 @@ def run(part: str, student_file, results_path, limits: Limits = None, collect_on
             open(results_path, "a", encoding="utf-8") as out:
         own = {m: f for m, f in (own or {}).items() if f and os.path.exists(f) and m in imports}
         root = stage_package(part, student_file, Path(tmp) / "pkg", own=own)
-        client.adopt_orphans()
-        client.pin_workers()
+        workerproc.adopt_orphans()
+        workerproc.pin_workers()
         student = StudentModule(part, root, limits, remote=reference_functions(part),
                                 clean=Redactor.default().clean,
                                 own={m: dependencies.CHECKS[m] for m in own if m in dependencies.CHECKS},

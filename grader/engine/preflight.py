@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import ROOT
-from ..sandbox import backends, client
+from ..sandbox import backends, choice, client
 from ..sandbox.client import SandboxFailure, StudentAbort, StudentError
 from .staging import reference_functions, stage_package
 
@@ -99,7 +99,7 @@ def check(allow_unsandboxed: bool = False, out_dir=None, limits=None) -> dict:
                     env_problem[candidate] = environment_problem(student)
                     return None
                 # One worker per candidate: canaries first, then the reference through it.
-                problem = client.verify(candidate, [str(c) for c in canaries if c.exists()], module,
+                problem = choice.verify(candidate, [str(c) for c in canaries if c.exists()], module,
                                         then=environment)
                 if problem is None:
                     backend = candidate

@@ -3,7 +3,7 @@
     backend = backends.select()                 # probe once per process: "namespaces", "landlock" or "none"
     backends.describe(backend)                  # {"backend": ..., "enforces": [...], "cannot": [...]}
 
-Probing only says what the kernel lets this process do; the client then
+Probing only says what the kernel lets this process do; choice.py then
 verifies the chosen backend end to end (a worker must fail to read a canary
 file outside its allowlist) before anything untrusted runs.
 

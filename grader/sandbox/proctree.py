@@ -5,7 +5,7 @@
     pids = proctree.descendants(root)           # the same by the kernel's children lists (None without)
     proctree.kill_tree(root)                    # SIGSTOP the tree until nothing new appears, then SIGKILL
 
-Linux only (/proc). Standard library only: the judge's sandbox client (grader/sandbox/client.py) uses
+Linux only (/proc). Standard library only: the judge's side of a worker (grader/sandbox/workerproc.py) uses
 it, and so does the otter side (grader/platforms/otter/runtime.py and batch.py), which loads this file
 by its path from the kit inside the autograder zip, in whatever environment otter grades in.
 """

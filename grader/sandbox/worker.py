@@ -1,9 +1,10 @@
 """The worker: the only process that runs untrusted code.
 
-Started by grader.sandbox.client with a package staged under --root. It
-imports ``<package>.<module>`` and then serves calls ("run backward on these
-arguments") over two pipes, in the pickle-free format of protocol.py. It
-never decides anything: the judge compares what comes back.
+Started by grader.sandbox.workerproc (the judge's side of this process) with
+a package staged under --root. It imports ``<package>.<module>`` and then
+serves calls ("run backward on these arguments") over two pipes, in the
+pickle-free format of protocol.py. It never decides anything: the judge
+compares what comes back.
 
 Before the module is imported, the worker locks itself in, with the backend
 the client chose (--backend):

@@ -100,7 +100,7 @@ def main():
                         help="run the judge and its worker where the kernel puts them (any), on one CPU, or both")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from grader.sandbox.client import backend_for_process
+    from grader.sandbox.choice import backend_for_process
     backend = args.backend or backend_for_process()
     kits = {"now": ROOT} if not args.baseline else {"before": Path(args.baseline), "now": ROOT}
     placements = {"any CPU": False, "one CPU": True}
