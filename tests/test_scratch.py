@@ -4,6 +4,10 @@ modes (issue 17), without following a symbolic link out of it, and its size can 
 The case that left 8 MiB in /tmp: a grader that is not root (Landlock, the worker of the same uid)
 and a folder set to mode 000 inside the scratch space, which shutil.rmtree(ignore_errors=True)
 leaves behind. The tests that need another uid run a child as uid 64999 (needs root).
+
+Also what verify() (grader/sandbox/choice.py) leaves in the folder it runs from: its canary file is
+removed when it returns, even when the worker cannot be built, and one left by a killed process is
+removed by the next verify() there (a `.sandbox-canary-8487` had been committed to this repository).
 """
 import os
 import shutil
@@ -256,3 +260,32 @@ def test_a_folder_swapped_for_a_link_while_removing_is_not_followed(tmp_path, mo
     assert left == [f"{top}/victim: it changed while it was being removed"]
     assert modes(outside, outside / "sub") == before
     assert (top / "victim").is_symlink()
+
+
+def test_verify_leaves_no_canary_when_the_worker_cannot_be_built(tmp_path, monkeypatch):
+    from grader.sandbox import choice
+    from grader.sandbox.errors import SandboxFailure
+
+    def refuse(*args, **kwargs):
+        raise SandboxFailure("no worker here")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(choice, "StudentModule", refuse)
+    assert choice.verify("none") == "no worker here"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_canary_whose_process_has_ended_is_removed_and_only_such(tmp_path):
+    from grader.sandbox.choice import CANARY_TEXT, CWD_CANARY, remove_stale_canaries
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    stale = tmp_path / f"{CWD_CANARY}{ended}"
+    live = tmp_path / f"{CWD_CANARY}{os.getpid()}"                 # a verify() running now
+    other = tmp_path / f"{CWD_CANARY}{ended}0"                     # not ours: another text
+    named = tmp_path / f"{CWD_CANARY}notes"
+    for path in (stale, live, named):
+        path.write_text(CANARY_TEXT)
+    other.write_text("a student's notes")
+    if Path(f"/proc/{ended}0").exists():
+        pytest.skip("the made-up pid exists here")
+    remove_stale_canaries(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (live, other, named))

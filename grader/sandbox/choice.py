@@ -18,6 +18,24 @@ from .errors import SandboxFailure, StudentAbort, StudentError
 from .limits import Limits
 
 _VERIFIED = {}
+# verify() writes a canary file in the current folder (where an instructor's submissions and the kit
+# often are) and removes it when it returns. A process killed in between (SIGKILL, a test's timeout)
+# leaves it behind: the next verify() in that folder removes those whose process is gone.
+CWD_CANARY = ".sandbox-canary-"
+CANARY_TEXT = "secret"
+
+
+def remove_stale_canaries(folder):
+    """Remove `folder`'s canary files (CWD_CANARY + pid, holding CANARY_TEXT) whose process has ended."""
+    for path in Path(folder).glob(f"{CWD_CANARY}*"):
+        pid = path.name[len(CWD_CANARY):]
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        try:
+            if path.is_file() and not path.is_symlink() and path.read_text() == CANARY_TEXT:
+                path.unlink()
+        except (OSError, UnicodeDecodeError):
+            pass
 
 
 def backend_for_process():
@@ -64,16 +82,18 @@ def verify(backend, canaries=(), module=None, then=None):
         canary = Path(tmp) / "canary.txt"
         canary.write_text("secret")
         canary.chmod(0o644)
-        here = Path.cwd() / f".sandbox-canary-{os.getpid()}"
+        here = Path.cwd() / f"{CWD_CANARY}{os.getpid()}"
+        remove_stale_canaries(here.parent)
         try:
-            here.write_text("secret")
+            here.write_text(CANARY_TEXT)
             here.chmod(0o644)
             cwd_canary = [str(here)]
         except OSError:
             cwd_canary = []
         part, root, remote = module
-        student = StudentModule(part, root, Limits(start_seconds=30), remote=remote, backend=backend)
+        student = None
         try:
+            student = StudentModule(part, root, Limits(start_seconds=30), remote=remote, backend=backend)
             student._ensure_started()
             got = student.probe_sandbox(read=[str(canary), *cwd_canary, *map(str, canaries)], write=[tmp, "/tmp"],
                                 scratch=True)
@@ -92,7 +112,8 @@ def verify(backend, canaries=(), module=None, then=None):
         except (StudentError, StudentAbort) as exc:
             return f"a worker did not start: {exc}"
         finally:
-            student.close()
+            if student is not None:
+                student.close()
             for path in cwd_canary:
                 Path(path).unlink(missing_ok=True)
     return problem
