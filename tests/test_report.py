@@ -230,10 +230,16 @@ def test_a_cause_is_read_from_what_the_grader_recorded_not_from_text_a_student_c
     recorded = one_test_result("dW1 ...: It looks 4 times too large", name="mlp: backward matches finite differences (W1)")
     recorded["tests"][0]["extra_data"] = {"hints": ["batch_mean_missing", "no_such_hint"]}
     unrecorded = one_test_result(f"dW1 ...: {forgot}", name="mlp: backward matches finite differences (W1)")
-    batch = Batch(tmp_path, ["a", "b", "c"], {"a": forged, "b": recorded, "c": unrecorded}, ["mlp"])
-    assert [(g.key, g.students) for g in diagnosis_groups(batch)] == [
-        (("hint", "batch_mean_missing"), ["b", "c"]),
-        (("test", "mlp: backward matches finite differences (W1)"), ["a"])]
+    results = {"a": forged, "b": recorded, "c": unrecorded}
+    # As make report reads them: from results.json files (load_batch). Built in memory, the batch once hid
+    # that reading the files dropped each test's extra_data, so a forged text formed its group there.
+    for name, result in results.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(result), encoding="utf-8")
+    for batch in (Batch(tmp_path, ["a", "b", "c"], results, ["mlp"]), load_batch(tmp_path)):
+        assert [(g.key, g.students) for g in diagnosis_groups(batch)] == [
+            (("hint", "batch_mean_missing"), ["b", "c"]),
+            (("test", "mlp: backward matches finite differences (W1)"), ["a"])]
 
 
 def test_otters_results_take_the_causes_the_engine_recorded_beside_them(tmp_path):

@@ -208,9 +208,12 @@ def _part_of(name):
 
 def _record(t):
     status = t.get("status") or ("passed" if t.get("score") == t.get("max_score") else "failed")
-    return {"name": t["name"], "part": _part_of(t["name"]), "status": "passed" if status == "passed" else "failed",
-            "output": t.get("output") or "", "score": t.get("score"), "max_score": t.get("max_score"),
-            "visibility": t.get("visibility")}
+    record = {"name": t["name"], "part": _part_of(t["name"]), "status": "passed" if status == "passed" else "failed",
+              "output": t.get("output") or "", "score": t.get("score"), "max_score": t.get("max_score"),
+              "visibility": t.get("visibility")}
+    if isinstance(t.get("extra_data"), dict):       # the likely causes the judge recorded (diagnosis_of)
+        record["extra_data"] = t["extra_data"]
+    return record
 
 
 def otter_records(entry):
