@@ -506,9 +506,9 @@ def test_a_forged_likely_cause_forms_no_group(native):
     assert all(t["extra_data"]["hints"] == [] for t in failed), [t["extra_data"] for t in failed]
     # ... and as make report reads the file (normalize), which once dropped that record.
     source, read = normalize(result, "results.json")
-    read_failed = [t for t in read["tests"] if t["status"] != "passed"]
-    assert source == "make grade" and [t["name"] for t in read_failed] == [t["name"] for t in failed]
-    assert all(diagnosis_of(t) == [("test", t["name"])] for t in read_failed)
+    read_failed = [t for t in read.tests if not t.passed]
+    assert source == "make grade" and [t.name for t in read_failed] == [t["name"] for t in failed]
+    assert all(diagnosis_of(t) == [("test", t.name)] for t in read_failed)
 
 
 def test_a_huge_integer_loss_is_the_students_failure(native):

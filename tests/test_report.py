@@ -396,6 +396,7 @@ def test_the_batch_mean_diagnosis_lists_exactly_the_students_who_carry_that_bug(
 def test_every_group_lists_the_students_whose_bugs_it_names(catalog_batch, bug_grades):
     """No reference part fails, so a group's students are the carriers of the bugs whose grading
     gives that diagnosis; missing and unimportable parts form no group."""
+    from grader.engine.results import SubmissionResult
     from grader.instructor.report import diagnosis_of
     out, plan, _ = catalog_batch
     groups = diagnosis_groups(load_batch(out))
@@ -405,8 +406,8 @@ def test_every_group_lists_the_students_whose_bugs_it_names(catalog_batch, bug_g
             for part, bug in parts.items():
                 if (name, part) in (("student03", "mlp"), ("student04", "activations")):
                     continue
-                result = bug_grades.part(part)[bug]
-                if any(g.key in diagnosis_of(t) for t in result["tests"] if t["status"] != "passed"):
+                result = SubmissionResult.from_json(bug_grades.part(part)[bug])
+                if any(g.key in diagnosis_of(t) for t in result.tests if not t.passed):
                     causing.add(name)
         assert g.students == sorted(causing), (g.key, g.students, sorted(causing))
     assert groups == sorted(groups, key=lambda g: (-len(g.students), -g.failures, g.key[0] != "hint", g.label))
@@ -446,10 +447,10 @@ def test_otter_and_gradescope_results_give_the_same_groups(catalog_batch, tmp_pa
         assert [(g.key, g.students, g.failures) for g in diagnosis_groups(batch)] == want, kind
         # Every test is there, also where otter only says "All test cases passed!" for a part.
         assert failures_per_test(batch) == rates, kind
-        assert all(len(batch.results[n]["tests"]) == len(r["tests"]) for n, r in results.items()), kind
+        assert all(len(batch.results[n].tests) == len(r["tests"]) for n, r in results.items()), kind
         for name, result in results.items():
-            got = batch.results[name]["extra_data"]["parts"]
-            assert {p: (i["score"], i["status"]) for p, i in got.items()} == \
+            got = batch.results[name].parts
+            assert {p: (i.score, i.status) for p, i in got.items()} == \
                 {p: (i["score"], i["status"]) for p, i in result["extra_data"]["parts"].items()}, (kind, name)
         assert "student03" in render(batch)
 

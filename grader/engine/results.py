@@ -16,7 +16,10 @@ this module does not know is kept where it was (`other`), so a results.json of a
 newer kit passes through unchanged. The format of Gradescope's results.json:
 https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format").
 
-Standard library only; the engine writes results.json through SubmissionResult (grade.results_json).
+Standard library only; the engine writes results.json through SubmissionResult (grade.results_json),
+and the gradebook, Gradescope's run, the Canvas export, make mutants, the slip rule and make report
+(grader/instructor/report.py, which reads otter's and Gradescope's results into these types too) read
+it through them.
 """
 from dataclasses import dataclass, field
 
@@ -51,8 +54,8 @@ class TestResult:
     __test__ = False                      # not a pytest test class, whatever imports it
 
     name: str                             # "<part>: <title>"
-    score: float
-    max_score: float
+    score: float | None                   # None: a record without points of its own (make report's records
+    max_score: float | None               # of otter's single test cases, whose part's entry has the points)
     status: str | None = None             # "passed", "failed", "not graded"; None where a tool wrote none
     output: str = ""
     visibility: str | None = None

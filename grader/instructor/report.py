@@ -40,7 +40,7 @@ from pathlib import Path
 
 from tooling.feedback import HINTS, diagnoses
 
-from ..engine.results import SubmissionResult
+from ..engine.results import PartResult, SubmissionResult, TestResult
 from ..parts import GRADED
 
 TOP_TESTS_PLOTTED = 15
@@ -63,17 +63,18 @@ OTTER_SUMMARY = ("Public Tests", "Autograder Failed", "Autograder Exception", "P
 
 @dataclass
 class Batch:
-    """One graded batch, as read from disk, in the engine's shape whatever wrote it."""
+    """One graded batch, as read from disk, in the engine's types whatever wrote it
+    (grader/engine/results.py). Each test's status is "passed" or "failed"; otter's records of single
+    test cases carry no points (score and max_score None), their part's entry does."""
     folder: Path
     names: list                                  # submissions, in gradebook order
-    results: dict                                # name -> results dict (tests, score, extra_data.parts)
+    results: dict                                # name -> SubmissionResult (a results.json's dict is read as one)
     parts: list = field(default_factory=list)    # parts present, in GRADED order
     source: str = "make grade"                   # "make grade", "Gradescope" or "otter"
 
     def __post_init__(self):
-        for result in self.results.values():
-            for t in result["tests"]:
-                t.setdefault("part", _part_of(t.get("name")))
+        self.results = {name: r if isinstance(r, SubmissionResult) else SubmissionResult.from_json(r)
+                        for name, r in self.results.items()}
 
 
 class ReportError(Exception):
@@ -104,7 +105,7 @@ def load_batch(folder):
         sources.add(source)
         results[name] = result
     _fill_passed_parts(results)
-    present = {p for r in results.values() for p in r["extra_data"]["parts"]}
+    present = {p for r in results.values() for p in r.parts}
     source = " and ".join(sorted(sources))
     return Batch(folder, names, results, [p for p in GRADED if p in present], source)
 
@@ -114,16 +115,15 @@ def _fill_passed_parts(results):
     part a passed record for each test the batch's other results name, so that it counts in the rates."""
     names = defaultdict(dict)
     for result in results.values():
-        for t in result["tests"]:
-            names[t["part"]].setdefault(t["name"], None)
+        for t in result.tests:
+            names[t.part].setdefault(t.name, None)
     for result in results.values():
-        have = {t["part"] for t in result["tests"]}
-        for part, info in result["extra_data"]["parts"].items():
-            if part not in have and info["score"] == info["max_score"]:
+        have = {t.part for t in result.tests}
+        for part, info in result.parts.items():
+            if part not in have and info.score == info.max_score:
                 if not names.get(part):           # nobody failed a test of it: the suite's own names
                     names[part] = dict.fromkeys(_suite_names(part))
-                result["tests"] += [{"name": n, "part": part, "status": "passed", "output": "", "score": None,
-                                     "max_score": None, "visibility": None} for n in names[part]]
+                result.tests += [TestResult(n, None, None, "passed") for n in names[part]]
 
 
 def _suite_names(part):
@@ -163,30 +163,26 @@ def normalize(raw, path):
         records = [r for t in otter for r in otter_records(t)]
         recorded = engine_hints(path)
         for r in records:
-            if r["name"] in recorded:
-                r["extra_data"] = {"hints": recorded[r["name"]]}
+            if r.name in recorded:
+                r.extra = {"hints": recorded[r.name]}
         parts = {t["name"]: {"score": float(t.get("score") or 0), "max_score": float(t["max_score"])} for t in otter}
     else:
         raise ReportError(f"{path} has no tests named after the parts ({', '.join(GRADED)}): not a results.json "
                           f"of make grade, Gradescope or otter")
     by_part = defaultdict(list)
     for r in records:
-        by_part[r["part"]].append(r)
+        by_part[r.part].append(r)
     infos = {}
     for part in [p for p in GRADED if p in by_part or (parts and p in parts)]:
         given = (parts or {}).get(part) or {}
         mine = by_part.get(part, [])
-        infos[part] = {
-            "score": float(given.get("score", sum(r["score"] or 0 for r in mine))),
-            "max_score": float(given.get("max_score", sum(r["max_score"] or 0 for r in mine))),
-            "status": given.get("status") or infer_status(mine),
-            "seconds": given.get("seconds", 0.0),
-        }
-    extra = dict(raw.get("extra_data") or {})
-    extra["parts"] = infos
-    total = sum(i["score"] for i in infos.values())
-    return source, {"score": float(raw.get("score", total)), "max_score": sum(i["max_score"] for i in infos.values()),
-                    "tests": records, "extra_data": extra}
+        infos[part] = PartResult(float(given.get("score", sum(r.score or 0 for r in mine))),
+                                 float(given.get("max_score", sum(r.max_score or 0 for r in mine))),
+                                 given.get("status") or infer_status(mine), given.get("seconds", 0.0))
+    extra = raw.get("extra_data") if isinstance(raw.get("extra_data"), dict) else {}
+    total = sum(i.score for i in infos.values())
+    return source, SubmissionResult(float(raw.get("score", total)), sum(i.max_score for i in infos.values()),
+                                    records, infos, sandbox=extra.get("sandbox"))
 
 
 def engine_hints(path):
@@ -207,13 +203,12 @@ def _part_of(name):
 
 
 def _record(t):
+    """A test of the engine's (make grade's, Gradescope's), its status "passed" or "failed", with its extra_data:
+    the likely causes the judge recorded (diagnosis_of)."""
     status = t.get("status") or ("passed" if t.get("score") == t.get("max_score") else "failed")
-    record = {"name": t["name"], "part": _part_of(t["name"]), "status": "passed" if status == "passed" else "failed",
-              "output": t.get("output") or "", "score": t.get("score"), "max_score": t.get("max_score"),
-              "visibility": t.get("visibility")}
-    if isinstance(t.get("extra_data"), dict):       # the likely causes the judge recorded (diagnosis_of)
-        record["extra_data"] = t["extra_data"]
-    return record
+    return TestResult(t["name"], t.get("score"), t.get("max_score"), "passed" if status == "passed" else "failed",
+                      t.get("output") or "", t.get("visibility"),
+                      t["extra_data"] if isinstance(t.get("extra_data"), dict) else None)
 
 
 def otter_records(entry):
@@ -230,19 +225,18 @@ def otter_records(entry):
         if not passed:
             after = re.split(r"^[ \t]*AssertionError: ?", body, maxsplit=1, flags=re.M)
             message = " ".join((after[1] if len(after) > 1 else body).split())
-        found.append({"name": m.group(1), "part": part, "status": "passed" if passed else "failed",
-                      "output": message, "score": None, "max_score": None, "visibility": entry.get("visibility")})
+        found.append(TestResult(m.group(1), None, None, "passed" if passed else "failed", message,
+                                entry.get("visibility")))
     if not found and "All test cases passed" not in text:      # otter said nothing per case
-        found.append({"name": f"{part}: (every test)", "part": part,
-                      "status": "passed" if entry.get("score") == entry.get("max_score") else "failed",
-                      "output": " ".join(text.split())[:MESSAGE_CHARS], "score": entry.get("score"),
-                      "max_score": entry.get("max_score"), "visibility": entry.get("visibility")})
+        found.append(TestResult(f"{part}: (every test)", entry.get("score"), entry.get("max_score"),
+                                "passed" if entry.get("score") == entry.get("max_score") else "failed",
+                                " ".join(text.split())[:MESSAGE_CHARS], entry.get("visibility")))
     return found
 
 
 def infer_status(records):
     """A part's status from its tests, for results without one (Gradescope, otter)."""
-    failed = [r["output"] for r in records if r["status"] != "passed"]
+    failed = [r.output for r in records if not r.passed]
     if not records or len(failed) < len(records):
         return "ok"
     if all(MISSING.search(o) for o in failed):
@@ -254,7 +248,7 @@ def infer_status(records):
 
 # -- statistics ------------------------------------------------------------------
 def part_status(batch, name, part):
-    return batch.results[name]["extra_data"]["parts"].get(part, {}).get("status", "ok")
+    return batch.results[name].status_of(part) or "ok"
 
 
 def graded_failures(batch):
@@ -262,10 +256,10 @@ def graded_failures(batch):
     that is missing, could not be imported or hit a grader error, nor a test that did not run."""
     out = []
     for name in batch.names:
-        for t in batch.results[name]["tests"]:
-            if t["status"] == "passed" or part_status(batch, name, t["part"]) in NOT_GRADED:
+        for t in batch.results[name].tests:
+            if t.passed or part_status(batch, name, t.part) in NOT_GRADED:
                 continue
-            if (t.get("output") or "").startswith("not graded:"):
+            if (t.output or "").startswith("not graded:"):
                 continue
             out.append((name, t))
     return out
@@ -275,8 +269,8 @@ def part_scores(batch):
     """part -> (max_score, [score of each submission that has the part])."""
     out = {}
     for part in batch.parts:
-        infos = [r["extra_data"]["parts"][part] for r in batch.results.values() if part in r["extra_data"]["parts"]]
-        out[part] = (max(i["max_score"] for i in infos), [i["score"] for i in infos])
+        infos = [r.parts[part] for r in batch.results.values() if part in r.parts]
+        out[part] = (max(i.max_score for i in infos), [i.score for i in infos])
     return out
 
 
@@ -285,11 +279,11 @@ def failures_per_test(batch):
     was missing or could not be imported does not count (graded is then smaller than the class)."""
     failed, graded = Counter(), Counter()
     for name in batch.names:
-        for t in batch.results[name]["tests"]:
-            if part_status(batch, name, t["part"]) in NOT_GRADED or (t.get("output") or "").startswith("not graded:"):
+        for t in batch.results[name].tests:
+            if part_status(batch, name, t.part) in NOT_GRADED or (t.output or "").startswith("not graded:"):
                 continue
-            graded[t["name"]] += 1
-            failed[t["name"]] += t["status"] != "passed"
+            graded[t.name] += 1
+            failed[t.name] += not t.passed
     rows = [(name, failed[name], graded[name]) for name in graded]
     return sorted(rows, key=lambda r: (-r[1] / r[2], -r[1], r[0]))
 
@@ -299,9 +293,9 @@ def diagnosis_of(test):
     (extra_data "hints", recorded by the judge; for otter's, from the engine's results beside them;
     results without it, otter's run by hand, are read from the message's text), or [("test", name)]
     when it names none."""
-    recorded = (test.get("extra_data") or {}).get("hints")
-    found = [h for h in recorded if h in HINTS] if isinstance(recorded, list) else diagnoses(test.get("output") or "")
-    return [("hint", h) for h in found] or [("test", test["name"])]
+    recorded = test.hints
+    found = [h for h in recorded if h in HINTS] if isinstance(recorded, list) else diagnoses(test.output or "")
+    return [("hint", h) for h in found] or [("test", test.name)]
 
 
 @dataclass
@@ -324,10 +318,10 @@ def diagnosis_groups(batch):
     students, tests = defaultdict(set), defaultdict(set)
     for name, t in graded_failures(batch):
         for key in diagnosis_of(t):
-            group = groups.setdefault(key, Group(key, example=" ".join((t.get("output") or "").split())))
+            group = groups.setdefault(key, Group(key, example=" ".join((t.output or "").split())))
             group.failures += 1
             students[key].add(name)
-            tests[key].add(t["name"])
+            tests[key].add(t.name)
     order = {n: i for i, n in enumerate(batch.names)}
     for key, group in groups.items():
         group.students = sorted(students[key], key=order.get)
@@ -347,12 +341,11 @@ def troubled_parts(batch):
     rows = []
     for name in batch.names:
         result = batch.results[name]
-        for part, info in result["extra_data"]["parts"].items():
-            if info["status"] == "ok":
+        for part, info in result.parts.items():
+            if info.status == "ok":
                 continue
-            first = next((t.get("output") or "" for t in result["tests"]
-                          if t["part"] == part and t["status"] != "passed"), "")
-            rows.append((name, part, info["status"], info.get("seconds", 0.0), " ".join(first.split())))
+            first = next((t.output or "" for t in result.tests_of(part) if not t.passed), "")
+            rows.append((name, part, info.status, info.seconds or 0.0, " ".join(first.split())))
     rank = {s: i for i, s in enumerate(PROBLEM_ORDER)}
     return sorted(rows, key=lambda r: (rank.get(r[2], -1), GRADED.index(r[1]) if r[1] in GRADED else 99,
                                        batch.names.index(r[0])))
@@ -435,7 +428,7 @@ def _base64(data):
 
 
 def _backend(result):
-    sandbox = result.get("extra_data", {}).get("sandbox")
+    sandbox = result.sandbox
     return str(sandbox.get("backend", "unknown")) if isinstance(sandbox, dict) else "unknown"
 
 
@@ -450,25 +443,24 @@ def _student_view(batch, name):
     """A submission's section: its scores, its sandbox's backend (when the results say) and its failures,
     each with the status of its part when that part was not graded, or else the causes its message names."""
     result = batch.results[name]
-    sandbox = result["extra_data"].get("sandbox")
-    backend = sandbox.get("backend") if isinstance(sandbox, dict) else None
+    backend = result.sandbox.get("backend") if isinstance(result.sandbox, dict) else None
     failed = []
-    for t in result["tests"]:
-        if t["status"] == "passed":
+    for t in result.tests:
+        if t.passed:
             continue
-        status = part_status(batch, name, t["part"])
-        failed.append({"name": t["name"], "not_graded": status if status in NOT_GRADED else None,
+        status = part_status(batch, name, t.part)
+        failed.append({"name": t.name, "not_graded": status if status in NOT_GRADED else None,
                        "causes": [HINTS[v] for k, v in diagnosis_of(t) if k == "hint"],
-                       "message": " ".join((t.get("output") or "").split())[:MESSAGE_CHARS]})
-    return {"name": name, "score": result["score"], "max_score": result["max_score"],
-            "parts": result["extra_data"]["parts"], "backend": str(backend) if backend else None, "failed": failed}
+                       "message": " ".join((t.output or "").split())[:MESSAGE_CHARS]})
+    return {"name": name, "score": result.score, "max_score": result.max_score,
+            "parts": result.parts, "backend": str(backend) if backend else None, "failed": failed}
 
 
 def render(batch):
     """The report as an HTML string (grader/templates/reports/report.html.j2)."""
     from .similarity import jinja_environment
-    totals = [batch.results[n]["score"] for n in batch.names]
-    max_total = max(batch.results[n]["max_score"] for n in batch.names)
+    totals = [batch.results[n].score for n in batch.names]
+    max_total = max(batch.results[n].max_score for n in batch.names)
     trouble = [(n, p, s, sec, first[:MESSAGE_CHARS]) for n, p, s, sec, first in troubled_parts(batch)]
     scores = part_scores(batch)
     failures = failures_per_test(batch)
@@ -487,8 +479,8 @@ def render(batch):
         failing=[r for r in failures if r[1]], tests=len(failures),
         groups=[_group_view(g) for g in diagnosis_groups(batch)],
         part_names=batch.parts,
-        gradebook=[{"name": n, "parts": [batch.results[n]["extra_data"]["parts"].get(p) for p in batch.parts],
-                    "total": batch.results[n]["score"]} for n in batch.names],
+        gradebook=[{"name": n, "parts": [batch.results[n].parts.get(p) for p in batch.parts],
+                    "total": batch.results[n].score} for n in batch.names],
         students=[_student_view(batch, n) for n in batch.names])
 
 
