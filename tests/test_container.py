@@ -260,9 +260,11 @@ def test_when_the_container_runs_out_all_the_same_the_kernel_takes_the_worker(sm
                                        env=dict(os.environ, **{container.CGROUP_ROOT_ENV: str(liar)}))
     assert results is not None, f"no results.json (exit {proc.returncode}):\n{proc.stdout[-3000:]}"
     assert results["extra_data"]["container"]["worker_memory_bytes"] == 4 * GIB     # more than the container
-    assert box.oom_kills() > before                                                 # the kernel stepped in
     tests = activations_tests(results)
     failed = {n: t["output"] for n, t in tests.items() if t["status"] != "passed"}
+    # The kernel stepped in. (Once, in a full make test beside other work, it did not: what stopped the hog
+    # instead is not known, so a failure here says what each of the hog's tests reported.)
+    assert box.oom_kills() > before, {n: out[:300] for n, out in failed.items()}
     assert failed and all(n.startswith(f"{PART}: relu") or "every function" in n or "no function" in n
                           for n in failed), sorted(failed)
     assert any("out of memory?" in out or "killed" in out for out in failed.values()), failed

@@ -54,6 +54,19 @@ def windows(seq: list[str], n: int = WINDOW) -> set[tuple[str, ...]]:
     return {tuple(seq[i:i + n]) for i in range(len(seq) - n + 1) if names[i + n] - names[i] >= 3}
 
 
+@lru_cache(maxsize=1)
+def _protected_runs() -> tuple:
+    """The token runs of the protected sources, read once for every window (tokenizing the suites is most of
+    a filter's cost)."""
+    runs = []
+    for path in sorted((ROOT / "solutions").glob("*.py")):
+        lines = solution_lines(path.read_text(encoding="utf-8"))
+        runs.append(tokens("\n".join(lines)))
+    for path in sorted(HIDDEN.glob("*.py")):
+        runs.append(code_tokens(path.read_text(encoding="utf-8")))
+    return tuple(runs)
+
+
 class Redactor:
     def __init__(self, protected_token_runs, window=WINDOW):
         self.window = window
@@ -64,13 +77,7 @@ class Redactor:
     @classmethod
     @lru_cache(maxsize=4)
     def default(cls, window=WINDOW):
-        runs = []
-        for path in sorted((ROOT / "solutions").glob("*.py")):
-            lines = solution_lines(path.read_text(encoding="utf-8"))
-            runs.append(tokens("\n".join(lines)))
-        for path in sorted(HIDDEN.glob("*.py")):
-            runs.append(code_tokens(path.read_text(encoding="utf-8")))
-        return cls(runs, window)
+        return cls(_protected_runs(), window)
 
     def leaks(self, text):
         """The protected runs found in `text` (for tests and audits)."""

@@ -211,17 +211,29 @@ def bench_class(n, jobs=2):
         res = grade([str(f) for _, f in made.values()], str(Path(tmp) / "out"), jobs=jobs, names=list(made),
                     quiet=True)
         total = time.perf_counter() - start
-        seconds = defaultdict(list)
+        seconds, own = defaultdict(list), defaultdict(list)
         for name, (kind, _) in made.items():
             parts = res[name]["extra_data"]["parts"]
             seconds[kind].append(sum(p.get("seconds") or 0.0 for p in parts.values()))
+            own[kind].append(student_cpu_seconds(res[name]))
             if kind == "correct":
                 assert res[name]["score"] == 100, (name, res[name]["score"])
         print(f"  {total:.0f} s in all ({total / 60:.1f} min), {n / total * 60:.1f} submissions/minute "
               f"(goal: {n} in at most 600 s)")
         for kind, values in seconds.items():
             print(f"  {kind:8s} median {statistics.median(values):.1f} s of parts' grading per submission "
-                  f"(max {max(values):.1f})")
+                  f"(max {max(values):.1f}); the student code's own CPU time: median {statistics.median(own[kind]):.2f} s")
+        floor = sum(sum(v) for v in own.values())
+        print(f"  the student code alone used {floor:.0f} CPU-seconds: {floor / jobs:.0f} s on {jobs} cores even if "
+              f"grading cost nothing (the floor no grader can go under), {floor / total / jobs:.0%} of the "
+              f"batch's {jobs} cores' time")
+
+
+def student_cpu_seconds(result):
+    """The CPU time the student's own calls used in a results.json (each test's time.cpu_seconds, as the
+    sandbox's meter charged it)."""
+    return sum(((t.get("extra_data") or {}).get("time") or {}).get("cpu_seconds") or 0.0
+               for t in result.get("tests", ()))
 
 
 def bench_mlp(seeds):
