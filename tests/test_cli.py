@@ -116,3 +116,32 @@ def test_progress_is_plain_lines_where_no_bar_can_be_drawn(monkeypatch, capsys):
         "graded 1 of 3 submission(s) in 10 s, about 20 s left",
         "graded 2 of 3 submission(s) in 30 s, about 15 s left",
         "graded 3 of 3 submission(s) in 60 s"]
+
+
+def test_a_ctrl_c_while_a_progress_line_is_written_leaves_the_line_whole():
+    """Ctrl-C comes when a results.json has just been written, which is when its progress line is printed:
+    the line and its newline are one write, so the summary of the interruption starts a line of its own.
+    (print() writes its end separately: a KeyboardInterrupt between the two left the line open, and make
+    test saw "... about 36 s left" + "interrupted: ..." on one line, on a loaded machine.)"""
+    from grader.engine import grade as engine
+
+    class Interrupt(Exception):
+        """KeyboardInterrupt's stand-in (the real one would stop this pytest run, not fail a test)."""
+
+    class InterruptedBetweenWrites:
+        def __init__(self):
+            self.text = ""
+
+        def write(self, s):
+            if self.text and not self.text.endswith("\n") and s == "\n":
+                raise Interrupt()                # the signal, between a line and the newline written apart
+            self.text += s
+            return len(s)
+
+        def flush(self):
+            pass
+
+    stream = InterruptedBetweenWrites()
+    bar = engine._LineProgress(3, stream=stream, clock=iter([100.0, 110.0]).__next__)
+    bar.update(1)
+    assert stream.text == "graded 1 of 3 submission(s) in 10 s, about 20 s left\n"

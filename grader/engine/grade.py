@@ -587,7 +587,11 @@ class _LineProgress(_NoBar):
         if self.done and elapsed > 0:
             left = (self.total - self.done) * elapsed / self.done
             line += f" in {elapsed:.0f} s" + (f", about {left:.0f} s left" if self.done < self.total else "")
-        print(line, file=self.stream or sys.stderr, flush=True)
+        # One write, the newline with it: print() writes the end separately, and a Ctrl-C between the two left
+        # the line open, so that the summary of the interruption was printed on the end of it.
+        stream = self.stream or sys.stderr
+        stream.write(line + "\n")
+        stream.flush()
 
 
 def terminal_columns(stream) -> int:
