@@ -273,8 +273,7 @@ def test_when_the_container_runs_out_all_the_same_the_kernel_takes_the_worker(sm
     assert results["extra_data"]["container"]["worker_memory_bytes"] == 4 * GIB     # more than the container
     tests = activations_tests(results)
     failed = {n: t["output"] for n, t in tests.items() if t["status"] != "passed"}
-    # The kernel stepped in. (Once, in a full make test beside other work, it did not: what stopped the hog
-    # instead is not known, so a failure here says what each of the hog's tests reported.)
+    # The kernel stepped in (where it does not, the message says what stopped the hog instead).
     assert box.oom_kills() > before, {n: out[:300] for n, out in failed.items()}
     assert failed and all(n.startswith(f"{PART}: relu") or "every function" in n or "no function" in n
                           for n in failed), sorted(failed)
