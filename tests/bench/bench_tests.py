@@ -42,8 +42,30 @@ def busy_seconds():
     return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
+def read_log(log):
+    return [json.loads(line) for line in Path(log).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def remove_groups(log):
+    """Remove the cgroups the plugin could not remove itself (a descendant still in them when pytest ended)."""
+    for row in read_log(log):
+        folder = Path(row.get("cgroup_left", ""))
+        if not folder.name.startswith("mlp-kit-cpu-"):
+            continue
+        for _ in range(100):             # up to 10 s for the last processes to end
+            try:
+                folder.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            print(f"could not remove {folder}: a process still runs in it", file=sys.stderr)
+
+
 def summarize(log, top, wall=None, busy=None):
-    rows = [json.loads(line) for line in Path(log).read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [row for row in read_log(log) if "test" in row]
     groups = collections.defaultdict(lambda: {"cpu": 0.0, "wall": 0.0, "tests": 0})
     for row in rows:
         group = groups[row["group"]]
@@ -89,6 +111,7 @@ def main(argv=None):
     busy, start = busy_seconds(), time.monotonic()
     code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
     wall, busy = time.monotonic() - start, busy_seconds() - busy
+    remove_groups(log)
     print(f"\npytest exited with {code}; the per-test log: {log}")
     summarize(log, args.top, wall, busy)
     return code

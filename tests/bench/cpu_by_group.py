@@ -4,7 +4,9 @@
 
 Appends one JSON line per test to $MLP_KIT_CPU_LOG (each xdist worker its own lines): the test's id, its
 xdist group (make test's: "catalog" or its file), the CPU-seconds it used and its wall time. The CPU time
-of a test is what this process and its descendants used while it ran (setup, call and teardown).
+of a test is what this process and its descendants used while it ran (setup, call and teardown). A cgroup
+the process could not remove when it ended gets a line of its own ({"cgroup_left": folder}), for
+bench_tests.py to remove once pytest has exited.
 
 Where this process may make a cgroup v1 cpuacct group below its own (root, on a host with the v1
 hierarchy), each pytest process moves itself into one, and a test's time is that group's usage: every
@@ -70,12 +72,18 @@ def _enter_own_group():
 
 def pytest_unconfigure(config):
     folder = _GROUP.pop() if _GROUP else None
-    if folder is not None:
-        try:
-            (folder.parent / "cgroup.procs").write_text(str(os.getpid()))
-            folder.rmdir()             # refused while a descendant lives on in it: left for it to end
-        except OSError:
-            pass
+    if folder is None:
+        return
+    try:
+        (folder.parent / "cgroup.procs").write_text(str(os.getpid()))
+        folder.rmdir()
+    except OSError:
+        # A descendant still lives in it: a judge server ends only when this process has (its stdin closes).
+        # bench_tests.py removes the group once pytest has exited.
+        path = os.environ.get(LOG)
+        if path:
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"cgroup_left": str(folder)}) + "\n")
 
 
 def method():
