@@ -56,8 +56,9 @@ LIMITS = Limits(multiple=5.0, floor_seconds=1.0, start_seconds=30.0)
 # tests/test_sandbox.py's own finite-difference case is.
 COURSE_LIMITS = {"finite_difference_backward", "watch_wrappers", "forge_instrumentation",
                  # moves about 270 MiB through the channel in one call (about 0.5 CPU-seconds here): it proves
-                 # a refusal, not a limit, and came past 5x the reference on CI's machine (2 December 2026)
-                 "served_amplification",
+                 # a refusal, not a limit, and came past 5x the reference on CI's machine (2 December 2026); the
+                 # forgery writes 100 MiB of its own frames and shared memory, for refusals too
+                 "served_amplification", "served_frame_forgery",
                  # correct code that fingerprints every call it gets: the two-layer net's needs 2.6x the reference's
                  # time in its XOR test in the same batch, 3.7x the reference's calibration on an idle machine
                  # (2 December 2026), and went past 5x on the Docker and native hosts of a full make test. They
@@ -559,6 +560,18 @@ def test_served_calls_cannot_grow_the_judge(graded):
     fails = failures(result)
     assert any("served calls refused: ['ValueError', 'ValueError', 'ValueError', 'ValueError', 'ValueError', "
                "'ValueError']" in out for out in fails.values()), fails
+
+
+def test_a_served_call_counts_every_array_it_names_and_only_reads_its_own_memory(graded):
+    """Frames written by hand for the judge-served sigmoid: one 32 MiB array named 20 times, in the frame and in
+    the shared memory of served calls, is refused by the cap on a served call (it counts each time an array is
+    named: the reference would have held 660 MB), and an array named outside that memory fails its call alone."""
+    result = graded["results"]["reference-served_frame_forgery"]
+    _, data = part_of(result)
+    assert data["judge_memory_mb"] < 256, data
+    fails = failures(result)
+    assert any("served forgeries: ['ValueError', 'ValueError']" in out for out in fails.values()), fails
+    assert any("predict" in name and "cannot be checked" in out for name, out in fails.items()), fails
 
 
 def test_the_own_activations_check_runs_once(graded):

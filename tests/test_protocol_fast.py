@@ -7,6 +7,9 @@
   memory; deadlines hold for reads and for writes to a peer that stops reading.
 - In a real worker, served calls give the reference's values and exceptions, under the caller's
   errstate, and the judge counts each.
+- A served call's large arrays travel in shared memory both ways and arrive as copies; an array described
+  outside its area, malformed or over the budget is refused, one named many times is read once and
+  counted each time against the cap on a served call (frames forged in a real worker).
 """
 import os
 import random
@@ -14,6 +17,7 @@ import struct
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -628,3 +632,166 @@ def test_an_oversized_callback_is_read_and_dropped_without_holding_it(pipe, fram
     assert "args" not in got
     assert peak < 4 << 20, peak                     # 64 MiB went by; at most a few buffers' worth was held
     assert after["fn"] == "relu" and after["args"][0].tolist() == [0.0, 1.0, 2.0]
+
+
+# -- a served call's large arrays, in shared memory ------------------------------------------------
+AREA = 4 << 20             # a small served area, in anonymous shared memory, for the channel-level tests
+
+
+@pytest.fixture
+def area():
+    import mmap
+    buf = mmap.mmap(-1, 2 * AREA)
+    yield buf, AREA, 2 * AREA          # the area is the second half: the first stands for the call's arguments
+    buf.close()
+
+
+def test_large_arrays_travel_in_shared_memory_both_ways_and_arrive_as_copies(pipe, area):
+    worker, judge = pipe
+    buf, start, end = area
+    rng = np.random.default_rng(3)
+    params = {"W1": rng.normal(size=(256, 200)), "b1": rng.normal(size=256), "W2": rng.normal(size=(10, 256)),
+              "b2": np.zeros(10)}
+    x = rng.normal(size=(64, 200)).astype(">f8")          # big-endian: it arrives as the same numbers
+    placer = protocol.AreaPlacer(buf, start, end)
+    worker.send({"kind": "callback", "module": "mlp", "fn": "forward", "args": [params, x], "kwargs": {}},
+                place_array=placer, shared=placer.shared)
+    # W1 and x (400 KB, 100 KB) went to shared memory; the small ones stayed in the frame
+    assert [s[2] for s in placer.placed] == [[256, 200], [64, 200]] and all(s[0] >= start for s in placer.placed)
+    reader = protocol.AreaReader(buf, start, end, budget=AREA)
+    got = judge.recv(deadline=deadline(), resolve_shared=reader, callback_bytes=AREA)
+    sent_w1 = params["W1"].copy()
+    buf[start:end] = bytes(AREA)                          # the worker rewrites the area once the frame is read
+    same(got["args"][0]["W1"], sent_w1)
+    same(got["args"][0]["b2"], params["b2"])
+    np.testing.assert_array_equal(got["args"][1], x)
+    # the reply: a large value goes in a general frame, its arrays in the area, and arrives as a copy
+    value = (rng.normal(size=(64, 256)), [(x.astype("<f8"), rng.normal(size=(64, 10)))])
+    judge.send_reply({"op": "callback_reply", "kind": "ok", "value": value}, deadline=deadline(),
+                     place_array=protocol.AreaPlacer(buf, start, end))
+    back = worker.recv(resolve_shared=protocol.AreaReader(buf, start, end, budget=AREA))
+    buf[start:end] = bytes(AREA)
+    same(back["value"][0], value[0])
+    same(back["value"][1][0][0], value[1][0][0])
+    assert back["value"][0].base is None and back["value"][0].flags.writeable
+    # a single large array skips the compact reply for the area; a small one keeps it
+    for n, compact in ((1 << 17, False), (1000, True)):
+        big = rng.normal(size=n)
+        placer = protocol.AreaPlacer(buf, start, end)
+        judge.send_reply({"op": "callback_reply", "kind": "ok", "value": big}, deadline=deadline(),
+                         place_array=placer)
+        same(worker.recv(resolve_shared=protocol.AreaReader(buf, start, end, budget=AREA))["value"], big)
+        assert (placer.placed == []) == compact
+
+
+@pytest.mark.parametrize("spec", [[-64, "<f8", [8]], [0, "<f8", [8]], [2 * AREA - 8, "<f8", [2]],
+                                  [AREA, "|O", [8]], [AREA, "|V8", [8]], [AREA, "<f8", [-1]],
+                                  [AREA, "<f8", [1] * 40], [float(AREA), "<f8", [8]], [AREA, "<f8"], "x",
+                                  [AREA, "<f8", [1 << 62, 1 << 62]], [AREA, "<U4", [2]], [True, "<f8", [2]]])
+def test_a_shared_array_outside_its_area_or_malformed_is_refused(area, spec):
+    buf, start, end = area
+    with pytest.raises(protocol.ProtocolError):
+        protocol.AreaReader(buf, start, end, budget=AREA)(spec, 0)
+
+
+def test_a_shared_array_named_many_times_is_copied_once_and_within_the_budget(area):
+    buf, start, end = area
+    reader = protocol.AreaReader(buf, start, end, budget=AREA // 2)
+    spec = [start, "<f8", [AREA // 32]]                   # a quarter of the area
+    first = reader(spec, 0)
+    assert all(reader(spec, 0) is first for _ in range(1000)) and reader.used == AREA // 4
+    reader([start + 64, "<f8", [AREA // 32]], 1)           # a second array: half the area in all
+    with pytest.raises(protocol.ProtocolError, match="too large"):
+        reader([start, "<f8", [8]], 2)
+    with pytest.raises(protocol.ProtocolError):            # {"M": i} alone means nothing to the worker
+        reader(0)
+    assert protocol.AreaReader(buf, start, end, AREA, plain=lambda i: ("plain", i))(3) == ("plain", 3)
+
+
+def test_a_callback_over_the_cap_by_its_shared_arrays_is_refused_unread(pipe, area):
+    worker, judge = pipe
+    buf, start, end = area
+    worker.send({"kind": "callback", "module": "activations", "fn": "sigmoid", "args": [{"M": 0}], "kwargs": {},
+                 "_arrays": [], "_shared": [[start, "<f8", [1 << 40]]]})
+    got = judge.recv(deadline=deadline(), resolve_shared=protocol.AreaReader(buf, start, end, AREA),
+                     callback_bytes=1 << 20)
+    assert got == {"kind": "callback", "module": "activations", "fn": "sigmoid", "oversize": 8 << 40}
+    worker.send({"kind": "callback", "module": "activations", "fn": "sigmoid", "args": [], "kwargs": {},
+                 "_arrays": [], "_shared": [[start, "<f8", "x"]]})
+    with pytest.raises(protocol.ProtocolError):
+        judge.recv(deadline=deadline(), callback_bytes=1 << 20)
+
+
+LARGE = '''
+import numpy as np
+from .activations import sigmoid, leaky_relu
+
+def large(x):
+    return [sigmoid(x), leaky_relu(x, alpha=0.2), sigmoid(x[:10])]
+'''
+
+
+def test_large_served_calls_give_the_references_values_through_the_arena(tmp_path):
+    (tmp_path / "two_layer_net.py").write_text(LARGE)
+    m = StudentModule("two_layer_net", stage_package("two_layer_net", tmp_path / "two_layer_net.py", tmp_path / "pkg"),
+                      Limits(test_seconds=60), remote=reference_functions("two_layer_net"))
+    try:
+        ref = reference_functions("two_layer_net")["activations"]
+        x = np.random.default_rng(4).normal(size=(512, 300)) * 5     # 1.2 MB: past SERVED_COMPACT_BYTES
+        got = m.large(x)
+        for g, e in zip(got, [ref["sigmoid"](x), ref["leaky_relu"](x, alpha=0.2), ref["sigmoid"](x[:10])]):
+            same(g, e)
+        arena = m.worker.arena
+        last_reply = np.ndarray(x.shape, dtype=np.float64, buffer=arena.map, offset=arena.served)
+        same(last_reply.copy(), ref["leaky_relu"](x, alpha=0.2))   # the last large reply went through the area
+        assert m.remote_calls["activations.sigmoid"] == 2
+    finally:
+        m.close()
+
+
+# the hostile catalog's forger (its _forge writes a frame for activations.sigmoid and reads the judge's error reply)
+SHARED_FORGER = (Path(__file__).resolve().parent / "hostile" / "code" / "served_frame_forgery.py").read_text() + '''
+
+def attack(case):
+    fd, start, end = _area()
+    big = _np.ones((4 << 20) - (1 << 16))                 # just under the cap on a served call
+    if case == "aliased in the frame":
+        return list(_forge([{"L": [{"A": 0}] * 20}], arrays=[big]))
+    if case == "aliased in shared memory":
+        _mmap.mmap(fd, 0)[start:start + big.nbytes] = big.tobytes()
+        return list(_forge([{"L": [{"M": 0}] * 20}], shared=[[start, "<f8", list(big.shape)]]))
+    if case == "over the cap":
+        return list(_forge([{"M": 0}], shared=[[start, "<f8", [5 << 20]]]))
+    if case == "outside the area":
+        return _forge([{"M": 0}], shared=[[0, "<f8", [8]]])
+    if case == "past the end":
+        return _forge([{"M": 0}], shared=[[end - 64, "<f8", [100]]])
+
+def fine(x):
+    return x
+'''
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("aliased in the frame", "for at most 4,194,304 numbers per call; this call passed 82,575,360"),
+    ("aliased in shared memory", "for at most 4,194,304 numbers per call; this call passed 82,575,360"),
+    ("over the cap", "for at most 33 MiB of arguments per call; this call passed 40 MiB"),
+    ("outside the area", None), ("past the end", None)])
+def test_a_worker_that_forges_a_served_calls_arrays_gets_a_refusal_or_fails_its_own_call(tmp_path, case, expected):
+    """One array named 20 times (in the frame or in the shared area) is 20 arrays to the reference: the
+    judge's cap on a served call counts every one (it would have held 660 MB). An array outside the
+    served area is a malformed frame: the call fails and a fresh worker takes the next one."""
+    from grader.sandbox.client import BadReturn
+    (tmp_path / "two_layer_net.py").write_text(SHARED_FORGER)
+    m = StudentModule("two_layer_net", stage_package("two_layer_net", tmp_path / "two_layer_net.py", tmp_path / "pkg"),
+                      Limits(test_seconds=60), remote=reference_functions("two_layer_net"))
+    try:
+        if expected is None:
+            with pytest.raises(BadReturn, match="cannot be checked"):
+                m.attack(case)
+        else:
+            kind, message = m.attack(case)
+            assert kind == "ValueError" and expected in message, (kind, message)
+        assert m.fine(2.5) == 2.5
+    finally:
+        m.close()

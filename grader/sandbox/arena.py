@@ -4,10 +4,15 @@
     index = arena.place(array)             # copied in, after the arrays of earlier calls of the test
     arena.changed(start)                   # the arrays a call changed in place, read here
 
+    arena.served_reader(budget)            # resolve_shared for what the worker sends: a callback's
+    arena.served_placer()                  #   large arrays, and the reply's, in the last 64 MiB
+
 Each worker process (workerproc.Worker) owns one arena for its life, reset between tests. The
 student-module proxy (client.StudentModule) places a call's arrays in it through _Placer, resolves
 the worker's references to them with _shared_index, and reads back what the call did to them. The
-other side is grader/sandbox/worker.py, which maps the same memory.
+arena's last protocol.SERVED_AREA_BYTES carry the large arrays of the calls the judge serves (see
+protocol.py, "A served call's large arrays"). The other side is grader/sandbox/worker.py, which maps
+the same memory.
 """
 import mmap
 import os
@@ -37,16 +42,19 @@ class ArgumentArena:
         fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
         self.map = mmap.mmap(self.fd, size)
         self.size = size
+        self.served = size - protocol.SERVED_AREA_BYTES    # where served calls' arrays start
         self.placed = []             # [(offset, the judge's array as placed)]
         self.next = 0
         self.high = 0                # bytes used since the memory was last given back
 
     def reset(self):
         self.placed, self.next = [], 0
-        if self.high > (8 << 20) and hasattr(mmap, "MADV_REMOVE"):
+        if hasattr(mmap, "MADV_REMOVE"):
             try:
-                self.map.madvise(mmap.MADV_REMOVE, 0, (self.high + mmap.PAGESIZE - 1) // mmap.PAGESIZE
-                                 * mmap.PAGESIZE)
+                if self.high > (8 << 20):
+                    self.map.madvise(mmap.MADV_REMOVE, 0, (self.high + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+                                     * mmap.PAGESIZE)
+                self.map.madvise(mmap.MADV_REMOVE, self.served, self.size - self.served)
             except (OSError, ValueError):
                 pass
         self.high = 0
@@ -55,7 +63,7 @@ class ArgumentArena:
         """Copy `array` into the arena; its index, or None if it does not fit."""
         nbytes = array.nbytes
         offset = (self.next + 63) // 64 * 64
-        if offset + nbytes > self.size or array.dtype.hasobject:
+        if offset + nbytes > self.served or array.dtype.hasobject:
             return None
         arr = np.ascontiguousarray(array)
         if arr.dtype.byteorder == ">":
@@ -84,6 +92,15 @@ class ArgumentArena:
             if not np.array_equal(view, original, equal_nan=original.dtype.kind in "fc"):
                 out.append(i)
         return out
+
+    def served_reader(self, budget):
+        """resolve_shared for a message from the worker: {"M": i} alone is argument i of the call
+        (_shared_index); with "_shared", a copy of a served call's array, `budget` bytes in all."""
+        return protocol.AreaReader(self.map, self.served, self.size, budget, plain=_shared_index)
+
+    def served_placer(self):
+        """place_array for the reply to a served call: its large arrays go to the served area."""
+        return protocol.AreaPlacer(self.map, self.served, self.size)
 
     def close(self):
         if self.fd is None:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from . import meter, protocol
-from .arena import _Placer, _shared_index
+from .arena import _Placer
 from .errors import (BadReturn, HostOverloaded, ImportFailed, MissingFunction, NotImplementedYet,  # noqa: F401
                      OverBudget, SandboxFailure, StudentAbort, StudentCrashed, StudentError, StudentRaised,
                      StudentTimeout)
@@ -723,14 +723,16 @@ class StudentModule:
                 continue
             if not worker.channel.readable(min(check_at, deadline) - now):
                 continue
-            message_in = worker.channel.recv(deadline=deadline, resolve_shared=_shared_index,
+            message_in = worker.channel.recv(deadline=deadline,
+                                             resolve_shared=worker.arena.served_reader(MAX_SERVED_BYTES),
                                              callback_bytes=MAX_SERVED_BYTES)
             if message_in.get("kind") == "callback":
                 served = time.monotonic()
                 reply = self._serve_remote(message_in)
                 serving += time.monotonic() - served
                 self._serving = serving
-                worker.channel.send_reply(reply, deadline=deadline)   # compact when it fits
+                # compact when it fits; large arrays in shared memory
+                worker.channel.send_reply(reply, deadline=deadline, place_array=worker.arena.served_placer())
                 continue
             after = meter.Snapshot.take(worker.metered(), worker.meter)
             spent, cpu = meter.charged(before, after, serving)
@@ -748,8 +750,7 @@ class StudentModule:
                 f"the grader computes {module}.{name} for at most {MAX_SERVED_BYTES >> 20} MiB of arguments per "
                 f"call; this call passed {int(message['oversize']) >> 20} MiB (the assignment's arrays are far "
                 f"smaller)")}}
-        numbers = sum(int(a.size) for a in [*(message.get("args") or []), *(message.get("kwargs") or {}).values()]
-                      if isinstance(a, np.ndarray))
+        numbers = _served_numbers([*(message.get("args") or []), *(message.get("kwargs") or {}).values()])
         if numbers > MAX_SERVED_NUMBERS:       # the judge's own memory: what a served call may make it hold
             return {"op": "callback_reply", "kind": "error", "error": {"type": "ValueError", "message": (
                 f"the grader computes {module}.{name} for at most {MAX_SERVED_NUMBERS:,} numbers per call; this "
@@ -765,6 +766,23 @@ class StudentModule:
         except Exception as exc:  # noqa: BLE001 -- the student passed something the function refuses
             return {"op": "callback_reply", "kind": "error",
                     "error": {"type": type(exc).__name__, "message": str(exc)[:300]}}
+
+
+def _served_numbers(values):
+    """The numbers in a served call's arguments, an array's as often as the call names it (a frame may name one
+    array many times, in a list the reference turns into one array): what the reference may be asked to hold."""
+    total, stack = 0, list(values)
+    while stack:
+        v = stack.pop()
+        if isinstance(v, np.ndarray):
+            total += int(v.size)
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        else:
+            total += 1
+    return total
 
 
 # A served call's arrays, all together: 4,194,304 numbers, 32 MB as float64. The assignment's largest is

@@ -219,16 +219,15 @@ def decode(tree, arrays, resolve_handle=None, resolve_shared=None):
 
 def pack(message, store_handle=None, place_array=None, shared=None, known=None):
     """Serialise a message dict. Values under "value" and "args"/"kwargs" may
-    hold arrays; the rest must be plain JSON. `place_array` (args and kwargs
-    only) puts arrays in shared memory; `shared()`, called once they are placed,
+    hold arrays; the rest must be plain JSON. `place_array` puts arrays in
+    shared memory (or leaves them in the frame); `shared()`, called once they are placed,
     gives "_shared", the list of [offset, dtype, shape] that {"M": i} indexes.
     `known` (args and kwargs only): see encode."""
     arrays = []
     body = dict(message)
     for key in ("value", "args", "kwargs"):
         if key in body:
-            tree, arrs = encode(body[key], store_handle, place_array if key != "value" else None,
-                                known if key != "value" else None)
+            tree, arrs = encode(body[key], store_handle, place_array, known if key != "value" else None)
             # re-number arrays so several keys share one list
             offset = len(arrays)
             body[key] = _shift(tree, offset)
@@ -685,6 +684,118 @@ def unpack_fast(buf, p, end, copy=True):
     return message
 
 
+# -- A served call's large arrays, in shared memory -------------------------------------------------
+#
+# Through a pipe, 2 MB (an MNIST network's parameters, which a served forward receives at every
+# minibatch) cost each side 1.6 to 3.5 ms of CPU time here; through shared memory, one copy. The last
+# SERVED_AREA_BYTES of the argument arena (the memfd both sides map, grader/sandbox/arena.py) carry a
+# served call's large arrays, both ways, in general frames:
+#   - the worker places a callback's arrays of SERVED_MIN_BYTES or more there (AreaPlacer), from the
+#     area's start, and the frame's "_shared" lists their [offset, dtype, shape];
+#   - the judge counts their bytes against its cap on a served call before it reads any (Channel.recv),
+#     then copies each one out (AreaReader) before anything uses it: what the worker writes there
+#     afterwards, from another thread or process, changes nothing the judge holds;
+#   - the judge's reply places its own large arrays there in turn, from the area's start (the
+#     callback's arrays were copied out), and the worker copies them out (an ordinary array, never a
+#     view of shared memory: nothing tells a served value from any other).
+# A callback whose arrays come to less than SERVED_COMPACT_BYTES in all keeps the compact frame.
+
+SERVED_AREA_BYTES = 64 << 20     # at the arena's end: more than the judge's cap on a served call (32 MiB)
+SERVED_MIN_BYTES = 64 << 10      # a smaller array stays in the frame
+SERVED_COMPACT_BYTES = 1 << 20   # a callback whose arrays are smaller in all keeps the compact frame
+
+
+def shared_spec(spec):
+    """(offset, dtype, shape, nbytes) of a "_shared" entry [offset, dtype, shape]; ProtocolError if it is
+    malformed (the sizes are Python integers: no overflow)."""
+    try:
+        offset, dtype_str, shape = spec
+        if type(offset) is not int:
+            raise TypeError
+        dtype = np.dtype(str(dtype_str)[:16])
+        shape = tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ProtocolError("malformed shared array") from None
+    if dtype.kind not in ALLOWED_KINDS or dtype.itemsize > 32 or dtype.fields is not None \
+            or len(shape) > FAST_MAX_NDIM or any(s < 0 for s in shape) or offset < 0:
+        raise ProtocolError("malformed shared array")
+    return offset, dtype, shape, math.prod(shape) * dtype.itemsize
+
+
+def shared_bytes(shared):
+    """The bytes a frame's "_shared" list describes, all together."""
+    if shared is None:
+        return 0
+    if not isinstance(shared, list) or len(shared) > MAX_NODES:
+        raise ProtocolError("malformed shared array")
+    return sum(shared_spec(spec)[3] for spec in shared)
+
+
+class AreaPlacer:
+    """place_array for a frame whose large arrays go to buffer[start:end]: each array of `min_bytes` or
+    more is copied in after the one before (64-byte aligned); one that does not fit, or a smaller one,
+    stays in the frame (None). shared() is the frame's "_shared" list."""
+
+    def __init__(self, buffer, start, end, min_bytes=SERVED_MIN_BYTES):
+        self.buffer, self.end, self.min_bytes = buffer, end, min_bytes
+        self.next = start
+        self.placed = []
+
+    def __call__(self, array):
+        nbytes = array.nbytes
+        offset = (self.next + 63) // 64 * 64
+        if nbytes < self.min_bytes or offset + nbytes > self.end or array.dtype.kind not in ALLOWED_KINDS \
+                or array.dtype.fields is not None:
+            return None
+        dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
+        np.ndarray(array.shape, dtype=dtype, buffer=self.buffer, offset=offset)[...] = array
+        self.placed.append([offset, dtype.str, list(array.shape)])
+        self.next = offset + nbytes
+        return len(self.placed) - 1
+
+    def shared(self):
+        return self.placed
+
+
+class AreaReader:
+    """resolve_shared for a frame whose large arrays are in buffer[start:end]: a copy of each, made once
+    however often the frame names it, `budget` bytes at most in all; ProtocolError for an array that is
+    malformed, outside the area or over the budget. `plain(i)`: what {"M": i} means in a frame without
+    "_shared" (None: it is malformed)."""
+
+    def __init__(self, buffer, start, end, budget, plain=None):
+        self.buffer, self.start, self.end, self.budget, self.plain = buffer, start, end, budget, plain
+        self.copies = {}
+        self.used = 0
+
+    def __call__(self, spec, index=None):
+        if index is None:
+            if self.plain is None:
+                raise ProtocolError("malformed shared array")
+            return self.plain(spec)
+        out = self.copies.get(index)
+        if out is None:
+            offset, dtype, shape, nbytes = shared_spec(spec)
+            self.used += nbytes
+            if offset < self.start or offset + nbytes > self.end or self.used > self.budget:
+                raise ProtocolError("shared array outside its area, or too large")
+            try:
+                out = np.ndarray(shape, dtype=dtype, buffer=self.buffer, offset=offset).copy()
+            except (ValueError, TypeError, OverflowError):
+                raise ProtocolError("malformed shared array") from None
+            self.copies[index] = out
+        return out
+
+
+def large_arrays(values, limit=SERVED_COMPACT_BYTES):
+    """Whether the arrays among `values` (not inside containers) hold `limit` bytes or more."""
+    total = 0
+    for v in values:
+        if type(v) is np.ndarray:
+            total += v.nbytes
+    return total >= limit
+
+
 class Channel:
     """Framed messages over a pair of file descriptors, with deadlines.
 
@@ -716,11 +827,17 @@ class Channel:
         self._writev(packed[0], packed[1], deadline)
         return True
 
-    def send_reply(self, message, deadline=None):
-        """Send a callback's reply, in a compact frame if it fits one."""
-        packed = pack_reply(message)
+    def send_reply(self, message, deadline=None, place_array=None):
+        """Send a callback's reply, in a compact frame if it fits one. With `place_array` (an AreaPlacer),
+        a reply whose arrays hold SERVED_COMPACT_BYTES or more goes in a general frame, its large arrays
+        in shared memory."""
+        large = place_array is not None and large_arrays((message.get("value"),))
+        packed = None if large else pack_reply(message)
         if packed is None:
-            self.send(message, deadline)
+            if place_array is None:
+                self.send(message, deadline)
+            else:
+                self.send(message, deadline, place_array=place_array, shared=place_array.shared)
         else:
             self._writev(packed[0], packed[1], deadline)
 
@@ -814,9 +931,11 @@ class Channel:
             raise ProtocolError("header too large")
         body, specs = unpack_header(bytes(self._read(size, deadline)), self.max_payload)
         nbytes = sum(s[2] for s in specs)
-        if callback_bytes is not None and nbytes > callback_bytes and body.get("kind") == "callback":
-            self._skip(nbytes, deadline)
-            return {"kind": "callback", "module": body.get("module"), "fn": body.get("fn"), "oversize": nbytes}
+        if callback_bytes is not None and body.get("kind") == "callback":
+            given = nbytes + shared_bytes(body.get("_shared"))      # with its arrays in shared memory
+            if given > callback_bytes:
+                self._skip(nbytes, deadline)
+                return {"kind": "callback", "module": body.get("module"), "fn": body.get("fn"), "oversize": given}
         payload = self._read(nbytes, deadline)
         return finish(body, specs, payload, resolve_handle, resolve_shared)
 

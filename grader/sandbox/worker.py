@@ -188,6 +188,9 @@ class Server:
         self.np = np
         self.protocol = protocol
         self.arena = arena
+        # the arena's end carries a served call's large arrays, both ways (protocol.py)
+        self.served_area = None if arena is None or len(arena) < protocol.SERVED_AREA_BYTES else (
+            len(arena) - protocol.SERVED_AREA_BYTES, len(arena))
         self.handles = {}
         self.next_handle = 1
         self.known = {}                 # id -> (node, object): what the current request brought
@@ -252,12 +255,18 @@ class Server:
     def callback(self, module, name, args, kwargs):
         protocol = self.protocol
         channel = self.channel
-        # Numeric arrays and scalars go in the compact frame; anything else (handles, lists, ...) in the general one.
-        if not channel.send_callback(module, name, args, kwargs):
+        # Numeric arrays and scalars go in the compact frame; anything else (handles, lists, ...) in the general
+        # one, and so do large arrays, which travel in the arena's served area (protocol.py).
+        area = self.served_area
+        large = area is not None and protocol.large_arrays((*args, *kwargs.values()))
+        if large or not channel.send_callback(module, name, args, kwargs):
+            placer = None if area is None else protocol.AreaPlacer(self.arena, *area)
             channel.send({"kind": "callback", "module": module, "fn": name, "args": list(args),
-                          "kwargs": dict(kwargs), "errstate": dict(self.np.geterr())}, store_handle=self.store)
+                          "kwargs": dict(kwargs), "errstate": dict(self.np.geterr())}, store_handle=self.store,
+                         place_array=placer, shared=None if placer is None else placer.shared)
         try:
-            reply = channel.recv(resolve_handle=self.resolve)
+            reply = channel.recv(resolve_handle=self.resolve, resolve_shared=None if area is None else
+                                 protocol.AreaReader(self.arena, *area, area[1] - area[0]))
         except (protocol.ProtocolError, KeyError):
             os._exit(70)              # the judge is gone or speaks nonsense: nothing to do but stop
         if reply.get("op") != "callback_reply":

@@ -9,7 +9,10 @@ worker where the kernel puts them and, pinned, on one CPU (--placement):
      in a loop, per call, and the same loop with the student's own activations in the worker (a local
      call: what the round trip adds is the difference);
   2. the two-layer net's 5000-epoch XOR fit (20,000 activation calls) with its own activations in the
-     worker, and with the activations served by the judge; their ratio.
+     worker, and with the activations served by the judge; their ratio;
+  3. a served relu on a (1000, 256) float64 array (2 MB each way, as large as an MNIST network's
+     parameters, which a served forward receives at every minibatch; relu itself takes 0.14 ms here), per
+     call, with the judge's CPU time, and the same call in the worker.
 --baseline DIR: a checkout of the kit to compare with, e.g. the one before the compact frame:
     mkdir /tmp/before && git archive b372c9d | tar -x -C /tmp/before
 
@@ -51,6 +54,14 @@ def _bench_loop(x, n):
     for _ in range(n):
         sigmoid(x)
     return time.perf_counter() - start
+
+
+def _bench_relu(x, n):
+    from .activations import relu
+    start = time.perf_counter()
+    for _ in range(n):
+        relu(x)
+    return time.perf_counter() - start
 '''
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -73,6 +84,10 @@ with tempfile.TemporaryDirectory() as tmp:
             x = np.zeros((4, 2))
             s.call("_bench_loop", x, 200, **timeout)                         # warm up
             out[mode + "_call_us"] = s.call("_bench_loop", x, {calls}, **timeout) / {calls} * 1e6
+            big = np.random.default_rng(0).normal(size=(1000, 256))        # 2 MB: an MNIST network's parameters
+            cpu = time.process_time()
+            out[mode + "_large_us"] = s.call("_bench_relu", big, {large}, **timeout) / {large} * 1e6
+            out[mode + "_large_judge_cpu_us"] = (time.process_time() - cpu) / {large} * 1e6
             start = time.perf_counter()
             s.call("fit", X, Y, seed=0, **timeout)
             out[mode + "_fit_s"] = time.perf_counter() - start
@@ -82,9 +97,9 @@ print(json.dumps(out))
 """
 
 
-def run_once(root, backend, calls, one_cpu):
+def run_once(root, backend, calls, one_cpu, large=300):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    script = ONE.format(root=str(root), backend=backend, calls=calls, one_cpu=one_cpu)
+    script = ONE.format(root=str(root), backend=backend, calls=calls, one_cpu=one_cpu, large=large)
     text = subprocess.run([sys.executable, "-c", script],
                           env=env, cwd=str(root), capture_output=True, text=True, check=True).stdout
     return json.loads(text.strip().splitlines()[-1])
@@ -112,8 +127,9 @@ def main():
             runs.append(run_once(kits[name], backend, args.calls, placements[where]))
             r = runs[-1]
             print(f"  run {i + 1} {name:6s} {where}: served call {r['served_call_us']:6.1f} us, own "
-                  f"{r['own_call_us']:5.1f} us; XOR fit own {r['own_fit_s']:.2f} s, served {r['served_fit_s']:.2f} s",
-                  flush=True)
+                  f"{r['own_call_us']:5.1f} us; XOR fit own {r['own_fit_s']:.2f} s, served {r['served_fit_s']:.2f} s; "
+                  f"2 MB relu served {r['served_large_us']:.0f} us (judge CPU {r['served_large_judge_cpu_us']:.0f} us), "
+                  f"own {r['own_large_us']:.0f} us", flush=True)
     print(f"\nmedians of {args.runs} runs ({backend} backend, {args.calls} calls per loop):")
     for (name, where), runs in results.items():
         med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
@@ -124,6 +140,9 @@ def main():
         print(f"    XOR fit (5000 epochs): own activations {med['own_fit_s']:.2f} s, served {med['served_fit_s']:.2f} s, "
               f"ratio {med['served_fit_s'] / med['own_fit_s']:.1f}x "
               f"(median of the per-run ratios {statistics.median(r['served_fit_s'] / r['own_fit_s'] for r in runs):.1f}x)")
+        print(f"    one served relu call on a (1000, 256) float64 array (2 MB each way): {med['served_large_us']:.0f} us, "
+              f"of which the judge's CPU {med['served_large_judge_cpu_us']:.0f} us (a local call: "
+              f"{med['own_large_us']:.0f} us)")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,10 @@ ATTACKS = (
            "passes the judge-served sigmoid a 48 MiB int8 array (384 MiB once converted to float64) and 40 MiB "
            "float64 arrays, three times each",
            load("served_amplification"), bases=("reference",)),
+    Attack("served_frame_forgery", "logistic_regression",
+           "writes its own frames for the judge-served sigmoid: one 32 MiB array named 20 times (in the frame, "
+           "then in the shared memory that carries a served call's large arrays), and an array outside that memory",
+           load("served_frame_forgery"), bases=("reference",)),
     Attack("own_check_recursion", "logistic_regression",
            "hands in the reference logistic regression next to an activations.py whose relu returns 10**400: the "
            "check of the student's own activations once restarted itself 55 times",
