@@ -843,13 +843,22 @@ def test_fit_mnist_accuracy(mlp, record_property):
     # epochs (seeds 0-7 in brackets): He init 92.3% [83.4-93.1], Xavier 92.0%
     # [82.9-92.2], PyTorch's default init 90.1% [79.4-90.5]: margin >= 5 points.
     # A N(0, 0.01²) init trains too slowly and gets 60-70%.
+    # Seeds 0 and 2 first, and seed 1 only when one of them falls short: the median of three reaches 85%
+    # exactly when two of them do, so the verdict is that of all three, and a failure's message reports all
+    # three. Seed 1 goes last because it is the reference's worst (83.4%, the low end above): correct code
+    # that draws as the reference does trains 2 networks, not 3. The Gradescope leaderboard's value is the
+    # mean of seeds 0 and 2, which every submission whose fit returns has trained: every entry means the same.
     Xtr, ytr, Xte, yte = mnist()
-    accs = []
-    for seed in range(3):
+    accs = {}
+    for seed in (0, 2, 1):
         params, _ = _fit(mlp, Xtr, ytr, seed=seed)
-        accs.append(float(np.mean(np.argmax(oracle.mlp_forward(params, Xte), axis=1) == yte)))
+        accs[seed] = float(np.mean(np.argmax(oracle.mlp_forward(params, Xte), axis=1) == yte))
+        if seed == 2:
+            record_property("mnist_test_accuracy", round((accs[0] + accs[2]) / 2, 4))  # the leaderboard's value
+            if min(accs.values()) >= 0.85:
+                return
+    accs = [accs[seed] for seed in range(3)]
     median = float(np.median(accs))
-    record_property("mnist_test_accuracy", round(median, 4))      # the Gradescope leaderboard's value
     if median < 0.85 and follows_own_wrong_step(mlp):
         return      # a slip costs once: fit follows the student's own wrong backward or sgd_step, charged there
     feedback.require(median >= 0.85, f"fit(X_train, y_train) with the defaults (5 epochs, batch 64, lr 0.1) reaches "
