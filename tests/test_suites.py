@@ -117,3 +117,39 @@ def test_covered_by_names_public_cases_and_sets_the_visibility(suites):
             assert t["visibility"] == ("after_published" if t["covered_by"] else "visible"), t
         covered = sum(bool(t["covered_by"]) for t in tests)
         assert 0 < covered < len(tests), part
+
+
+_EXAMPLES = '''
+import sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+if len(sys.argv) > 3:
+    sys.path.insert(0, sys.argv[3])
+    import literals  # noqa: F401 -- a module of the kind hypothesis calls local, full of numbers
+import conftest  # noqa: F401 -- the suites' hypothesis profile, as a judge loads it
+from hypothesis import given, settings, strategies as st
+seen = []
+@settings(max_examples=200)
+@given(st.floats(-1e4, 1e4), st.integers(-10**6, 10**6))
+def prop(x, n):
+    seen.append((x, n))
+prop()
+print(repr(seen))
+'''
+
+
+def test_a_property_tests_examples_do_not_depend_on_the_numbers_in_local_modules(tmp_path):
+    """Hypothesis draws now and then the literals of the "local" modules a process has loaded (the kit's own,
+    in a judge, unless the kit lies under a folder named tests): the suites' profile turns that off, so a
+    submission's examples do not depend on where the kit lies or on what its modules say."""
+    import subprocess
+    import sys
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "literals.py").write_text("VALUES = [1234.5678, -9876.125, 4242.0, 0.3125, 424242, -131313]\n")
+    script = tmp_path / "examples.py"
+    script.write_text(_EXAMPLES)
+    suites = ROOT / "grader" / "suites"
+    runs = [subprocess.run([sys.executable, str(script), str(ROOT), str(suites), *extra], capture_output=True,
+                           text=True, cwd=tmp_path, check=True).stdout for extra in ([], [str(local)])]
+    assert runs[0] == runs[1] and len(ast.literal_eval(runs[0])) == 200
+    assert not (tmp_path / ".hypothesis" / "constants").exists()

@@ -10,6 +10,7 @@ import hashlib
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.internal.conjecture import providers as _providers
 
 from grader.engine import context
 
@@ -27,6 +28,18 @@ _COMMON = dict(database=None, deadline=None, print_blob=False, report_multiple_b
                phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 settings.register_profile("grading", derandomize=True, **_COMMON)
 settings.load_profile("grading")
+
+# Hypothesis (since 6.131) also draws, now and then, the numbers and strings written in the source of the
+# "local" modules this process has loaded: those outside site-packages and the standard library, and not in a
+# folder named test or tests. In a judge those are the kit's own modules, so the examples a submission got
+# depended on where the kit lies (a clone under ~/tests/ drew other examples than /autograder/source), on
+# which of the kit's modules the judge had imported, and on every literal in them: an edit to a message could
+# change every property test's examples. The suites draw none: their examples come from their strategies and
+# the fixed seed alone (tests/test_suites.py runs a property test beside a local module full of constants).
+# Hypothesis is pinned (requirements.txt), and that test fails if a new version draws them another way. Also,
+# no judge writes hypothesis's cache of those constants (.hypothesis/constants/) into the kit's folder.
+_NO_LOCAL_CONSTANTS = _providers.Constants()
+_providers._get_local_constants = lambda: _NO_LOCAL_CONSTANTS
 
 
 def pytest_configure(config):
