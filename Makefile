@@ -191,7 +191,8 @@ test:
 TEST_FAST = tests/test_layering.py tests/test_protocol_fast.py tests/test_gradient_check.py tests/test_clauses.py \
 	tests/test_oracle.py tests/test_suites.py tests/test_scratch.py tests/test_datasets.py \
 	tests/test_assignment_generation.py tests/test_submission.py tests/test_export_similarity.py \
-	tests/test_fast_selection.py tests/test_where_to_change.py tests/test_results.py
+	tests/test_fast_selection.py tests/test_where_to_change.py tests/test_results.py \
+	tests/test_allowlist.py
 
 test-fast:
 	$(PYTHON) -m pytest -q -n 2 $(TEST_FAST)

@@ -1,7 +1,8 @@
 """The compact frame of a served call (grader/sandbox/protocol.py, "The compact frame").
 
 - Each supported value (numeric arrays of every allowed dtype and shape, Python and numpy scalars,
-  keyword arguments, the errstate byte, a reply's value or error) arrives as it was sent.
+  tuples, lists and dicts of them, keyword arguments, the errstate byte, a reply's value or error)
+  arrives as it was sent, as the general frame would make it.
 - Anything else falls back to the general frame (nothing is sent compactly), with the same result.
 - A malformed or hostile frame raises ProtocolError in the judge and nothing else, within bounded
   memory; deadlines hold for reads and for writes to a peer that stops reading.
@@ -11,6 +12,7 @@
   outside its area, malformed or over the budget is refused, one named many times is read once and
   counted each time against the cap on a served call (frames forged in a real worker).
 """
+import collections
 import os
 import random
 import struct
@@ -207,8 +209,72 @@ class MyFloat(float):
     pass
 
 
+def nested(depth):
+    value = 1.0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# What the networks' served calls pass and return: a parameter dict, (output, cache), gradients.
+PARAMS = {"W1": np.ones((4, 2)), "b1": np.zeros(4), "W2": np.full((1, 4), 0.5), "b2": np.zeros(1)}
+CONTAINERS = {
+    "parameter dict": PARAMS, "forward's (output, cache)": (np.ones((4, 1)), {"Z1": np.ones((4, 4)), "A1": None}),
+    "list of scalars": [1.0, 2, True, None, np.float32(3.0)], "empty ones": ((), [], {}),
+    "as deep as allowed": nested(protocol.FAST_MAX_DEPTH), "a cache as a tuple": (np.ones(2), (np.ones(3), 2.5)),
+    "as many values as allowed": [0.5] * protocol.FAST_MAX_VALUES, "unicode keys": {"é": 1.0, "": 2.0},
+}
+
+
+@pytest.mark.parametrize("value", CONTAINERS.values(), ids=CONTAINERS.keys())
+def test_tuples_lists_and_dicts_of_numbers(pipe, value):
+    """They arrive as the general frame makes them (plain types, in order), as arguments, keyword arguments
+    and replies."""
+    def check(got, want):
+        assert type(got) is type(want)
+        if isinstance(want, dict):
+            assert list(got) == list(want)
+            for k in want:
+                check(got[k], want[k])
+        elif isinstance(want, (tuple, list)):
+            assert len(got) == len(want)
+            for g, w in zip(got, want):
+                check(g, w)
+        else:
+            same(got, want)
+    expected = general(value)
+    got = call_roundtrip(pipe, (value, np.ones(2)))
+    check(got["args"][0], expected)
+    check(call_roundtrip(pipe, (), {"cache": value})["kwargs"]["cache"], expected)
+    worker, judge = pipe
+    assert protocol.pack_reply({"op": "callback_reply", "kind": "ok", "value": value}) is not None
+    judge.send_reply({"op": "callback_reply", "kind": "ok", "value": value}, deadline=deadline())
+    check(worker.recv()["value"], expected)
+
+
+def test_a_frames_containers_share_one_count_of_values():
+    half = [0.5] * (protocol.FAST_MAX_VALUES // 2 + 1)
+    assert protocol.pack_callback("two_layer_net", "backward", (half,), {}) is not None
+    assert protocol.pack_callback("two_layer_net", "backward", (half, half), {}) is None
+    assert protocol.pack_callback("two_layer_net", "backward", (half,), {"y": half}) is None
+
+
+def test_arrays_inside_containers_count_toward_a_large_call():
+    """An MNIST network's parameter dict (1.9 MB) goes to shared memory, not through the pipe."""
+    assert protocol.large_arrays(({"W1": np.zeros(1 << 17), "b1": np.zeros(3)},))
+    assert protocol.large_arrays(([np.zeros(1 << 16)], (np.zeros(1 << 16),)))
+    assert not protocol.large_arrays(({"W1": np.zeros(1000)}, [np.zeros(1000)]))
+
+
+class Named(tuple):
+    pass
+
+
 FALLBACKS = {
-    "list": ([1.0, 2.0],), "tuple": ((np.ones(2),),), "dict": ({"a": 1},), "str": ("x",),
+    "list of str": (["x"],), "tuple with an object": ((np.ones(2), object()),), "dict with int keys": ({1: 1.0},),
+    "dict with a long key": ({"k" * 256: 1.0},), "dict subclass": (collections.OrderedDict(a=1.0),),
+    "tuple subclass": (Named((1.0,)),), "nested too deeply": (nested(protocol.FAST_MAX_DEPTH + 1),),
+    "too many values": ([0.5] * (protocol.FAST_MAX_VALUES + 1),), "str": ("x",),
     "int beyond 64 bits": (2 ** 63,), "negative int beyond 64 bits": (-2 ** 63 - 1,), "complex": (1j,),
     "subclass": (np.ones(3).view(Sub),), "float subclass": (MyFloat(1),), "big-endian": (np.ones(3, ">f8"),),
     "object array": (np.array([None, 1], dtype=object),), "str array": (np.array(["a"]),),
@@ -238,7 +304,7 @@ def test_other_fallbacks():
     assert protocol.pack_callback("a" * 256, "sigmoid", (), {}) is None
     assert protocol.pack_callback("activations", "\udc80", (), {}) is None
     assert protocol.pack_callback("activations", "sigmoid", (np.zeros((1,) * 33),), {}) is None
-    for message in ({"op": "callback_reply", "kind": "ok", "value": (1.0, 2.0)},
+    for message in ({"op": "callback_reply", "kind": "ok", "value": (1.0, "x")},
                     {"op": "callback_reply", "kind": "ok", "value": 2 ** 70},
                     {"op": "callback_reply", "kind": "error", "error": {"type": "E", "message": "\udc80"}},
                     {"op": "callback_reply", "kind": "error", "error": {"type": "E" * 256, "message": ""}},
@@ -249,10 +315,10 @@ def test_other_fallbacks():
 
 def test_a_reply_that_does_not_fit_goes_in_the_general_frame(pipe):
     worker, judge = pipe
-    message = {"op": "callback_reply", "kind": "ok", "value": (np.ones(2), [1, None])}
+    message = {"op": "callback_reply", "kind": "ok", "value": (np.ones(2), [1, None, "x"])}
     judge.send_reply(message, deadline=deadline())
     got = worker.recv()
-    assert got["kind"] == "ok" and got["value"][1] == [1, None] and got["value"][0].tolist() == [1.0, 1.0]
+    assert got["kind"] == "ok" and got["value"][1] == [1, None, "x"] and got["value"][0].tolist() == [1.0, 1.0]
 
 
 def test_frames_back_to_back_in_one_write_are_read_in_order(pipe):
@@ -356,6 +422,14 @@ HOSTILE = {
     "truncated error": (fast_frame(struct.pack("<BBH", 3, 10, 10) + b"Value"), "truncated"),
     "huge error text": (fast_frame(struct.pack("<BBH", 3, 1, 65535) + b"E" + b"x" * 10), "truncated"),
     "reply without value": (fast_frame(b"\x02"), "truncated"),
+    "list beyond the frame": (fast_frame(callback_body([b"\x08\x05\x00\x00"])), "truncated"),
+    "truncated list head": (fast_frame(callback_body([b"\x08"])), "truncated"),
+    "dict key beyond the frame": (fast_frame(callback_body([b"\x09\x01\x09ab"])), "truncated"),
+    "dict key not UTF-8": (fast_frame(callback_body([b"\x09\x01\x02\xc3\x28\x00"])), "malformed text"),
+    "nested too deeply": (fast_frame(callback_body([b"\x07\x01" * (protocol.FAST_MAX_DEPTH + 1) + b"\x00"])),
+                          "nested too deeply"),
+    "more values than allowed": (fast_frame(callback_body([b"\x08\xff" + b"\x00" * 255, b"\x08\x01\x00"],
+                                                          nargs=2)), "too large"),
 }
 
 
@@ -401,6 +475,8 @@ def test_mutated_frames_decode_or_raise_protocol_error_only():
     valid = [b"".join(protocol.pack_callback("activations", "sigmoid_backward", (x, x.T, 3, 2.5, None, np.int16(4)),
                                              {"alpha": 0.01, "y": np.ones(2, np.complex64)})[0]),
              b"".join(protocol.pack_reply({"op": "callback_reply", "kind": "ok", "value": x})[0]),
+             b"".join(protocol.pack_reply({"op": "callback_reply", "kind": "ok",
+                                           "value": ({"W1": x, "b": [1.5, None]}, (x.T, 2))})[0]),
              b"".join(protocol.pack_reply({"op": "callback_reply", "kind": "error",
                                            "error": {"type": "ValueError", "message": "no"}})[0])]
     outcomes = {"decoded": 0, "refused": 0}
@@ -573,7 +649,11 @@ def attack(case):
     head = struct.pack("<6B", 1, 0, 1, 0, 11, 7) + b"activationssigmoid"
     body = {"overflow": head + struct.pack("<3B3q", 6, 11, 3, 2 ** 32, 2 ** 32, 2 ** 32),
             "truncated": head + struct.pack("<3B1q", 6, 11, 1, 1000) + bytes(8),
-            "bad dtype": head + struct.pack("<3B1q", 6, 99, 1, 1) + bytes(8)}.get(case)
+            "bad dtype": head + struct.pack("<3B1q", 6, 99, 1, 1) + bytes(8),
+            # a list in a list ... 10,000 deep, and a list that claims 255 items after one of 255
+            "nested": head + b"\\x08\\x01" * 10000 + b"\\x00",
+            "too many values": struct.pack("<6B", 1, 0, 2, 0, 11, 7) + b"activationssigmoid"
+                               + b"\\x08\\xff" + b"\\x00" * 255 + b"\\x08\\xff" + b"\\x00" * 255}.get(case)
     size = (1 << 40) if body is None else len(body)
     fds = sys.argv[sys.argv.index("--fds") + 1]
     os.write(int(fds.split(",")[1]), b"MLPF" + size.to_bytes(8, "big") + (body or b""))
@@ -585,7 +665,7 @@ def fine(x):
 '''
 
 
-@pytest.mark.parametrize("case", ["overflow", "truncated", "bad dtype", "huge"])
+@pytest.mark.parametrize("case", ["overflow", "truncated", "bad dtype", "huge", "nested", "too many values"])
 def test_a_worker_that_forges_compact_frames_fails_its_own_call_only(tmp_path, case):
     from grader.sandbox.client import BadReturn
     (tmp_path / "activations.py").write_text(FORGER)
@@ -665,8 +745,9 @@ def test_large_arrays_travel_in_shared_memory_both_ways_and_arrive_as_copies(pip
     same(got["args"][0]["W1"], sent_w1)
     same(got["args"][0]["b2"], params["b2"])
     np.testing.assert_array_equal(got["args"][1], x)
-    # the reply: a large value goes in a general frame, its arrays in the area, and arrives as a copy
-    value = (rng.normal(size=(64, 256)), [(x.astype("<f8"), rng.normal(size=(64, 10)))])
+    # the reply: a large value (1 MiB or more, inside containers too) goes in a general frame, its arrays in
+    # the area, and arrives as a copy
+    value = (rng.normal(size=(520, 256)), [(x.astype("<f8"), rng.normal(size=(64, 10)))])
     judge.send_reply({"op": "callback_reply", "kind": "ok", "value": value}, deadline=deadline(),
                      place_array=protocol.AreaPlacer(buf, start, end))
     back = worker.recv(resolve_shared=protocol.AreaReader(buf, start, end, budget=AREA))

@@ -9,8 +9,9 @@ hypothesis and numpy. A batch starts one judge per (submission, part), so the or
 one server that has imported all of that and forks it instead. A forked judge is the same program
 as a started one: its own session (so that it and its workers can be killed together), its log as
 stdout and stderr, the environment and folder it was given, and it dies if the server dies (which
-dies when the orchestrator goes: its stdin closes). The server imports nothing of the suites and
-runs no test itself, so every judge starts from the same state.
+dies when the orchestrator goes: its stdin closes). Of the suites, the server imports only their helper
+modules (preload_suite_helpers), never a test module or conftest.py, and it runs no test itself, so
+every judge starts from the same state.
 
 The server's protocol: one JSON line per judge on stdin ({"id", "argv", "env", "log", "cwd"}); on
 stdout, "started <id> <pid>", "failed <id> <why>" and "exited <pid> <exit code>".
@@ -27,6 +28,25 @@ import threading
 PR_SET_PDEATHSIG = 1
 
 
+def suite_helpers():
+    """The hidden suites' helper modules (oracle, strategies, ...), by name: every grader/suites/*.py but the
+    test modules and conftest.py, which pytest imports in each judge from their files."""
+    from .judge import SUITES
+    return [f"grader.suites.{path.stem}" for path in sorted(SUITES.glob("*.py"))
+            if not path.name.startswith(("test_", "conftest"))]
+
+
+def preload_suite_helpers():
+    """Import the suites' helpers once, for every judge: importing them cost each judge about 35 ms of CPU
+    (measured after what the server imports besides, 5 runs). They hold functions, constants and
+    hypothesis strategies; what a test changes in them (the hints a judge has shown, tooling/feedback.py) starts
+    empty in every fork, as it did when each judge imported them. By name, as the judge runs the suites by
+    path: the engine's layer imports nothing of the suites (tests/test_layering.py)."""
+    import importlib
+    for name in suite_helpers():
+        importlib.import_module(name)
+
+
 def serve() -> int:
     import ctypes
 
@@ -40,6 +60,7 @@ def serve() -> int:
     # built once here: the kit's files do not change while a batch grades.
     Redactor.default()
     Redactor.default(LAST_RESORT)
+    preload_suite_helpers()
     # What is imported and built so far never changes: out of the collector's sight, so that no forked judge's
     # collections walk it (or write to its pages, which the fork shares).
     gc.freeze()

@@ -255,8 +255,9 @@ class Server:
     def callback(self, module, name, args, kwargs):
         protocol = self.protocol
         channel = self.channel
-        # Numeric arrays and scalars go in the compact frame; anything else (handles, lists, ...) in the general
-        # one, and so do large arrays, which travel in the arena's served area (protocol.py).
+        # Numeric arrays and scalars, and tuples, lists and dicts of them, go in the compact frame; anything else
+        # (handles, subclasses, str, ...) in the general one, and so do large arrays, which travel in the arena's
+        # served area (protocol.py).
         area = self.served_area
         large = area is not None and protocol.large_arrays((*args, *kwargs.values()))
         if large or not channel.send_callback(module, name, args, kwargs):
